@@ -1,0 +1,2 @@
+CREATE VIEW "organization_ancestry" AS (select o.id as organization_id, a.id as ancestor_id, nlevel(o.path) - nlevel(a.path) as distance
+      from organizations o join organizations a on a.path @> o.path and a.id <> o.id);

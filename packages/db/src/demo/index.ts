@@ -1,0 +1,57 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Database } from '../client.ts';
+import { cadres, organizations } from '../schema/directory.ts';
+import { systemSettings } from '../schema/system.ts';
+import { demoCadres, demoOrganizations } from './directory.ts';
+
+export type { DemoCadre, DemoOrganization, Provenance } from './directory.ts';
+export { demoCadres, demoOrganizations } from './directory.ts';
+
+export const DEMO_LOADED_KEY = 'demo_data_loaded_at';
+
+/**
+ * Loads the demo data once per database. The marker row is claimed in the same transaction as
+ * the data, so two processes starting together, or a later restart, never load it twice.
+ * Returns whether this call loaded it.
+ */
+export async function loadDemoData(db: Database): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const claimed = await tx
+      .insert(systemSettings)
+      .values({ key: DEMO_LOADED_KEY, value: sql`now()::text` })
+      .onConflictDoNothing()
+      .returning({ key: systemSettings.key });
+    if (claimed.length === 0) return false;
+
+    const existing = await tx.select({ id: organizations.id }).from(organizations).limit(1);
+    if (existing.length > 0) {
+      // A database that already has real units keeps them; demo units would only confuse it.
+      await tx
+        .update(systemSettings)
+        .set({ value: 'skipped: database not empty' })
+        .where(eq(systemSettings.key, DEMO_LOADED_KEY));
+      return false;
+    }
+
+    const byCode = new Map<string, { id: number; path: string }>();
+    for (const [sortOrder, org] of demoOrganizations.entries()) {
+      const parent = org.parentCode ? byCode.get(org.parentCode) : undefined;
+      const path = parent ? `${parent.path}.${org.code}` : org.code;
+      const [row] = await tx
+        .insert(organizations)
+        .values({ code: org.code, name: org.name, kind: org.kind, parentId: parent?.id ?? null, path, sortOrder })
+        .returning({ id: organizations.id });
+      if (!row) throw new Error(`demo organization ${org.code} was not inserted`);
+      byCode.set(org.code, { id: row.id, path });
+    }
+
+    await tx.insert(cadres).values(
+      demoCadres.map(({ organizationCode, ...cadre }) => {
+        const org = byCode.get(organizationCode);
+        if (!org) throw new Error(`demo cadre ${cadre.employeeNumber} names unknown unit ${organizationCode}`);
+        return { ...cadre, organizationId: org.id };
+      }),
+    );
+    return true;
+  });
+}

@@ -1,0 +1,122 @@
+import SchemaBuilder from '@pothos/core';
+import DrizzlePlugin from '@pothos/plugin-drizzle';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ValidationPlugin from '@pothos/plugin-validation';
+import { type Relations, relations } from '@sixtype/db';
+import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
+import { GraphQLError, Kind } from 'graphql';
+import type { GraphQLContext } from './context.ts';
+import { graphQLError } from './errors.ts';
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+export interface AuthScopes {
+  /** May read the organization directory (units and cadres, without personal data). */
+  directoryRead: boolean;
+  /** May change the organization directory. */
+  directoryWrite: boolean;
+  /** May read cadres' personal data (phone numbers). */
+  personalData: boolean;
+}
+
+export interface PothosTypes {
+  Context: GraphQLContext;
+  DrizzleRelations: Relations;
+  AuthScopes: AuthScopes;
+  Scalars: {
+    ID: { Input: string; Output: string | number };
+    DateTime: { Input: string; Output: string | Date };
+    Date: { Input: string; Output: string };
+  };
+  DefaultFieldNullability: false;
+}
+
+export const builder = new SchemaBuilder<PothosTypes>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, DrizzlePlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    // Scopes are computed once per request from the viewer the API put in the context.
+    authScopes: (context) => ({
+      directoryRead: true,
+      directoryWrite: true,
+      personalData: context.viewer.kind === 'SYSTEM',
+    }),
+    unauthorizedError: (_parent, context) =>
+      context.viewer.kind === 'ANONYMOUS'
+        ? graphQLError('UNAUTHENTICATED', 'Sign in or send an API key to use this field')
+        : graphQLError('FORBIDDEN', 'Not allowed'),
+  },
+  validation: {
+    validationError: (result) =>
+      new GraphQLError(result.issues.map((issue) => issue.message).join('; '), {
+        extensions: {
+          code: 'BAD_USER_INPUT',
+          issues: result.issues.map((issue) => ({
+            message: issue.message,
+            path: issue.path?.map((part) => String(typeof part === 'object' ? part.key : part)) ?? [],
+          })),
+        },
+      }),
+  },
+  relay: {
+    nodesOnConnection: true,
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { authScopes: { directoryRead: true } },
+    nodesQueryOptions: { authScopes: { directoryRead: true } },
+  },
+  drizzle: {
+    client: (context) => context.db,
+    // The relations include a view (organization_ancestry); the plugin only reads keys of tables.
+    getTableConfig: (table) => getTableConfig(table as PgTable),
+    relations,
+    defaultConnectionSize: DEFAULT_PAGE_SIZE,
+    maxConnectionSize: MAX_PAGE_SIZE,
+  },
+});
+
+const isoDateTime = (value: string | Date) => (value instanceof Date ? value : new Date(value)).toISOString();
+
+builder.scalarType('DateTime', {
+  description: 'An instant, as an ISO 8601 string in UTC (2012-03-31T16:00:00.000Z).',
+  serialize: (value) => isoDateTime(value),
+  parseValue: (value) => {
+    if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
+      throw graphQLError('BAD_USER_INPUT', 'DateTime must be an ISO 8601 string');
+    }
+    return new Date(value).toISOString();
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING || Number.isNaN(Date.parse(ast.value))) {
+      throw graphQLError('BAD_USER_INPUT', 'DateTime must be an ISO 8601 string');
+    }
+    return new Date(ast.value).toISOString();
+  },
+});
+
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** Accepts only real calendar days, so 2012-02-30 is refused rather than rolled into March. */
+export function parseCalendarDate(value: unknown): string {
+  const match = typeof value === 'string' ? DATE_PATTERN.exec(value) : null;
+  if (match) {
+    const [, year, month, day] = match.map(Number) as [number, number, number, number];
+    const date = new Date(Date.UTC(year, month - 1, day));
+    if (date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day) {
+      return value as string;
+    }
+  }
+  throw graphQLError('BAD_USER_INPUT', 'Date must be a calendar day written YYYY-MM-DD');
+}
+
+builder.scalarType('Date', {
+  description: 'A calendar day, YYYY-MM-DD.',
+  serialize: (value) => String(value).slice(0, 10),
+  parseValue: parseCalendarDate,
+  parseLiteral: (ast) => parseCalendarDate(ast.kind === Kind.STRING ? ast.value : null),
+});
+
+builder.queryType({});
+builder.mutationType({});

@@ -1,0 +1,73 @@
+import { GraphQLError } from 'graphql';
+
+/** Error codes carried in `extensions.code` (DESIGN.md §5). */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'INVALID_TRANSITION'
+  | 'QUERY_TOO_COMPLEX'
+  | 'RATE_LIMITED'
+  | 'INTERNAL_SERVER_ERROR';
+
+export interface FieldIssue {
+  path: string[];
+  message: string;
+}
+
+/** Expected failures of a mutation: returned as typed union members, never thrown to the client. */
+export abstract class UserError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+export class ValidationError extends UserError {
+  readonly code = 'BAD_USER_INPUT' as const;
+  constructor(readonly fieldErrors: FieldIssue[]) {
+    super(fieldErrors.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') || 'Invalid input');
+    this.name = 'ValidationError';
+  }
+
+  static of(path: string[], message: string) {
+    return new ValidationError([{ path, message }]);
+  }
+}
+
+export class NotFoundError extends UserError {
+  readonly code = 'NOT_FOUND' as const;
+  constructor(
+    readonly entity: string,
+    readonly key: string,
+  ) {
+    super(`${entity} ${key} does not exist`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends UserError {
+  readonly code = 'CONFLICT' as const;
+  constructor(
+    message: string,
+    readonly field: string | null = null,
+  ) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+export class InvalidTransitionError extends UserError {
+  readonly code = 'INVALID_TRANSITION' as const;
+  constructor(
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(`cannot move from ${from} to ${to}`);
+    this.name = 'InvalidTransitionError';
+  }
+}
+
+/** A GraphQL error for queries, where failures are not part of the result type. */
+export function graphQLError(code: ErrorCode, message: string) {
+  return new GraphQLError(message, { extensions: { code } });
+}

@@ -1,0 +1,79 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
+import { MAX_PAGE_SIZE } from '../../builder.ts';
+import { graphQLError } from '../../errors.ts';
+
+export interface PageArgs {
+  first?: number | null;
+  last?: number | null;
+}
+
+/** Relay paging arguments beyond the limit are refused rather than silently cut. */
+export function assertPageSize(args: PageArgs) {
+  for (const name of ['first', 'last'] as const) {
+    const value = args[name];
+    if (value != null && (value < 0 || value > MAX_PAGE_SIZE)) {
+      throw graphQLError('BAD_USER_INPUT', `${name} must be between 0 and ${MAX_PAGE_SIZE}`);
+    }
+  }
+}
+
+/** Whether the field being resolved selects `name` directly (through fragments too). */
+export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  const visit = (selectionSet: SelectionSetNode | undefined): boolean =>
+    (selectionSet?.selections ?? []).some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === name;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet);
+      return visit(info.fragments[selection.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node: FieldNode) => visit(node.selectionSet));
+}
+
+/**
+ * `totalCount` of a root connection, computed inside the page query as an uncorrelated scalar
+ * subquery (PostgreSQL evaluates it once), so a page with its count is still one statement.
+ */
+export function totalCountExtra(countQuery: SQL) {
+  return sql<number>`(${countQuery})`.mapWith(Number);
+}
+
+/** The query a connection helper planned, seen only for its extras (its exact type is a union). */
+export function extrasOf(query: object): Record<string, SQL | (() => SQL)> {
+  return (query as { extras?: Record<string, SQL | (() => SQL)> }).extras ?? {};
+}
+
+export interface RootPageOptions<Row> {
+  info: GraphQLResolveInfo;
+  /** `select count(*) from … where …` with the list's filter and scope, without the cursor. */
+  countQuery: SQL;
+  /** Runs the planned page query with the given extras merged into it. */
+  loadPage: (extras: Record<string, () => SQL>) => Promise<Row[]>;
+  /** Runs only when the page is empty: tells a missing scope unit from an empty result. */
+  assertScopeExists?: (() => Promise<void>) | undefined;
+  db: { execute: (query: SQL) => Promise<unknown> };
+}
+
+/**
+ * Loads one page of a root connection and its `totalCount` in one statement. Only an empty page
+ * (past the end, or nothing matches) needs a second statement, to count and to check the scope.
+ */
+export async function loadRootPage<Row>(options: RootPageOptions<Row>): Promise<{ rows: Row[]; totalCount: number }> {
+  const wantsTotal = selectsField(options.info, 'totalCount');
+  const rows = await options.loadPage(wantsTotal ? { totalCount: () => totalCountExtra(options.countQuery) } : {});
+  const first = rows[0] as { totalCount?: number } | undefined;
+  if (first) return { rows, totalCount: first.totalCount ?? 0 };
+  await options.assertScopeExists?.();
+  if (!wantsTotal) return { rows, totalCount: 0 };
+  const result = (await options.db.execute(sql`select (${options.countQuery})::int as n`)) as unknown;
+  const resultRows = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
+  return { rows, totalCount: Number((resultRows[0] as { n?: unknown } | undefined)?.n ?? 0) };
+}
+
+/** The `totalCount` field of a root connection built with loadRootPage. */
+export const totalCountField = {
+  description: 'Matching rows across all pages.',
+  resolve: (connection: unknown) => (connection as { totalCount: number }).totalCount,
+};
+
+/** Where a connection's nodes sit in a selection: the `nodes` shortcut and `edges { node }`. */
+export const NODE_PATHS = [['nodes'], ['edges', 'node']];

@@ -1,0 +1,9 @@
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './modules/common/errors.ts';
+import './modules/directory/organization.ts';
+import './modules/directory/cadre.ts';
+
+export const schema = builder.toSchema();
+/** The schema with types and fields in alphabetical order, as printed to schema.graphql. */
+export const sortedSchema = lexicographicSortSchema(schema);
