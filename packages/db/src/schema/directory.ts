@@ -44,6 +44,7 @@ export const directoryLimits = {
   positionMaxLength: 100,
   rankMaxLength: 50,
   employeeNumberMaxLength: 32,
+  phoneMaxLength: 20,
 } as const;
 
 export const organizations = snakeCase.table(
@@ -87,7 +88,7 @@ export const cadres = snakeCase.table(
     isPartyMember: boolean().notNull().default(false),
     status: cadreStatus().notNull().default('ACTIVE'),
     // Personal data: exposed through the API only to viewers allowed to see it.
-    phone: varchar({ length: 20 }),
+    phone: varchar({ length: directoryLimits.phoneMaxLength }),
     ...timestamps,
   },
   (t) => [

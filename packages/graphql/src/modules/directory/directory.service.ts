@@ -93,9 +93,11 @@ const employeeNumber = z
   .min(1, 'must not be empty')
   .max(directoryLimits.employeeNumberMaxLength, `must be at most ${directoryLimits.employeeNumberMaxLength} characters`)
   .regex(/^[A-Za-z0-9-]+$/, 'must be letters, digits and hyphens');
+// The pattern alone admits 21 characters (`+` and 20 digits); the column holds 20.
 const phone = z
   .string()
   .trim()
+  .max(directoryLimits.phoneMaxLength, `must be at most ${directoryLimits.phoneMaxLength} characters`)
   .regex(/^\+?[0-9-]{5,20}$/, 'must be 5 to 20 digits, optionally with + and hyphens')
   .nullish();
 const sortOrder = z.number().int().min(0).max(1_000_000).nullish();

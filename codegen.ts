@@ -1,0 +1,39 @@
+// Generates the SDK's typed documents from the printed schema (packages/graphql/schema.graphql)
+// and the operations we publish. Run it through `npm run generate`, which prints the schema first
+// and formats the output after; CI regenerates and fails on `git diff --exit-code`.
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const config: CodegenConfig = {
+  overwrite: true,
+  schema: 'packages/graphql/schema.graphql',
+  documents: 'packages/sdk/src/operations/*.graphql',
+  // An empty or mistyped operations glob must fail the run, not write an SDK without operations.
+  ignoreNoDocuments: false,
+  generates: {
+    'packages/sdk/src/generated/graphql.ts': {
+      // No `typescript` plugin: since typescript-operations 6 the operations plugin emits the enum
+      // and input types it uses itself, and adding `typescript` declares them twice (tsc fails).
+      // It would also add whole-schema object types that no selection actually returns.
+      // https://the-guild.dev/graphql/codegen/docs/migration/operations-and-client-preset-from-5-0
+      plugins: ['typescript-operations', 'typed-document-node'],
+      config: {
+        // Wire formats, documented in packages/sdk/README.md. With strictScalars a new custom
+        // scalar fails generation until it is mapped here, instead of becoming `unknown`.
+        strictScalars: true,
+        scalars: {
+          ID: 'string',
+          Date: 'string',
+          DateTime: 'string',
+        },
+        // String unions, no runtime enum objects (typescript-operations 6 spelling of enumsAsTypes).
+        enumType: 'string-literal',
+        useTypeImports: true,
+        // Result fields are never optional (a nullable field is `T | null`); variables and input
+        // fields stay optional so callers leave out what they do not set.
+        avoidOptionals: { variableValue: false, inputValue: false, defaultValue: false },
+      },
+    },
+  },
+};
+
+export default config;

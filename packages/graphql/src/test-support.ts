@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { auditEvents, cadres, cadreTransfers, type Database, organizations } from '@sixtype/db';
+import { openTestDatabase } from '@sixtype/db/testing';
+import { asc, gt, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import { type ExecutionResult, graphql } from 'graphql';
+import { expect } from 'vitest';
+import type { Viewer } from './context.ts';
+import { schema } from './schema.ts';
+
+export const SYSTEM: Viewer = { kind: 'SYSTEM', name: 'test' };
+export const ANONYMOUS: Viewer = { kind: 'ANONYMOUS' };
+
+export interface Executed<TData> {
+  result: ExecutionResult<TData>;
+  /** Every SQL statement drizzle sent while this operation ran, in order. */
+  statements: string[];
+}
+
+export type AuditEventRow = typeof auditEvents.$inferSelect;
+export type DirectoryRowCounts = Record<'organizations' | 'cadres' | 'cadreTransfers' | 'auditEvents', number>;
+
+export interface TestApi {
+  readonly db: Database;
+  /** Runs one operation against the real schema, as SYSTEM unless another viewer is given. */
+  execute<TData = Record<string, unknown>>(
+    source: string,
+    variables?: Record<string, unknown>,
+    viewer?: Viewer,
+  ): Promise<Executed<TData>>;
+  rowCount(table: PgTable): Promise<number>;
+  /** Rows in every table a directory mutation may write. */
+  directoryRowCounts(): Promise<DirectoryRowCounts>;
+  /** The id of the newest audit row (0 when there is none), to find the rows a mutation adds after it. */
+  lastAuditId(): Promise<number>;
+  auditEventsAfter(id: number): Promise<AuditEventRow[]>;
+  /** Runs `operation` and checks that it left every directory table as it was. */
+  expectNoWrites<T>(operation: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * The test file's own database (demo data loaded) behind the GraphQL schema, with a drizzle logger
+ * that records the statements each operation sends, so tests can count them.
+ */
+export async function openTestApi(): Promise<TestApi> {
+  const statements: string[] = [];
+  const database = await openTestDatabase({ logger: { logQuery: (query) => statements.push(query) } });
+  const { db } = database;
+
+  const rowCount = async (table: PgTable) => {
+    const [row] = await db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(table);
+    return row?.n ?? 0;
+  };
+
+  const directoryRowCounts = async (): Promise<DirectoryRowCounts> => ({
+    organizations: await rowCount(organizations),
+    cadres: await rowCount(cadres),
+    cadreTransfers: await rowCount(cadreTransfers),
+    auditEvents: await rowCount(auditEvents),
+  });
+
+  return {
+    db,
+    async execute<TData>(source: string, variables: Record<string, unknown> = {}, viewer: Viewer = SYSTEM) {
+      statements.length = 0;
+      const result = (await graphql({
+        schema,
+        source,
+        variableValues: variables,
+        contextValue: { db, viewer, requestId: randomUUID() },
+      })) as ExecutionResult<TData>;
+      return { result, statements: [...statements] };
+    },
+    rowCount,
+    directoryRowCounts,
+    async lastAuditId() {
+      const [row] = await db
+        .select({ id: sql<number>`coalesce(max(${auditEvents.id}), 0)`.mapWith(Number) })
+        .from(auditEvents);
+      return row?.id ?? 0;
+    },
+    auditEventsAfter: (id) => db.select().from(auditEvents).where(gt(auditEvents.id, id)).orderBy(asc(auditEvents.id)),
+    async expectNoWrites(operation) {
+      // Counts catch inserts; the rows themselves catch an update that a failure left behind.
+      const snapshot = async () => ({
+        counts: await directoryRowCounts(),
+        organizations: await db.select().from(organizations).orderBy(asc(organizations.id)),
+        cadres: await db.select().from(cadres).orderBy(asc(cadres.id)),
+      });
+      const before = await snapshot();
+      const outcome = await operation();
+      expect(await snapshot()).toEqual(before);
+      return outcome;
+    },
+    close: () => database.close(),
+  };
+}
+
+/** The data of a result that must have succeeded; fails the test with the errors otherwise. */
+export function dataOf<TData>({ result }: Executed<TData>): TData {
+  if (result.errors?.length) {
+    throw new Error(`unexpected GraphQL errors: ${result.errors.map((error) => error.message).join('; ')}`);
+  }
+  if (!result.data) throw new Error('the result has no data');
+  return result.data;
+}
+
+/** The `extensions.code` of each error of a result. */
+export function errorCodes({ result }: Executed<unknown>): unknown[] {
+  return (result.errors ?? []).map((error) => error.extensions.code);
+}
+
+/** The Relay global id `node(id:)` expects for a row. */
+export function globalId(typeName: string, id: number): string {
+  return Buffer.from(`${typeName}:${id}`).toString('base64');
+}

@@ -1,0 +1,69 @@
+import type { GraphQLFormattedError } from 'graphql';
+
+/**
+ * Every code a thrown {@link SixtypeError} can carry. The first nine are the server's
+ * `extensions.code` values (a public contract); the last two are raised by the client itself.
+ */
+export const SIXTYPE_ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'INVALID_TRANSITION',
+  'QUERY_TOO_COMPLEX',
+  'RATE_LIMITED',
+  'INTERNAL_SERVER_ERROR',
+  /** The request never got a response: DNS, refused connection, reset, TLS. */
+  'NETWORK_ERROR',
+  /** A response that is not a GraphQL response (a proxy's 502 page, an empty 500). */
+  'HTTP_ERROR',
+] as const;
+
+export type SixtypeErrorCode = (typeof SIXTYPE_ERROR_CODES)[number];
+
+export interface SixtypeErrorDetails {
+  /** The GraphQL `errors` of the response; empty when there was no GraphQL response. */
+  errors?: readonly GraphQLFormattedError[];
+  /** HTTP status; undefined when no response arrived. */
+  status?: number;
+  /** Whatever `data` the server returned next to the errors (partial results), else undefined. */
+  data?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * A failed request. Expected mutation failures (ValidationError, NotFoundError, ConflictError, …)
+ * are not thrown: they come back as data and the caller switches on `__typename`.
+ */
+export class SixtypeError extends Error {
+  override readonly name = 'SixtypeError';
+  readonly code: SixtypeErrorCode;
+  readonly errors: readonly GraphQLFormattedError[];
+  readonly status: number | undefined;
+  readonly data: unknown;
+
+  constructor(code: SixtypeErrorCode, message: string, details: SixtypeErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.errors = details.errors ?? [];
+    this.status = details.status;
+    this.data = details.data;
+  }
+}
+
+const knownCodes: ReadonlySet<unknown> = new Set(SIXTYPE_ERROR_CODES);
+
+export function isSixtypeErrorCode(value: unknown): value is SixtypeErrorCode {
+  return knownCodes.has(value);
+}
+
+/**
+ * The code of a GraphQL error response: the first error's `extensions.code`. Codes outside the
+ * contract (a gateway's, graphql-js' GRAPHQL_VALIDATION_FAILED) become INTERNAL_SERVER_ERROR; the
+ * original stays readable in `errors`.
+ */
+export function codeOfGraphQLErrors(errors: readonly GraphQLFormattedError[]): SixtypeErrorCode {
+  const code = errors[0]?.extensions?.code;
+  return isSixtypeErrorCode(code) ? code : 'INTERNAL_SERVER_ERROR';
+}

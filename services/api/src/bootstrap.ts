@@ -1,0 +1,26 @@
+import { createDb, type DatabaseHandle, loadDemoData } from '@sixtype/db';
+import type { Env } from './env.ts';
+import type { Logger } from './logger.ts';
+
+/**
+ * Opens the configured database and migrates it. The embedded database gets the demo data on its
+ * first start; a PostgreSQL database only when SEED_DEMO asks for it, so a real database never
+ * receives demo rows by surprise.
+ */
+export async function openDatabase(env: Env, logger: Logger): Promise<DatabaseHandle> {
+  const database = await createDb({
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATABASE_URL ? undefined : env.DATA_DIR,
+    statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
+  });
+  logger.info(
+    { database: database.kind, dataDir: database.kind === 'pglite' ? env.DATA_DIR : undefined },
+    'database opened',
+  );
+  await database.migrate();
+  if (database.kind === 'pglite' || env.SEED_DEMO) {
+    const loaded = await loadDemoData(database.db);
+    if (loaded) logger.info('demo data loaded (the document’s units plus demo units and cadres)');
+  }
+  return database;
+}

@@ -1,0 +1,38 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** The repository root, so the default data folder does not depend on where npm was started. */
+const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+  ),
+  DATA_DIR: optionalString.transform((value) => value ?? `${repositoryRoot}.data`),
+  REDIS_URL: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  SEED_DEMO: optionalString.transform((value) => value === '1' || value === 'true'),
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** The only place that reads process.env; everything else receives an Env. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+    throw new Error(`Invalid environment:\n${problems}`);
+  }
+  return parsed.data;
+}

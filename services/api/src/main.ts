@@ -1,0 +1,35 @@
+import { openDatabase } from './bootstrap.ts';
+import { loadEnv } from './env.ts';
+import { createLogger } from './logger.ts';
+import { createApp, listen } from './server.ts';
+
+const env = loadEnv();
+const logger = createLogger(env);
+
+try {
+  const database = await openDatabase(env, logger);
+  const app = createApp({ database, logger, env });
+  const running = await listen(app, env.PORT);
+  logger.info(`GraphiQL at http://localhost:${new URL(running.url).port}/graphql`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    const timer = setTimeout(() => {
+      logger.error('requests still running after 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    timer.unref();
+    await running.stop();
+    await database.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+} catch (error) {
+  logger.fatal({ err: error }, 'could not start');
+  process.exit(1);
+}

@@ -1,0 +1,121 @@
+import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEnv } from './env.ts';
+import { type App, createApp } from './server.ts';
+
+let database: TestDatabase;
+let app: App;
+const logged: unknown[] = [];
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  const logger = pino({ level: 'error' }, { write: (line: string) => logged.push(JSON.parse(line)) });
+  app = createApp({ database, logger, env: { NODE_ENV: 'test' } });
+});
+
+afterAll(async () => {
+  await database.close();
+});
+
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  app.fetch('http://api.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+describe('HTTP surface', () => {
+  it('answers the example query from the demo data', async () => {
+    const response = await post({ query: '{ organization(code: "ZONE") { name children { code } } }' });
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body.data.organization.name).toBe('经济开发区');
+    expect(body.data.organization.children.map((child: { code: string }) => child.code).slice(0, 6)).toEqual([
+      'PARTY_WORKING_COMMITTEE',
+      'MANAGEMENT_COMMITTEE',
+      'DISCIPLINE_WORKING_COMMITTEE',
+      'INVESTMENT_PROMOTION_BUREAU',
+      'PETITION_OFFICE',
+      'FAMILY_PLANNING_OFFICE',
+    ]);
+  });
+
+  it('serves GraphiQL to a browser at /graphql', async () => {
+    const response = await app.fetch('http://api.test/graphql', { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('Six-Type Agency platform');
+    expect(html).toContain('organization(code: \\"ZONE\\")');
+  });
+
+  it('reports health and readiness', async () => {
+    expect((await app.fetch('http://api.test/health')).status).toBe(200);
+    expect((await app.fetch('http://api.test/ready')).status).toBe(200);
+  });
+
+  it('refuses a batched array body', async () => {
+    const response = await post([{ query: '{ __typename }' }, { query: '{ __typename }' }]);
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    const body = await response.json();
+    expect(body.data).toBeUndefined();
+  });
+
+  it('codes an invalid cursor as BAD_USER_INPUT and an unknown field as a validation failure', async () => {
+    const cursor = await (await post({ query: '{ cadres(first: 1, after: "zz") { totalCount } }' })).json();
+    expect(cursor.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    const unknown = await (await post({ query: '{ nope }' })).json();
+    expect(unknown.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('masks unexpected errors and logs them in full', async () => {
+    const broken = createApp({
+      database: {
+        ...database,
+        db: new Proxy(database.db, {
+          get: () => {
+            throw new Error('secret connection detail');
+          },
+        }),
+      },
+      logger: pino({ level: 'error' }, { write: (line: string) => logged.push(JSON.parse(line)) }),
+      env: { NODE_ENV: 'production' },
+    });
+    const response = await broken.fetch('http://api.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ organization(code: "ZONE") { name } }' }),
+    });
+    const body = await response.json();
+    expect(body.errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(JSON.stringify(body)).not.toContain('secret connection detail');
+    expect(JSON.stringify(logged)).toContain('secret connection detail');
+  });
+
+  it('reports not ready when the database cannot answer', async () => {
+    const unready = createApp({
+      database: { ...database, ping: () => Promise.reject(new Error('database down')) },
+      logger: pino({ level: 'silent' }),
+      env: { NODE_ENV: 'test' },
+    });
+    expect((await unready.fetch('http://api.test/ready')).status).toBe(503);
+  });
+});
+
+describe('environment', () => {
+  it('defaults to port 4000 and the embedded database', () => {
+    const env = loadEnv({});
+    expect(env.PORT).toBe(4000);
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.DATA_DIR.endsWith('.data')).toBe(true);
+  });
+
+  it('refuses a malformed setting with a message naming it', () => {
+    expect(() => loadEnv({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadEnv({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+  });
+
+  it('treats an empty DATABASE_URL as unset', () => {
+    expect(loadEnv({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
+  });
+});

@@ -1,0 +1,21 @@
+import { createRequire } from 'node:module';
+import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * graphql 16 ships CommonJS (`main`) and ESM (`module`) builds. Vite would hand our sources the
+ * ESM build while externalized packages (Pothos, yoga) load the CommonJS one under Node, and
+ * graphql refuses to mix two copies. Pinning the bare import to Node's choice keeps one copy.
+ */
+export const sharedConfig = defineConfig({
+  resolve: {
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
+  test: {
+    include: ['src/**/*.test.ts', '*.test.ts', 'tests/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
