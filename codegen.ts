@@ -1,6 +1,7 @@
 // Generates the SDK's typed documents from the printed schema (packages/graphql/schema.graphql)
-// and the operations we publish. Run it through `npm run generate`, which prints the schema first
-// and formats the output after; CI regenerates and fails on `git diff --exit-code`.
+// and the operations we publish. Run it through `npm run generate`, which prints the schema first;
+// CI regenerates and fails when the committed output differs. The output is left as codegen
+// writes it (deterministic): biome.json ignores **/generated, so `biome format` would skip it.
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const config: CodegenConfig = {

@@ -35,7 +35,11 @@ describe('package boundaries (ARCHITECTURE.md)', () => {
         }
       }
       const manifest = JSON.parse(readFileSync(join(root, folder, 'package.json'), 'utf8'));
-      const declared = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies, ...manifest.peerDependencies });
+      const declared = Object.keys({
+        ...manifest.dependencies,
+        ...manifest.devDependencies,
+        ...manifest.peerDependencies,
+      });
       for (const dependency of declared.filter((dep) => dep.startsWith('@sixtype/'))) {
         if (!mayImport.includes(dependency)) offending.push(`package.json → ${dependency}`);
       }

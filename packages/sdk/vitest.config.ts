@@ -1,10 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { sharedConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', '*.test.ts', 'tests/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
-  },
-});
+export default sharedConfig;

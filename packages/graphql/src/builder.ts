@@ -1,7 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
 import ErrorsPlugin from '@pothos/plugin-errors';
-import RelayPlugin from '@pothos/plugin-relay';
+import RelayPlugin, { resolveNodes as resolveRelayNodes } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { type Relations, relations } from '@sixtype/db';
@@ -11,6 +11,21 @@ import type { GraphQLContext } from './context.ts';
 import { graphQLError } from './errors.ts';
 
 export const MAX_PAGE_SIZE = 100;
+
+/**
+ * The drizzle plugin's node loader rejects with "Model <table>(<id>) not found" for an id whose
+ * row does not exist (or no longer does); Relay's `node` answers null for such an id.
+ */
+const isMissingRow = (error: unknown) => error instanceof Error && /^Model \w+\(.*\) not found$/.test(error.message);
+
+async function nullWhenMissing(load: unknown): Promise<unknown> {
+  try {
+    return await load;
+  } catch (error) {
+    if (isMissingRow(error)) return null;
+    throw error;
+  }
+}
 export const DEFAULT_PAGE_SIZE = 20;
 
 export interface AuthScopes {
@@ -34,49 +49,71 @@ export interface PothosTypes {
   DefaultFieldNullability: false;
 }
 
-export const builder = new SchemaBuilder<PothosTypes>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, DrizzlePlugin],
-  defaultFieldNullability: false,
-  scopeAuth: {
-    // Scopes are computed once per request from the viewer the API put in the context.
-    authScopes: (context) => ({
-      directoryRead: true,
-      directoryWrite: true,
-      personalData: context.viewer.kind === 'SYSTEM',
-    }),
-    unauthorizedError: (_parent, context) =>
-      context.viewer.kind === 'ANONYMOUS'
-        ? graphQLError('UNAUTHENTICATED', 'Sign in or send an API key to use this field')
-        : graphQLError('FORBIDDEN', 'Not allowed'),
-  },
-  validation: {
-    validationError: (result) =>
-      new GraphQLError(result.issues.map((issue) => issue.message).join('; '), {
-        extensions: {
-          code: 'BAD_USER_INPUT',
-          issues: result.issues.map((issue) => ({
-            message: issue.message,
-            path: issue.path?.map((part) => String(typeof part === 'object' ? part.key : part)) ?? [],
-          })),
-        },
+// Annotated because the nodes resolver below refers back to the builder.
+export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDefaultTypes<PothosTypes>> =
+  new SchemaBuilder<PothosTypes>({
+    plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, DrizzlePlugin],
+    defaultFieldNullability: false,
+    scopeAuth: {
+      // Scopes are computed once per request from the viewer the API put in the context.
+      authScopes: (context) => ({
+        directoryRead: true,
+        directoryWrite: true,
+        personalData: context.viewer.kind === 'SYSTEM',
       }),
-  },
-  relay: {
-    nodesOnConnection: true,
-    clientMutationId: 'omit',
-    cursorType: 'String',
-    nodeQueryOptions: { authScopes: { directoryRead: true } },
-    nodesQueryOptions: { authScopes: { directoryRead: true } },
-  },
-  drizzle: {
-    client: (context) => context.db,
-    // The relations include a view (organization_ancestry); the plugin only reads keys of tables.
-    getTableConfig: (table) => getTableConfig(table as PgTable),
-    relations,
-    defaultConnectionSize: DEFAULT_PAGE_SIZE,
-    maxConnectionSize: MAX_PAGE_SIZE,
-  },
-});
+      unauthorizedError: (_parent, context) =>
+        context.viewer.kind === 'ANONYMOUS'
+          ? graphQLError('UNAUTHENTICATED', 'Sign in or send an API key to use this field')
+          : graphQLError('FORBIDDEN', 'Not allowed'),
+    },
+    validation: {
+      validationError: (result) =>
+        new GraphQLError(result.issues.map((issue) => issue.message).join('; '), {
+          extensions: {
+            code: 'BAD_USER_INPUT',
+            issues: result.issues.map((issue) => ({
+              message: issue.message,
+              path: issue.path?.map((part) => String(typeof part === 'object' ? part.key : part)) ?? [],
+            })),
+          },
+        }),
+    },
+    relay: {
+      nodesOnConnection: true,
+      clientMutationId: 'omit',
+      cursorType: 'String',
+      // Relay: an id of no row answers null, not an error.
+      nodeQueryOptions: {
+        authScopes: { directoryRead: true },
+        resolve: (_root, args, _context, _info, resolveNode) => nullWhenMissing(resolveNode(args.id)),
+      },
+      nodesQueryOptions: {
+        authScopes: { directoryRead: true },
+        // One batched load per type. A missing row fails the whole batch, so only then does each id
+        // load on its own, and the ids that exist still answer.
+        resolve: async (_root, args, context, info, resolveNodes): Promise<readonly unknown[]> => {
+          try {
+            return await resolveNodes(args.ids);
+          } catch (error) {
+            if (!isMissingRow(error)) throw error;
+            return Promise.all(
+              args.ids.map((id) =>
+                nullWhenMissing(resolveRelayNodes(builder, context, info, [id]).then(([node]) => node)),
+              ),
+            );
+          }
+        },
+      },
+    },
+    drizzle: {
+      client: (context) => context.db,
+      // The relations include a view (organization_ancestry); the plugin only reads keys of tables.
+      getTableConfig: (table) => getTableConfig(table as PgTable),
+      relations,
+      defaultConnectionSize: DEFAULT_PAGE_SIZE,
+      maxConnectionSize: MAX_PAGE_SIZE,
+    },
+  });
 
 const isoDateTime = (value: string | Date) => (value instanceof Date ? value : new Date(value)).toISOString();
 

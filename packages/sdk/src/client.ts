@@ -78,7 +78,7 @@ function prepare(document: DocumentNode): PreparedOperation {
   let operation = prepared.get(document);
   if (operation === undefined) {
     const definition = getOperationAST(document);
-    if (definition === null) {
+    if (!definition) {
       throw new TypeError('The document must contain exactly one operation (query, mutation or subscription).');
     }
     operation = { query: print(document), operationName: definition.name?.value, operationType: definition.operation };
@@ -156,7 +156,8 @@ export function createClient(options: ClientOptions): SixtypeClient {
     return body.data;
   }
 
-  async function execute(
+  // The one place a retry policy will go: around `attempt`, for `operationType === 'query'` only.
+  function execute(
     document: DocumentNode,
     variables: Variables | undefined,
     requestOptions: RequestOptions | undefined,
@@ -211,6 +212,8 @@ function parseGraphQLResponse(text: string): GraphQLResponse | undefined {
   return value as GraphQLResponse;
 }
 
+// Node's fetch rejects with a bare "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND) is its cause.
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
 }

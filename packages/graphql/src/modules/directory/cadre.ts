@@ -21,6 +21,8 @@ import {
   type CadreTransferRow,
   cadreScopeSql,
   createCadre,
+  employeeNumberArg,
+  orgCodeArg,
   transferCadre,
   updateCadre,
 } from './directory.service.ts';
@@ -172,7 +174,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A cadre by employee number; null when there is none.',
     authScopes: { directoryRead: true },
-    args: { employeeNumber: t.arg.string({ required: true }) },
+    args: { employeeNumber: t.arg.string({ required: true, validate: employeeNumberArg }) },
     resolve: (query, _root, args, ctx) =>
       ctx.db.query.cadres.findFirst(query({ where: { employeeNumber: args.employeeNumber } })),
   }),
@@ -185,7 +187,7 @@ builder.queryFields((t) => ({
       args: {
         ...cadrePages.getArgs(),
         filter: t.arg({ type: CadreFilter }),
-        orgCode: t.arg.string(),
+        orgCode: t.arg.string({ validate: orgCodeArg }),
         includeDescendants: t.arg.boolean({ defaultValue: false }),
       },
       resolve: async (_root, args, ctx, info) => {

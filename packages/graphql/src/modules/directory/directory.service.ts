@@ -100,6 +100,10 @@ const phone = z
   .max(directoryLimits.phoneMaxLength, `must be at most ${directoryLimits.phoneMaxLength} characters`)
   .regex(/^\+?[0-9-]{5,20}$/, 'must be 5 to 20 digits, optionally with + and hyphens')
   .nullish();
+/** Query arguments: a malformed key is BAD_USER_INPUT, a well-formed unknown one is null or NOT_FOUND. */
+export const orgCodeArg = code.nullish();
+export const employeeNumberArg = employeeNumber;
+
 const sortOrder = z.number().int().min(0).max(1_000_000).nullish();
 const calendarDay = z.iso.date('must be a calendar day YYYY-MM-DD');
 

@@ -20,6 +20,7 @@ import {
   type OrganizationRow,
   type OrgScope,
   organizationScopeSql,
+  orgCodeArg,
   updateOrganization,
 } from './directory.service.ts';
 
@@ -104,7 +105,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A unit by its code; null when no unit has it.',
     authScopes: { directoryRead: true },
-    args: { code: t.arg.string({ required: true }) },
+    args: { code: t.arg.string({ required: true, validate: orgCodeArg }) },
     resolve: (query, _root, args, ctx) => ctx.db.query.organizations.findFirst(query({ where: { code: args.code } })),
   }),
   organizations: t.connection(
@@ -115,7 +116,7 @@ builder.queryFields((t) => ({
       authScopes: { directoryRead: true },
       args: {
         filter: t.arg({ type: OrganizationFilter }),
-        orgCode: t.arg.string(),
+        orgCode: t.arg.string({ validate: orgCodeArg }),
         includeDescendants: t.arg.boolean({ defaultValue: false }),
       },
       resolve: async (_root, args, ctx, info) => {

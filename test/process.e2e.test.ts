@@ -1,0 +1,78 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openTestDatabase } from '@sixtype/db/testing';
+import { createClient, OrganizationByCodeDocument } from '@sixtype/sdk';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const apiFolder = fileURLToPath(new URL('../services/api', import.meta.url));
+const cleanups: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+/** Starts the API the way `npm start` does and waits for the line that announces GraphiQL. */
+async function startProcess(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: apiFolder,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /GraphiQL at (http:\/\/localhost:\d+\/graphql)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+  return { child, url, output: () => output };
+}
+
+const exitOf = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+
+describe('the API process', () => {
+  it('starts on a new data folder, serves the demo data, and exits cleanly on SIGTERM', async () => {
+    const env: Record<string, string> = {};
+    if (process.env.TEST_DATABASE_URL) {
+      const database = await openTestDatabase({ demo: false });
+      cleanups.push(() => database.close());
+      env.DATABASE_URL = database.url ?? '';
+      env.SEED_DEMO = '1';
+    } else {
+      const dataDir = mkdtempSync(join(tmpdir(), 'sixtype-api-'));
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      env.DATA_DIR = dataDir;
+    }
+    const server = await startProcess(env);
+    const client = createClient({ url: server.url });
+    const data = await client.request(OrganizationByCodeDocument, { code: 'ZONE' });
+    expect(data.organization?.name).toBe('经济开发区');
+    expect(data.organization?.children.map((child) => child.code)).toContain('PETITION_OFFICE');
+
+    const ready = await fetch(server.url.replace('/graphql', '/ready'));
+    expect(ready.status).toBe(200);
+
+    server.child.kill('SIGTERM');
+    expect(await exitOf(server.child)).toBe(0);
+    expect(server.output()).toContain('stopped');
+  });
+});
