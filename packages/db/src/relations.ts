@@ -31,6 +31,13 @@ export const relations = defineRelations(schema, (r) => ({
       to: r.cadreTransfers.cadreId,
     }),
   },
+  users: {
+    organization: r.one.organizations({ from: r.users.organizationId, to: r.organizations.id }),
+    cadre: r.one.cadres({ from: r.users.cadreId, to: r.cadres.id }),
+  },
+  apiClients: {
+    organization: r.one.organizations({ from: r.apiClients.organizationId, to: r.organizations.id }),
+  },
   cadreTransfers: {
     cadre: r.one.cadres({
       from: r.cadreTransfers.cadreId,

@@ -7,7 +7,14 @@ import ValidationPlugin from '@pothos/plugin-validation';
 import { type Relations, relations } from '@sixtype/db';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import { GraphQLError, Kind } from 'graphql';
-import type { GraphQLContext } from './context.ts';
+import {
+  directorySubtree,
+  type GraphQLContext,
+  mayReadPersonalData,
+  pathWithin,
+  viewerChecks,
+  writableSubtree,
+} from './context.ts';
 import { graphQLError } from './errors.ts';
 
 export const MAX_PAGE_SIZE = 100;
@@ -29,12 +36,20 @@ async function nullWhenMissing(load: unknown): Promise<unknown> {
 export const DEFAULT_PAGE_SIZE = 20;
 
 export interface AuthScopes {
-  /** May read the organization directory (units and cadres, without personal data). */
+  /** Marks a field anyone may call (sign-in). Every root field declares some scope. */
+  public: boolean;
+  /** Any caller with a credential. */
+  authenticated: boolean;
+  /** An ADMIN account, or an in-process SYSTEM caller. */
+  admin: boolean;
+  /** May read the organization directory: the units, and the cadres of some subtree. */
   directoryRead: boolean;
-  /** May change the organization directory. */
+  /** May change the directory in some subtree. */
   directoryWrite: boolean;
-  /** May read cadres' personal data (phone numbers). */
-  personalData: boolean;
+  /** The cadre at this ltree path is inside the subtree the viewer may read. */
+  cadreVisible: string;
+  /** May read this cadre's personal data (phone). */
+  personalData: { id: number; organizationPath: string };
 }
 
 export interface PothosTypes {
@@ -56,10 +71,14 @@ export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDe
     defaultFieldNullability: false,
     scopeAuth: {
       // Scopes are computed once per request from the viewer the API put in the context.
-      authScopes: (context) => ({
-        directoryRead: true,
-        directoryWrite: true,
-        personalData: context.viewer.kind === 'SYSTEM',
+      authScopes: ({ viewer }) => ({
+        public: true,
+        authenticated: viewer.kind !== 'ANONYMOUS',
+        admin: viewerChecks.isAdmin(viewer),
+        directoryRead: directorySubtree(viewer) !== undefined,
+        directoryWrite: writableSubtree(viewer) !== undefined,
+        cadreVisible: (path) => pathWithin(path, directorySubtree(viewer)),
+        personalData: (cadre) => mayReadPersonalData(viewer, cadre),
       }),
       unauthorizedError: (_parent, context) =>
         context.viewer.kind === 'ANONYMOUS'

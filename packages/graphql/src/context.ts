@@ -1,18 +1,118 @@
-import type { AuditActor, Executor } from '@sixtype/db';
+import type { AuditActor, Executor, UserRole } from '@sixtype/db';
 
-/**
- * Who is asking. Accounts and API keys arrive with the access issue; until then the API serves
- * anonymous callers and in-process callers (CLI, tests) act as SYSTEM.
- */
-export type Viewer = { kind: 'ANONYMOUS' } | { kind: 'SYSTEM'; name: string };
+/** Scopes an API client can hold. */
+export const apiScopes = [
+  'directory:read',
+  'directory:write',
+  'directory:personal',
+  'metrics:read',
+  'metrics:write',
+] as const;
+export type ApiScope = (typeof apiScopes)[number];
+
+/** Who is asking, decided once per request from the credentials it carries. */
+export type Viewer =
+  | { kind: 'ANONYMOUS' }
+  /** In-process callers: the CLI and tests. */
+  | { kind: 'SYSTEM'; name: string }
+  | {
+      kind: 'USER';
+      userId: number;
+      username: string;
+      role: UserRole;
+      sessionId: string;
+      cadreId: number | null;
+      /** The unit the account acts for: a manager's own unit, a cadre's unit; null for an admin. */
+      organizationId: number | null;
+      organizationPath: string | null;
+    }
+  | {
+      kind: 'API_CLIENT';
+      clientId: number;
+      name: string;
+      scopes: readonly ApiScope[];
+      /** A client restricted to one unit sees only that unit's subtree. */
+      organizationId: number | null;
+      organizationPath: string | null;
+    };
 
 export interface GraphQLContext {
   /** The executor every resolver uses; a test may hand in a transaction. */
   db: Executor;
   viewer: Viewer;
   requestId: string;
+  /** Signs session tokens issued by `login`; absent where nobody signs in (some tests). */
+  tokenSecret?: string | undefined;
 }
 
 export function auditActorOf(viewer: Viewer): AuditActor {
-  return viewer.kind === 'SYSTEM' ? { kind: 'SYSTEM', id: viewer.name } : { kind: 'ANONYMOUS', id: null };
+  switch (viewer.kind) {
+    case 'SYSTEM':
+      return { kind: 'SYSTEM', id: viewer.name };
+    case 'USER':
+      return { kind: 'USER', id: String(viewer.userId) };
+    case 'API_CLIENT':
+      return { kind: 'API_CLIENT', id: String(viewer.clientId) };
+    default:
+      return { kind: 'ANONYMOUS', id: null };
+  }
 }
+
+const hasScope = (viewer: Viewer, scope: ApiScope) => viewer.kind === 'API_CLIENT' && viewer.scopes.includes(scope);
+const isAdmin = (viewer: Viewer) => viewer.kind === 'SYSTEM' || (viewer.kind === 'USER' && viewer.role === 'ADMIN');
+
+/**
+ * The part of the organization tree whose cadres the viewer may read: `null` for all of it, an
+ * ltree path for a subtree, `undefined` for none.
+ */
+export function directorySubtree(viewer: Viewer): string | null | undefined {
+  if (isAdmin(viewer)) return null;
+  if (viewer.kind === 'USER') return viewer.organizationPath ?? undefined;
+  if (viewer.kind === 'API_CLIENT' && hasScope(viewer, 'directory:read')) return viewer.organizationPath;
+  return undefined;
+}
+
+/** The subtree the viewer may change, with the same meaning as directorySubtree. */
+export function writableSubtree(viewer: Viewer): string | null | undefined {
+  if (isAdmin(viewer)) return null;
+  if (viewer.kind === 'USER' && viewer.role === 'ORG_MANAGER') return viewer.organizationPath ?? undefined;
+  if (viewer.kind === 'API_CLIENT' && hasScope(viewer, 'directory:write')) return viewer.organizationPath;
+  return undefined;
+}
+
+/** Whether `path` lies in the subtree `root` (null: everywhere; undefined: nowhere). */
+export function pathWithin(path: string, root: string | null | undefined): boolean {
+  if (root === undefined) return false;
+  return root === null || path === root || path.startsWith(`${root}.`);
+}
+
+/** Whether the viewer may read the personal data (phone) of the cadre at `organizationPath`. */
+export function mayReadPersonalData(viewer: Viewer, cadre: { id: number; organizationPath: string }): boolean {
+  if (isAdmin(viewer)) return true;
+  if (viewer.kind === 'USER') {
+    if (viewer.role === 'CADRE') return viewer.cadreId === cadre.id;
+    return viewer.role === 'ORG_MANAGER' && pathWithin(cadre.organizationPath, viewer.organizationPath);
+  }
+  if (viewer.kind === 'API_CLIENT') {
+    return hasScope(viewer, 'directory:personal') && pathWithin(cadre.organizationPath, viewer.organizationPath);
+  }
+  return false;
+}
+
+export const viewerChecks = { isAdmin, hasScope };
+
+/** What a write needs to know about its caller: who to record, and where it may act. */
+export interface WriteAccess {
+  actor: AuditActor;
+  /** Subtree whose cadres the caller may read (null: all; undefined: none). */
+  readable: string | null | undefined;
+  /** Subtree the caller may change (null: all; undefined: none). */
+  writable: string | null | undefined;
+}
+
+export function writeAccessOf(viewer: Viewer): WriteAccess {
+  return { actor: auditActorOf(viewer), readable: directorySubtree(viewer), writable: writableSubtree(viewer) };
+}
+
+/** Full access, for the CLI and for tests that exercise business rules rather than permissions. */
+export const SYSTEM_ACCESS: WriteAccess = { actor: { kind: 'SYSTEM', id: 'system' }, readable: null, writable: null };

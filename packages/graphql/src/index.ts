@@ -1,5 +1,22 @@
 export { PothosValidationError } from '@pothos/core';
 export { MAX_PAGE_SIZE } from './builder.ts';
 export type { GraphQLContext, Viewer } from './context.ts';
+export {
+  type ApiScope,
+  apiScopes,
+  SYSTEM_ACCESS,
+  type WriteAccess,
+  writeAccessOf,
+} from './context.ts';
 export { type ErrorCode, graphQLError } from './errors.ts';
+export {
+  authenticate,
+  type Credentials,
+  createApiClient,
+  createUser,
+  loadTokenSecret,
+  login,
+  revokeApiClient,
+  rotateApiClientKey,
+} from './modules/access/access.service.ts';
 export { schema, sortedSchema } from './schema.ts';

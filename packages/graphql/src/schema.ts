@@ -3,6 +3,7 @@ import { builder } from './builder.ts';
 import './modules/common/errors.ts';
 import './modules/directory/organization.ts';
 import './modules/directory/cadre.ts';
+import './modules/access/access.ts';
 
 export const schema = builder.toSchema();
 /** The schema with types and fields in alphabetical order, as printed to schema.graphql. */

@@ -1,4 +1,5 @@
-import { createDb, type DatabaseHandle, loadDemoData } from '@sixtype/db';
+import { createDb, type DatabaseHandle, loadDemoData, users } from '@sixtype/db';
+import { sql } from 'drizzle-orm';
 import type { Env } from './env.ts';
 import type { Logger } from './logger.ts';
 
@@ -23,4 +24,14 @@ export async function openDatabase(env: Env, logger: Logger): Promise<DatabaseHa
     if (loaded) logger.info('demo data loaded (the document’s units plus demo units and cadres)');
   }
   return database;
+}
+
+/** Tells the operator of a database with no admin yet how to create one; null once there is one. */
+export async function firstAdminHint(database: DatabaseHandle): Promise<string | null> {
+  const [row] = await database.db
+    .select({ admins: sql<number>`count(*)`.mapWith(Number) })
+    .from(users)
+    .where(sql`${users.role} = 'ADMIN'`);
+  if ((row?.admins ?? 0) > 0) return null;
+  return 'No admin account yet. Create one with: npm run cli -- create-admin --username NAME --password-stdin (then sign in with the login mutation and send Authorization: Bearer <token>)';
 }

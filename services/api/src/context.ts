@@ -1,17 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '@sixtype/db';
-import type { GraphQLContext, Viewer } from '@sixtype/graphql';
+import { authenticate, type GraphQLContext } from '@sixtype/graphql';
 
 export interface ContextDependencies {
   db: Executor;
+  tokenSecret: string;
 }
 
 /**
- * Builds the per-request context in one place. Credentials (Bearer tokens, API keys) arrive with
- * the access issue; until then every HTTP caller is ANONYMOUS.
+ * Builds the per-request context in one place: the viewer named by the request's credentials
+ * (`Authorization: Bearer <token>`, `Authorization: ApiKey <key>` or `x-api-key`), the database,
+ * and a request id for the logs (the caller's `x-request-id` when it sends one).
  */
-export function createContext(deps: ContextDependencies, request: Request): GraphQLContext {
-  const viewer: Viewer = { kind: 'ANONYMOUS' };
+export async function createContext(deps: ContextDependencies, request: Request): Promise<GraphQLContext> {
+  const viewer = await authenticate(deps.db, deps.tokenSecret, {
+    authorization: request.headers.get('authorization'),
+    apiKey: request.headers.get('x-api-key'),
+  });
   const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
-  return { db: deps.db, viewer, requestId };
+  return { db: deps.db, viewer, requestId, tokenSecret: deps.tokenSecret };
 }

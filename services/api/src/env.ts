@@ -22,6 +22,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   SEED_DEMO: optionalString.transform((value) => value === '1' || value === 'true'),
+  /** Signs session tokens; when unset a random secret is kept in the database. */
+  TOKEN_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
 });
 

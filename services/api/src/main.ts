@@ -1,4 +1,5 @@
-import { openDatabase } from './bootstrap.ts';
+import { loadTokenSecret } from '@sixtype/graphql';
+import { firstAdminHint, openDatabase } from './bootstrap.ts';
 import { loadEnv } from './env.ts';
 import { createLogger } from './logger.ts';
 import { createApp, listen } from './server.ts';
@@ -8,9 +9,12 @@ const logger = createLogger(env);
 
 try {
   const database = await openDatabase(env, logger);
-  const app = createApp({ database, logger, env });
+  const tokenSecret = await loadTokenSecret(database.db, env.TOKEN_SECRET);
+  const app = createApp({ database, logger, env, tokenSecret });
   const running = await listen(app, env.PORT);
   logger.info(`GraphiQL at http://localhost:${new URL(running.url).port}/graphql`);
+  const hint = await firstAdminHint(database);
+  if (hint) logger.warn(hint);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -27,12 +27,14 @@ export interface AppDependencies {
   database: DatabaseHandle;
   logger: Logger;
   env: Pick<Env, 'NODE_ENV'>;
+  /** Signs and checks session tokens (see loadTokenSecret). */
+  tokenSecret: string;
 }
 
 export type App = YogaServerInstance<Record<string, never>, GraphQLContext>;
 
 /** The GraphQL application without a socket: tests call `app.fetch` directly. */
-export function createApp({ database, logger, env }: AppDependencies): App {
+export function createApp({ database, logger, env, tokenSecret }: AppDependencies): App {
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -40,7 +42,7 @@ export function createApp({ database, logger, env }: AppDependencies): App {
     landingPage: false,
     batching: false,
     graphiql: { title: 'Six-Type Agency platform', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
-    context: ({ request }) => createContext({ db: database.db }, request),
+    context: ({ request }) => createContext({ db: database.db, tokenSecret }, request),
     maskedErrors: { maskError: createErrorMasker(logger), isDev: env.NODE_ENV === 'development' },
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),

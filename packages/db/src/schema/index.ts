@@ -1,2 +1,3 @@
 export * from './directory.ts';
+export * from './access.ts';
 export * from './system.ts';

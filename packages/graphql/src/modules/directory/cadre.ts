@@ -1,8 +1,8 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
 import { cadreStatuses, cadres, genders } from '@sixtype/db';
 import { and, type SQL, sql } from 'drizzle-orm';
-import { builder } from '../../builder.ts';
-import { auditActorOf } from '../../context.ts';
+import { builder, type PothosTypes } from '../../builder.ts';
+import { directorySubtree, writeAccessOf } from '../../context.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
 import {
   BooleanFilter,
@@ -20,6 +20,7 @@ import {
   type CadreRow,
   type CadreTransferRow,
   cadreScopeSql,
+  cadreVisibleSql,
   createCadre,
   employeeNumberArg,
   orgCodeArg,
@@ -38,6 +39,11 @@ export const CadreOrder = builder.enumType('CadreOrder', {
   } as const,
 });
 
+/** What the type-level selection adds to every cadre row. */
+interface VisibleCadre {
+  organizationPath: string;
+}
+
 /** 13800001234 → 138****1234: enough to recognise a number without disclosing it. */
 export function maskPhone(phone: string | null): string | null {
   if (!phone) return null;
@@ -50,7 +56,16 @@ export const Cadre = builder.drizzleNode('cadres', {
   name: 'Cadre',
   description: 'A cadre (干部) of one unit.',
   id: { column: (cadre) => cadre.id },
-  authScopes: { directoryRead: true },
+  // Every cadre row carries its unit's path, so each object is checked against the viewer's
+  // subtree wherever it is reached (lists, relations, node(id), mutation payloads). The queries
+  // already filter by the same rule in SQL; this check is the second lock on the same door.
+  select: {
+    extras: {
+      organizationPath: (table) =>
+        sql<string>`(select cadre_unit.path::text from organizations cadre_unit where cadre_unit.id = ${table.organizationId})`,
+    },
+  },
+  authScopes: (cadre) => ({ cadreVisible: cadre.organizationPath ?? '' }),
   fields: (t) => ({
     employeeNumber: t.exposeString('employeeNumber'),
     name: t.exposeString('name'),
@@ -62,9 +77,18 @@ export const Cadre = builder.drizzleNode('cadres', {
     status: t.expose('status', { type: CadreStatus }),
     phone: t.exposeString('phone', {
       nullable: true,
-      description: 'Personal data: masked (138****1234) unless the viewer may read personal data.',
-      authScopes: { personalData: true },
-      unauthorizedResolver: (cadre) => maskPhone(cadre.phone),
+      description:
+        'Personal data: null unless the viewer may read it (an admin, a manager of the unit, the cadre themself, or an API client with directory:personal).',
+      authScopes: (cadre) => ({
+        personalData: { id: cadre.id, organizationPath: (cadre as unknown as VisibleCadre).organizationPath },
+      }),
+      unauthorizedResolver: () => null,
+    }),
+    phoneMasked: t.string({
+      nullable: true,
+      description: 'The phone number with its middle digits hidden (138****1234), for lists and reminders.',
+      select: { columns: { phone: true } },
+      resolve: (cadre) => maskPhone(cadre.phone),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -149,11 +173,14 @@ builder.drizzleObjectField(Organization, 'cadres', (t) =>
         ...cadreListArgs.filter,
         orderBy: t.arg({ type: CadreOrder, defaultValue: 'name' }),
       },
-      query: (args) => {
+      query: (args, ctx) => {
         assertPageSize(args);
-        const condition = cadreFilterSql(cadres, args.filter);
         return {
-          where: condition ? { RAW: (table) => cadreFilterSql(table, args.filter) ?? sql`true` } : {},
+          where: {
+            RAW: (table) =>
+              and(cadreFilterSql(table, args.filter), cadreVisibleSql(table, directorySubtree(ctx.viewer))) ??
+              sql`true`,
+          },
           orderBy: cadreOrderBy(args.orderBy),
         };
       },
@@ -163,6 +190,14 @@ builder.drizzleObjectField(Organization, 'cadres', (t) =>
 );
 
 const cadreOrderArgs = builder.args((t) => ({ orderBy: t.field({ type: CadreOrder, defaultValue: 'name' }) }));
+type CadrePage = { edges: { cursor: string; node: VisibleCadre }[]; pageInfo: PageInfoShape; totalCount: number };
+interface PageInfoShape {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
 const cadrePages = drizzleConnectionHelpers(builder, 'cadres', {
   args: () => cadreOrderArgs,
   query: (args) => ({ orderBy: cadreOrderBy(args.orderBy) }),
@@ -176,7 +211,14 @@ builder.queryFields((t) => ({
     authScopes: { directoryRead: true },
     args: { employeeNumber: t.arg.string({ required: true, validate: employeeNumberArg }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.db.query.cadres.findFirst(query({ where: { employeeNumber: args.employeeNumber } })),
+      ctx.db.query.cadres.findFirst(
+        query({
+          where: {
+            employeeNumber: args.employeeNumber,
+            RAW: (table) => cadreVisibleSql(table, directorySubtree(ctx.viewer)) ?? sql`true`,
+          },
+        }),
+      ),
   }),
   cadres: t.connection(
     {
@@ -196,6 +238,7 @@ builder.queryFields((t) => ({
           and(
             cadreFilterSql(table, args.filter),
             cadreScopeSql(table, { orgCode: args.orgCode, includeDescendants: args.includeDescendants }),
+            cadreVisibleSql(table, directorySubtree(ctx.viewer)),
           ) ?? sql`true`;
         // Plans the selection under both `nodes` and `edges.node` (the helper alone reads only edges).
         const query = cadrePages.getQuery(args, ctx, (select) =>
@@ -218,7 +261,9 @@ builder.queryFields((t) => ({
             }),
           assertScopeExists: args.orgCode ? () => assertOrganizationExists(ctx.db, args.orgCode as string) : undefined,
         });
-        return { ...cadrePages.resolve(rows, args, ctx), totalCount };
+        // The rows carry the Cadre type's own selection (organizationPath), planned from the
+        // document; the helper's types only know the table's columns.
+        return { ...cadrePages.resolve(rows, args, ctx), totalCount } as unknown as CadrePage;
       },
     },
     {
@@ -269,16 +314,33 @@ const TransferCadreInput = builder.inputType('TransferCadreInput', {
   }),
 });
 
+/**
+ * A payload's cadre is read back through the planner, after the write, so that it carries what
+ * every Cadre carries (its unit's path for the visibility check) and its selection is one query.
+ */
+const reloadedCadre = (t: PayloadFieldBuilder) =>
+  t.drizzleField({
+    type: 'cadres',
+    resolve: (query, payload, _args, ctx) =>
+      ctx.db.query.cadres
+        .findFirst(query({ where: { id: payload.cadre.id } }))
+        .then((row) => row ?? Promise.reject(new Error(`cadre ${payload.cadre.id} vanished after its write`))),
+  });
+type PayloadFieldBuilder = PothosSchemaTypes.ObjectFieldBuilder<
+  PothosSchemaTypes.ExtendDefaultTypes<PothosTypes>,
+  { cadre: CadreRow }
+>;
+
 const CadrePayload = (name: string) =>
   builder.objectRef<{ cadre: CadreRow }>(name).implement({
-    fields: (t) => ({ cadre: t.field({ type: Cadre, resolve: (payload) => payload.cadre }) }),
+    fields: (t) => ({ cadre: reloadedCadre(t) }),
   });
 
 const TransferCadrePayload = builder
   .objectRef<{ cadre: CadreRow; transfer: CadreTransferRow }>('TransferCadrePayload')
   .implement({
     fields: (t) => ({
-      cadre: t.field({ type: Cadre, resolve: (payload) => payload.cadre }),
+      cadre: reloadedCadre(t),
       transfer: t.field({ type: CadreTransfer, resolve: (payload) => payload.transfer }),
     }),
   });
@@ -289,14 +351,14 @@ builder.mutationFields((t) => ({
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: CreateCadreInput, required: true }) },
     errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateCadreResult' } },
-    resolve: async (_root, { input }, ctx) => ({ cadre: await createCadre(ctx.db, auditActorOf(ctx.viewer), input) }),
+    resolve: async (_root, { input }, ctx) => ({ cadre: await createCadre(ctx.db, writeAccessOf(ctx.viewer), input) }),
   }),
   updateCadre: t.field({
     type: CadrePayload('UpdateCadrePayload'),
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: UpdateCadreInput, required: true }) },
     errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'UpdateCadreResult' } },
-    resolve: async (_root, { input }, ctx) => ({ cadre: await updateCadre(ctx.db, auditActorOf(ctx.viewer), input) }),
+    resolve: async (_root, { input }, ctx) => ({ cadre: await updateCadre(ctx.db, writeAccessOf(ctx.viewer), input) }),
   }),
   transferCadre: t.field({
     type: TransferCadrePayload,
@@ -304,6 +366,6 @@ builder.mutationFields((t) => ({
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: TransferCadreInput, required: true }) },
     errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'TransferCadreResult' } },
-    resolve: (_root, { input }, ctx) => transferCadre(ctx.db, auditActorOf(ctx.viewer), input),
+    resolve: (_root, { input }, ctx) => transferCadre(ctx.db, writeAccessOf(ctx.viewer), input),
   }),
 }));

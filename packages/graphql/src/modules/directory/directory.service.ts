@@ -16,7 +16,9 @@ import {
 } from '@sixtype/db';
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { ConflictError, graphQLError, NotFoundError, UserError, ValidationError } from '../../errors.ts';
+import { pathWithin, type WriteAccess } from '../../context.ts';
+import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
+import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';
 
 export type OrganizationRow = typeof organizations.$inferSelect;
@@ -49,6 +51,16 @@ export function cadreScopeSql(table: typeof cadres, scope: OrgScope): SQL | unde
   return scope.includeDescendants
     ? sql`${table.organizationId} in (select scope_unit.id from organizations scope_unit where scope_unit.path <@ ${scopeRootPath(scope.orgCode)})`
     : sql`${table.organizationId} = (select scope_unit.id from organizations scope_unit where scope_unit.code = ${scope.orgCode})`;
+}
+
+/**
+ * Cadres inside the subtree the viewer may read, as a predicate on the (possibly aliased) cadres
+ * table: applied in every cadre query, so rows outside it are never loaded.
+ */
+export function cadreVisibleSql(table: typeof cadres, readable: string | null | undefined): SQL | undefined {
+  if (readable === null) return undefined;
+  if (readable === undefined) return sql`false`;
+  return sql`${table.organizationId} in (select visible_unit.id from organizations visible_unit where visible_unit.path <@ ${readable}::ltree)`;
 }
 
 /** For list fields scoped to a unit: an unknown unit is an error, not an empty list. */
@@ -181,26 +193,14 @@ export type TransferCadreInput = Raw<z.input<typeof transferCadreInput>>;
 // Writes. Each runs in one transaction that also writes its audit row; constraint violations the
 // database reports are turned into the typed errors a client can act on.
 
-async function inTransaction<T>(db: Executor, work: (tx: Executor) => Promise<T>): Promise<T> {
-  try {
-    return await (db as Database).transaction(work);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    const pg = pgErrorOf(error);
-    if (pg && isUniqueViolation(error)) {
-      const field = pg.constraint?.includes('employee_number') ? 'employeeNumber' : 'code';
-      throw new ConflictError(`${field} is already taken`, field);
-    }
-    if (pg && isCheckViolation(error)) {
-      throw ValidationError.of(['input'], `rejected by the database rule ${pg.constraint ?? 'check'}`);
-    }
-    throw error;
-  }
-}
+const outsideSubtree = (what: string) =>
+  graphQLError('FORBIDDEN', `${what} is outside the part of the organization you may change`);
 
-async function lockOrganization(tx: Executor, orgCode: string) {
+/** Units are visible to every directory reader; changing one needs it inside the writable subtree. */
+async function lockOrganization(tx: Executor, orgCode: string, access: WriteAccess) {
   const [row] = await tx.select().from(organizations).where(eq(organizations.code, orgCode)).for('update');
   if (!row) throw new NotFoundError('Organization', orgCode);
+  if (!pathWithin(row.path, access.writable)) throw outsideSubtree(`Unit ${orgCode}`);
   return row;
 }
 
@@ -212,10 +212,11 @@ async function nextSortOrder(tx: Executor, parentId: number) {
   return row?.next ?? 0;
 }
 
-export async function createOrganization(db: Executor, actor: AuditActor, rawInput: CreateOrganizationInput) {
+export async function createOrganization(db: Executor, access: WriteAccess, rawInput: CreateOrganizationInput) {
   const input = parseInput(createOrganizationInput, rawInput);
   return inTransaction(db, async (tx) => {
-    const parent = input.parentCode ? await lockOrganization(tx, input.parentCode) : null;
+    if (!input.parentCode && access.writable !== null) throw outsideSubtree('A new tree');
+    const parent = input.parentCode ? await lockOrganization(tx, input.parentCode, access) : null;
     const [created] = await tx
       .insert(organizations)
       .values({
@@ -228,7 +229,7 @@ export async function createOrganization(db: Executor, actor: AuditActor, rawInp
       })
       .returning();
     if (!created) throw new Error('insert returned no row');
-    await writeAuditEvent(tx, actor, {
+    await writeAuditEvent(tx, access.actor, {
       operation: 'createOrganization',
       entityType: 'Organization',
       entityId: created.id,
@@ -238,10 +239,10 @@ export async function createOrganization(db: Executor, actor: AuditActor, rawInp
   });
 }
 
-export async function updateOrganization(db: Executor, actor: AuditActor, rawInput: UpdateOrganizationInput) {
+export async function updateOrganization(db: Executor, access: WriteAccess, rawInput: UpdateOrganizationInput) {
   const input = parseInput(updateOrganizationInput, rawInput);
   return inTransaction(db, async (tx) => {
-    const before = await lockOrganization(tx, input.code);
+    const before = await lockOrganization(tx, input.code, access);
     if (input.kind && (input.kind === 'ZONE') !== (before.kind === 'ZONE')) {
       throw ValidationError.of(['input', 'kind'], 'only the root of a tree is a ZONE; move the unit instead');
     }
@@ -256,7 +257,7 @@ export async function updateOrganization(db: Executor, actor: AuditActor, rawInp
       .where(eq(organizations.id, before.id))
       .returning();
     if (!after) throw new Error('update returned no row');
-    await writeAuditEvent(tx, actor, {
+    await writeAuditEvent(tx, access.actor, {
       operation: 'updateOrganization',
       entityType: 'Organization',
       entityId: after.id,
@@ -267,14 +268,15 @@ export async function updateOrganization(db: Executor, actor: AuditActor, rawInp
   });
 }
 
-export async function moveOrganization(db: Executor, actor: AuditActor, rawInput: MoveOrganizationInput) {
+export async function moveOrganization(db: Executor, access: WriteAccess, rawInput: MoveOrganizationInput) {
   const input = parseInput(moveOrganizationInput, rawInput);
   return inTransaction(db, async (tx) => {
-    const before = await lockOrganization(tx, input.code);
+    const before = await lockOrganization(tx, input.code, access);
     if (before.parentId === null) {
       throw ValidationError.of(['input', 'code'], 'the root of a tree cannot be moved');
     }
-    const newParent = await lockOrganization(tx, input.newParentCode);
+    if (before.path === access.writable) throw outsideSubtree(`Moving ${before.code}, the root of your subtree,`);
+    const newParent = await lockOrganization(tx, input.newParentCode, access);
     const isInsideMovedSubtree = newParent.path === before.path || newParent.path.startsWith(`${before.path}.`);
     if (isInsideMovedSubtree) {
       throw ValidationError.of(
@@ -298,7 +300,7 @@ export async function moveOrganization(db: Executor, actor: AuditActor, rawInput
       .where(eq(organizations.id, before.id))
       .returning();
     if (!after) throw new Error('update returned no row');
-    await writeAuditEvent(tx, actor, {
+    await writeAuditEvent(tx, access.actor, {
       operation: 'moveOrganization',
       entityType: 'Organization',
       entityId: after.id,
@@ -309,26 +311,34 @@ export async function moveOrganization(db: Executor, actor: AuditActor, rawInput
   });
 }
 
-async function lockCadre(tx: Executor, number: string) {
-  const [row] = await tx.select().from(cadres).where(eq(cadres.employeeNumber, number)).for('update');
-  if (!row) throw new NotFoundError('Cadre', number);
-  return row;
+/** A cadre the caller cannot read does not exist for it; one it can read but not change is FORBIDDEN. */
+async function lockCadre(tx: Executor, number: string, access: WriteAccess) {
+  const [found] = await tx
+    .select({ cadre: cadres, path: sql<string>`${organizations.path}::text` })
+    .from(cadres)
+    .innerJoin(organizations, eq(organizations.id, cadres.organizationId))
+    .where(eq(cadres.employeeNumber, number))
+    .for('update', { of: cadres });
+  if (!found || !pathWithin(found.path, access.readable)) throw new NotFoundError('Cadre', number);
+  if (!pathWithin(found.path, access.writable)) throw outsideSubtree(`Cadre ${number}`);
+  return found.cadre;
 }
 
-async function findOrganizationId(tx: Executor, orgCode: string) {
+async function findOrganizationId(tx: Executor, orgCode: string, access: WriteAccess) {
   const [row] = await tx
-    .select({ id: organizations.id })
+    .select({ id: organizations.id, path: organizations.path })
     .from(organizations)
     .where(eq(organizations.code, orgCode))
     .for('share');
   if (!row) throw new NotFoundError('Organization', orgCode);
+  if (!pathWithin(row.path, access.writable)) throw outsideSubtree(`Unit ${orgCode}`);
   return row.id;
 }
 
-export async function createCadre(db: Executor, actor: AuditActor, rawInput: CreateCadreInput) {
+export async function createCadre(db: Executor, access: WriteAccess, rawInput: CreateCadreInput) {
   const input = parseInput(createCadreInput, rawInput);
   return inTransaction(db, async (tx) => {
-    const organizationId = await findOrganizationId(tx, input.organizationCode);
+    const organizationId = await findOrganizationId(tx, input.organizationCode, access);
     const [created] = await tx
       .insert(cadres)
       .values({
@@ -344,7 +354,7 @@ export async function createCadre(db: Executor, actor: AuditActor, rawInput: Cre
       })
       .returning();
     if (!created) throw new Error('insert returned no row');
-    await writeAuditEvent(tx, actor, {
+    await writeAuditEvent(tx, access.actor, {
       operation: 'createCadre',
       entityType: 'Cadre',
       entityId: created.id,
@@ -354,11 +364,11 @@ export async function createCadre(db: Executor, actor: AuditActor, rawInput: Cre
   });
 }
 
-export async function updateCadre(db: Executor, actor: AuditActor, rawInput: UpdateCadreInput) {
+export async function updateCadre(db: Executor, access: WriteAccess, rawInput: UpdateCadreInput) {
   const input = parseInput(updateCadreInput, rawInput);
   const { employeeNumber: number, ...changes } = input;
   return inTransaction(db, async (tx) => {
-    const before = await lockCadre(tx, number);
+    const before = await lockCadre(tx, number, access);
     const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
     const [after] = await tx
       .update(cadres)
@@ -366,7 +376,7 @@ export async function updateCadre(db: Executor, actor: AuditActor, rawInput: Upd
       .where(eq(cadres.id, before.id))
       .returning();
     if (!after) throw new Error('update returned no row');
-    await writeAuditEvent(tx, actor, {
+    await writeAuditEvent(tx, access.actor, {
       operation: 'updateCadre',
       entityType: 'Cadre',
       entityId: after.id,
@@ -377,17 +387,17 @@ export async function updateCadre(db: Executor, actor: AuditActor, rawInput: Upd
   });
 }
 
-export async function transferCadre(db: Executor, actor: AuditActor, rawInput: TransferCadreInput) {
+export async function transferCadre(db: Executor, access: WriteAccess, rawInput: TransferCadreInput) {
   const input = parseInput(transferCadreInput, rawInput);
   return inTransaction(db, async (tx) => {
-    const before = await lockCadre(tx, input.employeeNumber);
+    const before = await lockCadre(tx, input.employeeNumber, access);
     if (before.status !== 'ACTIVE') {
       throw ValidationError.of(
         ['input', 'employeeNumber'],
         `only an ACTIVE cadre can be transferred (this one is ${before.status})`,
       );
     }
-    const toOrganizationId = await findOrganizationId(tx, input.toOrganizationCode);
+    const toOrganizationId = await findOrganizationId(tx, input.toOrganizationCode, access);
     if (toOrganizationId === before.organizationId) {
       throw ValidationError.of(['input', 'toOrganizationCode'], 'the cadre already belongs to this unit');
     }
@@ -407,7 +417,7 @@ export async function transferCadre(db: Executor, actor: AuditActor, rawInput: T
       .where(eq(cadres.id, before.id))
       .returning();
     if (!after || !transfer) throw new Error('transfer wrote no row');
-    await writeAuditEvent(tx, actor, {
+    await writeAuditEvent(tx, access.actor, {
       operation: 'transferCadre',
       entityType: 'Cadre',
       entityId: after.id,

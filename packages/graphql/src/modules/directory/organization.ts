@@ -2,7 +2,7 @@ import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
 import { organizationKinds, organizations } from '@sixtype/db';
 import { and, type SQL, sql } from 'drizzle-orm';
 import { builder } from '../../builder.ts';
-import { auditActorOf } from '../../context.ts';
+import { writeAccessOf } from '../../context.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
 import {
   enumFilterSql,
@@ -196,7 +196,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
     errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateOrganizationResult' } },
     resolve: async (_root, { input }, ctx) => ({
-      organization: await createOrganization(ctx.db, auditActorOf(ctx.viewer), input),
+      organization: await createOrganization(ctx.db, writeAccessOf(ctx.viewer), input),
     }),
   }),
   updateOrganization: t.field({
@@ -205,7 +205,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
     errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'UpdateOrganizationResult' } },
     resolve: async (_root, { input }, ctx) => ({
-      organization: await updateOrganization(ctx.db, auditActorOf(ctx.viewer), input),
+      organization: await updateOrganization(ctx.db, writeAccessOf(ctx.viewer), input),
     }),
   }),
   moveOrganization: t.field({
@@ -215,7 +215,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: MoveOrganizationInput, required: true }) },
     errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'MoveOrganizationResult' } },
     resolve: async (_root, { input }, ctx) => ({
-      organization: await moveOrganization(ctx.db, auditActorOf(ctx.viewer), input),
+      organization: await moveOrganization(ctx.db, writeAccessOf(ctx.viewer), input),
     }),
   }),
 }));
