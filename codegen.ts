@@ -10,6 +10,9 @@ const config: CodegenConfig = {
   documents: 'packages/sdk/src/operations/*.graphql',
   // An empty or mistyped operations glob must fail the run, not write an SDK without operations.
   ignoreNoDocuments: false,
+  // The persisted-operation manifest (hash → document) is built from the documents just written,
+  // so its hashes are those of exactly what the client sends. Runs on every generate, written or not.
+  hooks: { afterAllFileWrite: ['tsx packages/sdk/scripts/persisted-operations.ts'] },
   generates: {
     'packages/sdk/src/generated/graphql.ts': {
       // No `typescript` plugin: since typescript-operations 6 the operations plugin emits the enum
@@ -25,6 +28,8 @@ const config: CodegenConfig = {
           ID: 'string',
           Date: 'string',
           DateTime: 'string',
+          // Audit events' before/after: any JSON value, for the caller to narrow.
+          JSON: 'unknown',
         },
         // String unions, no runtime enum objects (typescript-operations 6 spelling of enumsAsTypes).
         enumType: 'string-literal',

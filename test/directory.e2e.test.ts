@@ -2,6 +2,7 @@ import { cadres, demoCadres, demoOrganizations, organizations } from '@sixtype/d
 import {
   CreateCadreDocument,
   CreateOrganizationDocument,
+  createClient,
   ListCadresDocument,
   MoveOrganizationDocument,
   NodeByIdDocument,
@@ -11,7 +12,7 @@ import {
 } from '@sixtype/sdk';
 import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './support.ts';
+import { dataStatements, startTestServer, type TestServer } from './support.ts';
 
 let api: TestServer;
 
@@ -28,6 +29,13 @@ const rowCounts = async () => ({
 });
 
 describe('the directory through the SDK against a running server', () => {
+  it('refuses a client without credentials', async () => {
+    const anonymous = createClient({ url: api.url });
+    const failure = await anonymous.request(OrganizationByCodeDocument, { code: 'ZONE' }).catch((error) => error);
+    expect(failure).toBeInstanceOf(SixtypeError);
+    expect(failure.code).toBe('UNAUTHENTICATED');
+  });
+
   it('answers the README example from the demo data', async () => {
     const data = await api.client.request(OrganizationByCodeDocument, { code: 'ZONE' });
     expect(data.organization?.name).toBe('经济开发区');
@@ -38,7 +46,9 @@ describe('the directory through the SDK against a running server', () => {
   it('serves the zone tree with cadre counts in one SQL statement', async () => {
     api.statements.length = 0;
     const data = await api.client.request(OrganizationTreeDocument, { code: 'ZONE' });
-    expect(api.statements).toHaveLength(1);
+    // One to check the bearer token's session, one for the whole tree.
+    expect(api.statements).toHaveLength(2);
+    expect(dataStatements(api.statements)).toHaveLength(1);
     const counts = Object.fromEntries(
       (data.organization?.children ?? []).map((child, index) => [index, child.cadres.totalCount]),
     );

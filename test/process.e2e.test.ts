@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createDb } from '@sixtype/db';
 import { openTestDatabase } from '@sixtype/db/testing';
-import { createClient, OrganizationByCodeDocument } from '@sixtype/sdk';
+import { createUser, SYSTEM_ACCESS } from '@sixtype/graphql';
+import { createClient, LoginDocument, OrganizationByCodeDocument, SixtypeError } from '@sixtype/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const apiFolder = fileURLToPath(new URL('../services/api', import.meta.url));
@@ -50,7 +52,7 @@ const exitOf = (child: ChildProcess) =>
   });
 
 describe('the API process', () => {
-  it('starts on a new data folder, serves the demo data, and exits cleanly on SIGTERM', async () => {
+  it('starts on a new database, asks for an admin, serves the demo data to one, and exits cleanly on SIGTERM', async () => {
     const env: Record<string, string> = {};
     if (process.env.TEST_DATABASE_URL) {
       const database = await openTestDatabase({ demo: false });
@@ -62,17 +64,40 @@ describe('the API process', () => {
       cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
       env.DATA_DIR = dataDir;
     }
-    const server = await startProcess(env);
-    const client = createClient({ url: server.url });
+
+    // First start: a new database has no admin yet, and the log says how to make one.
+    const first = await startProcess(env);
+    expect(first.output()).toContain('npm run cli -- create-admin');
+    const anonymous = createClient({ url: first.url });
+    const refused = await anonymous.request(OrganizationByCodeDocument, { code: 'ZONE' }).catch((error) => error);
+    expect(refused).toBeInstanceOf(SixtypeError);
+    expect(refused.code).toBe('UNAUTHENTICATED');
+    first.child.kill('SIGTERM');
+    expect(await exitOf(first.child)).toBe(0);
+    expect(first.output()).toContain('stopped');
+
+    // Between runs, an admin is created in the same database (what the CLI does).
+    const database = await createDb({ databaseUrl: env.DATABASE_URL || undefined, dataDir: env.DATA_DIR });
+    await createUser(database.db, SYSTEM_ACCESS.actor, {
+      username: 'admin',
+      password: 'first admin password',
+      role: 'ADMIN',
+    });
+    await database.close();
+
+    // Second start: the data is still there, and the admin signs in through the SDK.
+    const second = await startProcess(env);
+    expect(second.output()).not.toContain('npm run cli -- create-admin');
+    const { login } = await createClient({ url: second.url }).request(LoginDocument, {
+      input: { username: 'admin', password: 'first admin password' },
+    });
+    const client = createClient({ url: second.url, token: login.token });
     const data = await client.request(OrganizationByCodeDocument, { code: 'ZONE' });
     expect(data.organization?.name).toBe('经济开发区');
     expect(data.organization?.children.map((child) => child.code)).toContain('PETITION_OFFICE');
+    expect((await fetch(second.url.replace('/graphql', '/ready'))).status).toBe(200);
 
-    const ready = await fetch(server.url.replace('/graphql', '/ready'));
-    expect(ready.status).toBe(200);
-
-    server.child.kill('SIGTERM');
-    expect(await exitOf(server.child)).toBe(0);
-    expect(server.output()).toContain('stopped');
+    second.child.kill('SIGTERM');
+    expect(await exitOf(second.child)).toBe(0);
   });
 });

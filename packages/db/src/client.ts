@@ -11,6 +11,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { lockDataFolder } from './lock.ts';
 import { type Relations, relations } from './relations.ts';
 
 export type Database = PgAsyncDatabase<PgQueryResultHKT, Relations>;
@@ -81,9 +82,14 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
   }
 
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // PGlite's folder is one process's: two writers corrupt it, so whoever opens it holds a lock file.
+  const lock = options.dataDir ? await lockDataFolder(options.dataDir) : undefined;
   const client = await PGlite.create({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     extensions: { ltree, pg_trgm },
+  }).catch((error: unknown) => {
+    lock?.release();
+    throw error;
   });
   const db = drizzlePglite({ client, relations, logger });
   return {
@@ -97,6 +103,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
     },
     async close() {
       if (!client.closed) await client.close();
+      lock?.release();
     },
   };
 }

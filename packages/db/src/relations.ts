@@ -38,6 +38,32 @@ export const relations = defineRelations(schema, (r) => ({
   apiClients: {
     organization: r.one.organizations({ from: r.apiClients.organizationId, to: r.organizations.id }),
   },
+  metricDefinitions: {
+    ownerOrganization: r.one.organizations({
+      from: r.metricDefinitions.ownerOrganizationId,
+      to: r.organizations.id,
+    }),
+  },
+  metricObservations: {
+    metric: r.one.metricDefinitions({
+      from: r.metricObservations.metricId,
+      to: r.metricDefinitions.id,
+      optional: false,
+    }),
+    organization: r.one.organizations({
+      from: r.metricObservations.organizationId,
+      to: r.organizations.id,
+      optional: false,
+    }),
+  },
+  metricTargets: {
+    metric: r.one.metricDefinitions({ from: r.metricTargets.metricId, to: r.metricDefinitions.id, optional: false }),
+    organization: r.one.organizations({
+      from: r.metricTargets.organizationId,
+      to: r.organizations.id,
+      optional: false,
+    }),
+  },
   cadreTransfers: {
     cadre: r.one.cadres({
       from: r.cadreTransfers.cadreId,

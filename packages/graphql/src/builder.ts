@@ -11,6 +11,7 @@ import {
   directorySubtree,
   type GraphQLContext,
   mayReadPersonalData,
+  metricsSubtree,
   pathWithin,
   viewerChecks,
   writableSubtree,
@@ -50,6 +51,10 @@ export interface AuthScopes {
   cadreVisible: string;
   /** May read this cadre's personal data (phone). */
   personalData: { id: number; organizationPath: string };
+  /** May read the zone's figures (people: any role; API clients: metrics:read). */
+  metricsRead: boolean;
+  /** May submit figures (admins, managers for their subtree, API clients with metrics:write). */
+  metricsWrite: boolean;
 }
 
 export interface PothosTypes {
@@ -60,6 +65,7 @@ export interface PothosTypes {
     ID: { Input: string; Output: string | number };
     DateTime: { Input: string; Output: string | Date };
     Date: { Input: string; Output: string };
+    Decimal: { Input: string; Output: string };
   };
   DefaultFieldNullability: false;
 }
@@ -79,6 +85,8 @@ export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDe
         directoryWrite: writableSubtree(viewer) !== undefined,
         cadreVisible: (path) => pathWithin(path, directorySubtree(viewer)),
         personalData: (cadre) => mayReadPersonalData(viewer, cadre),
+        metricsRead: metricsSubtree(viewer, 'read') !== undefined,
+        metricsWrite: metricsSubtree(viewer, 'write') !== undefined,
       }),
       unauthorizedError: (_parent, context) =>
         context.viewer.kind === 'ANONYMOUS'
@@ -172,6 +180,25 @@ builder.scalarType('Date', {
   serialize: (value) => String(value).slice(0, 10),
   parseValue: parseCalendarDate,
   parseLiteral: (ast) => parseCalendarDate(ast.kind === Kind.STRING ? ast.value : null),
+});
+
+/**
+ * Exact decimals travel as strings ("7430", "0.4300"), never as floats. Input accepts a string, or
+ * a JSON number converted with its shortest representation; whether the text is a finite decimal
+ * is checked where it is used, so a batch can report a bad value by its row instead of failing.
+ */
+builder.scalarType('Decimal', {
+  description: 'An exact decimal number written as a string, e.g. "15825" or "0.4300".',
+  serialize: (value) => String(value),
+  parseValue: (value) => {
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+    throw graphQLError('BAD_USER_INPUT', 'Decimal must be a string such as "7430.5"');
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT) return ast.value;
+    throw graphQLError('BAD_USER_INPUT', 'Decimal must be a string such as "7430.5"');
+  },
 });
 
 builder.queryType({});

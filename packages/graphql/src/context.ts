@@ -99,6 +99,22 @@ export function mayReadPersonalData(viewer: Viewer, cadre: { id: number; organiz
   return false;
 }
 
+/**
+ * The units whose figures the viewer may read or write: null for all, a path for a subtree,
+ * undefined for none. Figures are not personal data: every signed-in person reads them all.
+ */
+export function metricsSubtree(viewer: Viewer, access: 'read' | 'write'): string | null | undefined {
+  if (isAdmin(viewer)) return null;
+  if (viewer.kind === 'USER') {
+    if (access === 'read') return null;
+    return viewer.role === 'ORG_MANAGER' ? (viewer.organizationPath ?? undefined) : undefined;
+  }
+  if (viewer.kind === 'API_CLIENT') {
+    return hasScope(viewer, access === 'read' ? 'metrics:read' : 'metrics:write') ? viewer.organizationPath : undefined;
+  }
+  return undefined;
+}
+
 export const viewerChecks = { isAdmin, hasScope };
 
 /** What a write needs to know about its caller: who to record, and where it may act. */

@@ -4,6 +4,9 @@ import './modules/common/errors.ts';
 import './modules/directory/organization.ts';
 import './modules/directory/cadre.ts';
 import './modules/access/access.ts';
+import './modules/metrics/metrics.ts';
+import './modules/access/admin.ts';
+import './modules/audit/audit.ts';
 
 export const schema = builder.toSchema();
 /** The schema with types and fields in alphabetical order, as printed to schema.graphql. */

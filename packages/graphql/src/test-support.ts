@@ -5,7 +5,7 @@ import { asc, gt, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { type ExecutionResult, graphql } from 'graphql';
 import { expect } from 'vitest';
-import type { Viewer } from './context.ts';
+import type { ApiScope, Viewer } from './context.ts';
 import { schema } from './schema.ts';
 
 export const SYSTEM: Viewer = { kind: 'SYSTEM', name: 'test' };
@@ -27,6 +27,7 @@ export interface TestApi {
     source: string,
     variables?: Record<string, unknown>,
     viewer?: Viewer,
+    tokenSecret?: string,
   ): Promise<Executed<TData>>;
   rowCount(table: PgTable): Promise<number>;
   /** Rows in every table a directory mutation may write. */
@@ -62,13 +63,18 @@ export async function openTestApi(): Promise<TestApi> {
 
   return {
     db,
-    async execute<TData>(source: string, variables: Record<string, unknown> = {}, viewer: Viewer = SYSTEM) {
+    async execute<TData>(
+      source: string,
+      variables: Record<string, unknown> = {},
+      viewer: Viewer = SYSTEM,
+      tokenSecret?: string,
+    ) {
       statements.length = 0;
       const result = (await graphql({
         schema,
         source,
         variableValues: variables,
-        contextValue: { db, viewer, requestId: randomUUID() },
+        contextValue: { db, viewer, requestId: randomUUID(), tokenSecret },
       })) as ExecutionResult<TData>;
       return { result, statements: [...statements] };
     },
@@ -94,6 +100,47 @@ export async function openTestApi(): Promise<TestApi> {
       return outcome;
     },
     close: () => database.close(),
+  };
+}
+
+/** A signed-in person's viewer, as `authenticate` would build it, for permission tests. */
+export async function userViewer(
+  db: Database,
+  role: 'ADMIN' | 'ORG_MANAGER' | 'CADRE',
+  options: { orgCode?: string; employeeNumber?: string } = {},
+): Promise<Viewer> {
+  const cadre = options.employeeNumber
+    ? (await db.select().from(cadres).where(sql`${cadres.employeeNumber} = ${options.employeeNumber}`))[0]
+    : undefined;
+  const org = options.orgCode
+    ? (await db.select().from(organizations).where(sql`${organizations.code} = ${options.orgCode}`))[0]
+    : cadre
+      ? (await db.select().from(organizations).where(sql`${organizations.id} = ${cadre.organizationId}`))[0]
+      : undefined;
+  return {
+    kind: 'USER',
+    userId: 1,
+    username: `${role.toLowerCase()}-test`,
+    role,
+    sessionId: randomUUID(),
+    cadreId: cadre?.id ?? null,
+    organizationId: org?.id ?? null,
+    organizationPath: org?.path ?? null,
+  };
+}
+
+/** An API client's viewer with the given scopes, optionally restricted to one unit's subtree. */
+export async function apiClientViewer(db: Database, scopes: ApiScope[], orgCode?: string): Promise<Viewer> {
+  const org = orgCode
+    ? (await db.select().from(organizations).where(sql`${organizations.code} = ${orgCode}`))[0]
+    : undefined;
+  return {
+    kind: 'API_CLIENT',
+    clientId: 1,
+    name: 'test client',
+    scopes,
+    organizationId: org?.id ?? null,
+    organizationPath: org?.path ?? null,
   };
 }
 

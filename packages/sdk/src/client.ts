@@ -1,6 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type DocumentNode, type GraphQLFormattedError, getOperationAST, type OperationTypeNode, print } from 'graphql';
 import { codeOfGraphQLErrors, SixtypeError } from './errors.ts';
+import persistedOperations from './generated/persisted-operations.json' with { type: 'json' };
 
 /** The subset of `fetch` the client uses; pass your own to add a proxy agent, logging or a test fake. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -16,6 +17,16 @@ export interface ClientOptions {
   apiKey?: string;
   /** For people, from the `login` mutation: sent as `Authorization: Bearer <token>`. */
   token?: string;
+  /**
+   * Send the SDK's own operations as persisted operations — their SHA-256 in
+   * `extensions.persistedQuery.sha256Hash` instead of their text. API keys may run nothing else.
+   * - `true`: hashes from the first request;
+   * - unset: text, until the server answers PERSISTED_QUERY_ONLY; then the request is resent by
+   *   hash and the client keeps sending hashes;
+   * - `false`: always text.
+   * Documents that are not part of the SDK are always sent as text.
+   */
+  persisted?: boolean;
 }
 
 export interface RequestOptions {
@@ -61,6 +72,8 @@ export interface SixtypeClient {
 
 interface PreparedOperation {
   query: string;
+  /** The SHA-256 under which the server's manifest holds `query`; undefined for documents outside the SDK. */
+  hash: string | undefined;
   operationName: string | undefined;
   /** Retries, when they come, are for queries only: a repeated mutation may apply twice. */
   operationType: OperationTypeNode;
@@ -74,6 +87,14 @@ interface GraphQLResponse {
 // Documents are module-level constants, so printing each once is enough.
 const prepared = new WeakMap<DocumentNode, PreparedOperation>();
 
+// The manifest maps hash → printed document; the client prints the same generated AST, so an SDK
+// document's text finds its hash here without hashing at run time.
+let hashesByText: Map<string, string> | undefined;
+function persistedHashOf(text: string): string | undefined {
+  hashesByText ??= new Map(Object.entries(persistedOperations as Record<string, string>).map(([h, t]) => [t, h]));
+  return hashesByText.get(text);
+}
+
 function prepare(document: DocumentNode): PreparedOperation {
   let operation = prepared.get(document);
   if (operation === undefined) {
@@ -81,7 +102,13 @@ function prepare(document: DocumentNode): PreparedOperation {
     if (!definition) {
       throw new TypeError('The document must contain exactly one operation (query, mutation or subscription).');
     }
-    operation = { query: print(document), operationName: definition.name?.value, operationType: definition.operation };
+    const query = print(document);
+    operation = {
+      query,
+      hash: persistedHashOf(query),
+      operationName: definition.name?.value,
+      operationType: definition.operation,
+    };
     prepared.set(document, operation);
   }
   return operation;
@@ -113,17 +140,23 @@ export function createClient(options: ClientOptions): SixtypeClient {
    */
   async function attempt(
     operation: PreparedOperation,
+    byHash: boolean,
     variables: Variables | undefined,
     requestOptions: RequestOptions | undefined,
   ): Promise<unknown> {
     const signal = requestOptions?.signal;
+    const { query, hash, operationName } = operation;
+    const payload =
+      byHash && hash !== undefined
+        ? { operationName, variables, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }
+        : { query, operationName, variables };
     let response: Response;
     let text: string;
     try {
       response = await fetchImpl(options.url, {
         method: 'POST',
         headers: headersFor(requestOptions),
-        body: JSON.stringify({ query: operation.query, operationName: operation.operationName, variables }),
+        body: JSON.stringify(payload),
         signal: signal ?? null,
       });
       text = await response.text();
@@ -156,13 +189,34 @@ export function createClient(options: ClientOptions): SixtypeClient {
     return body.data;
   }
 
+  let sendHashes = options.persisted === true;
+
   // The one place a retry policy will go: around `attempt`, for `operationType === 'query'` only.
-  function execute(
+  // The resends below are safe for mutations too: the server refuses PERSISTED_QUERY_ONLY and
+  // PERSISTED_QUERY_NOT_FOUND before anything runs.
+  async function execute(
     document: DocumentNode,
     variables: Variables | undefined,
     requestOptions: RequestOptions | undefined,
   ): Promise<unknown> {
-    return attempt(prepare(document), variables, requestOptions);
+    const operation = prepare(document);
+    const persistable = operation.hash !== undefined && options.persisted !== false;
+    const byHash = persistable && sendHashes;
+    try {
+      return await attempt(operation, byHash, variables, requestOptions);
+    } catch (error) {
+      if (!persistable || !(error instanceof SixtypeError)) throw error;
+      if (!byHash && error.code === 'PERSISTED_QUERY_ONLY') {
+        // This caller (an API key) may send hashes only: switch for good.
+        sendHashes = true;
+        return attempt(operation, true, variables, requestOptions);
+      }
+      if (byHash && error.code === 'PERSISTED_QUERY_NOT_FOUND') {
+        // A server older than this SDK: its manifest lacks the operation, so try the text once.
+        return attempt(operation, false, variables, requestOptions);
+      }
+      throw error;
+    }
   }
 
   return {

@@ -1,7 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 
 /**
- * Every code a thrown {@link SixtypeError} can carry. The first nine are the server's
+ * Every code a thrown {@link SixtypeError} can carry. All but the last two are the server's
  * `extensions.code` values (a public contract); the last two are raised by the client itself.
  */
 export const SIXTYPE_ERROR_CODES = [
@@ -14,6 +14,12 @@ export const SIXTYPE_ERROR_CODES = [
   'QUERY_TOO_COMPLEX',
   'RATE_LIMITED',
   'INTERNAL_SERVER_ERROR',
+  /** The HTTP request itself was refused: not JSON, over 1 MB, a batch, a GET without the CSRF header. */
+  'BAD_REQUEST',
+  /** The server's manifest has no operation with the hash sent (a server older than this SDK). */
+  'PERSISTED_QUERY_NOT_FOUND',
+  /** This caller (an API key) may run only persisted operations; the client then resends by hash. */
+  'PERSISTED_QUERY_ONLY',
   /** The request never got a response: DNS, refused connection, reset, TLS. */
   'NETWORK_ERROR',
   /** A response that is not a GraphQL response (a proxy's 502 page, an empty 500). */

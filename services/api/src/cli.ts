@@ -1,53 +1,73 @@
-import { loadDemoData } from '@sixtype/db';
-import { openDatabase } from './bootstrap.ts';
+import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline';
+import { runCli } from './cli-commands.ts';
 import { loadEnv } from './env.ts';
-import { createLogger } from './logger.ts';
 
-const usage = `Usage: npm run cli -- <command>
+/** The first line of standard input; on a terminal, typed without echo after a prompt on stderr. */
+function readSecret(prompt: string): Promise<string> {
+  const { stdin, stderr } = process;
+  if (!stdin.isTTY) {
+    return new Promise((resolve, reject) => {
+      const lines = createInterface({ input: stdin, terminal: false });
+      let answered = false;
+      lines.once('line', (line) => {
+        answered = true;
+        lines.close();
+        resolve(line);
+      });
+      lines.once('close', () => (answered ? undefined : reject(new Error('no password on standard input'))));
+    });
+  }
+  stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  stdin.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    let typed = '';
+    const finish = (error?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      stderr.write('\n');
+      if (error) reject(error);
+      else resolve(typed);
+    };
+    const onData = (chunk: string) => {
+      for (const character of chunk) {
+        if (character === '\r' || character === '\n' || character === '\u0004') return finish();
+        if (character === '\u0003') return finish(new Error('cancelled'));
+        if (character === '\u007f' || character === '\b') typed = typed.slice(0, -1);
+        else typed += character;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
 
-Commands:
-  migrate     apply the database migrations (the embedded database also gets the demo data on first use)
-  seed-demo   load the demo data into the configured database (once; a second run does nothing)
-  help        show this text
-
-The database is DATABASE_URL when set, otherwise the embedded one in DATA_DIR (default .data/).`;
-
-const [command = 'help'] = process.argv.slice(2);
-const env = loadEnv();
-const logger = createLogger({ LOG_LEVEL: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL });
-
-async function run(): Promise<number> {
-  switch (command) {
-    case 'migrate': {
-      const database = await openDatabase(env, logger);
-      await database.close();
-      console.log('migrations applied');
-      return 0;
-    }
-    case 'seed-demo': {
-      const database = await openDatabase({ ...env, SEED_DEMO: false }, logger);
-      const loaded = await loadDemoData(database.db);
-      await database.close();
-      console.log(
-        loaded ? 'demo data loaded' : 'demo data was already loaded (or the database has units); nothing changed',
-      );
-      return 0;
-    }
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(usage);
-      return 0;
-    default:
-      console.error(`Unknown command: ${command}\n\n${usage}`);
-      return 2;
+/** Audit rows written by the CLI name the operating-system account that ran it. */
+function operatorName(): string {
+  try {
+    return `cli:${userInfo().username}`.slice(0, 64);
+  } catch {
+    return 'cli';
   }
 }
 
-run().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+let code: number;
+try {
+  code = await runCli(process.argv.slice(2), {
+    env: loadEnv(),
+    actor: { kind: 'SYSTEM', id: operatorName() },
+    io: {
+      stdout: (line) => process.stdout.write(`${line}\n`),
+      stderr: (line) => process.stderr.write(`${line}\n`),
+      readSecret,
+    },
+  });
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  code = 1;
+}
+// Exit once stdout is flushed: on some systems a pipe is written asynchronously, and the key is
+// the last thing written.
+process.stdout.write('', () => process.exit(code));

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { DEFAULT_PERSISTED_OPERATIONS_FILE } from './persisted-operations.ts';
+import { DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limit.ts';
 
 /** The repository root, so the default data folder does not depend on where npm was started. */
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -25,6 +27,14 @@ const envSchema = z.object({
   /** Signs session tokens; when unset a random secret is kept in the database. */
   TOKEN_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Requests per minute for each API client and each signed-in user; 0 turns the limit off. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMIT_PER_MINUTE),
+  /** Requests per minute for anonymous callers, per client address; 0 turns the limit off. */
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE),
+  /** Behind a reverse proxy: take an anonymous caller's address from the last x-forwarded-for entry. */
+  TRUST_PROXY: optionalString.transform((value) => value === '1' || value === 'true'),
+  /** The SDK's persisted-operation manifest (hash → document), the only operations API clients may run. */
+  PERSISTED_OPERATIONS_FILE: optionalString.transform((value) => value ?? DEFAULT_PERSISTED_OPERATIONS_FILE),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,4 +1,5 @@
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
+import { createApiClient, createUser, loadTokenSecret, login, revokeApiClient, SYSTEM_ACCESS } from '@sixtype/graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from './env.ts';
@@ -6,12 +7,21 @@ import { type App, createApp } from './server.ts';
 
 let database: TestDatabase;
 let app: App;
+let tokenSecret: string;
+let adminToken: string;
 const logged: unknown[] = [];
 
 beforeAll(async () => {
   database = await openTestDatabase();
+  tokenSecret = await loadTokenSecret(database.db);
+  await createUser(database.db, SYSTEM_ACCESS.actor, {
+    username: 'admin',
+    password: 'admin password 1',
+    role: 'ADMIN',
+  });
+  adminToken = (await login(database.db, tokenSecret, { username: 'admin', password: 'admin password 1' })).token;
   const logger = pino({ level: 'error' }, { write: (line: string) => logged.push(JSON.parse(line)) });
-  app = createApp({ database, logger, env: { NODE_ENV: 'test' } });
+  app = createApp({ database, logger, env: { NODE_ENV: 'test' }, tokenSecret });
 });
 
 afterAll(async () => {
@@ -21,7 +31,7 @@ afterAll(async () => {
 const post = (body: unknown, headers: Record<string, string> = {}) =>
   app.fetch('http://api.test/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}`, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 
@@ -80,10 +90,11 @@ describe('HTTP surface', () => {
       },
       logger: pino({ level: 'error' }, { write: (line: string) => logged.push(JSON.parse(line)) }),
       env: { NODE_ENV: 'production' },
+      tokenSecret,
     });
     const response = await broken.fetch('http://api.test/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-api-key': 'sxk_AAAAAAAA_not-a-real-key-but-long-enough' },
       body: JSON.stringify({ query: '{ organization(code: "ZONE") { name } }' }),
     });
     const body = await response.json();
@@ -97,8 +108,40 @@ describe('HTTP surface', () => {
       database: { ...database, ping: () => Promise.reject(new Error('database down')) },
       logger: pino({ level: 'silent' }),
       env: { NODE_ENV: 'test' },
+      tokenSecret,
     });
     expect((await unready.fetch('http://api.test/ready')).status).toBe(503);
+  });
+});
+
+describe('credentials over HTTP', () => {
+  it('answers UNAUTHENTICATED without a credential and with a dead one', async () => {
+    const query = { query: '{ organization(code: "ZONE") { name } }' };
+    for (const headers of [
+      { authorization: '' },
+      { authorization: 'Bearer expired.or.forged' },
+      { authorization: 'ApiKey sxk_AAAAAAAA_unknownunknownunknownunknown' },
+    ]) {
+      const body = await (await post(query, headers)).json();
+      expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect(body.data?.organization ?? null).toBeNull();
+    }
+  });
+
+  it('accepts an API key as Authorization: ApiKey and as x-api-key, until it is revoked', async () => {
+    const { key } = await createApiClient(database.db, SYSTEM_ACCESS.actor, {
+      name: 'office automation',
+      scopes: ['directory:read'],
+    });
+    const query = { query: '{ organization(code: "ZONE") { name } }' };
+    const headerSets: Record<string, string>[] = [{ authorization: `ApiKey ${key}` }, { authorization: '', 'x-api-key': key }];
+    for (const headers of headerSets) {
+      const body = await (await post(query, headers)).json();
+      expect(body.data.organization.name).toBe('经济开发区');
+    }
+    await revokeApiClient(database.db, SYSTEM_ACCESS.actor, 'office automation');
+    const body = await (await post(query, { authorization: `ApiKey ${key}` })).json();
+    expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
 });
 

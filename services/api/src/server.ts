@@ -5,9 +5,27 @@ import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-
 import { createContext } from './context.ts';
 import type { Env } from './env.ts';
 import { createErrorMasker } from './errors.ts';
+import { CSRF_HEADER, MAX_REQUEST_BODY_BYTES, useQueryLimits, useRequestGuard, withRequestErrors } from './limits.ts';
 import type { Logger } from './logger.ts';
+import { loadPersistedOperations, useOperationPolicy } from './persisted-operations.ts';
+import {
+  createRateLimiter,
+  DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE,
+  DEFAULT_RATE_LIMIT_PER_MINUTE,
+  type RateLimiter,
+  useRateLimit,
+} from './rate-limit.ts';
 
-export const GRAPHIQL_DEFAULT_QUERY = `# The zone's units and the cadres of each (demo data).
+export const GRAPHIQL_DEFAULT_QUERY = `# Sign in first, then put the token in the Headers tab:
+#   { "Authorization": "Bearer <token>" }
+mutation SignIn {
+  login(input: { username: "admin", password: "" }) {
+    token
+    expiresAt
+  }
+}
+
+# The zone's units and the cadres of each (demo data).
 query ZoneUnits {
   organization(code: "ZONE") {
     name
@@ -26,24 +44,56 @@ query ZoneUnits {
 export interface AppDependencies {
   database: DatabaseHandle;
   logger: Logger;
-  env: Pick<Env, 'NODE_ENV'>;
+  /** Settings left out take their defaults (see env.ts). */
+  env: Pick<Env, 'NODE_ENV'> &
+    Partial<
+      Pick<
+        Env,
+        | 'REDIS_URL'
+        | 'RATE_LIMIT_PER_MINUTE'
+        | 'RATE_LIMIT_ANONYMOUS_PER_MINUTE'
+        | 'TRUST_PROXY'
+        | 'PERSISTED_OPERATIONS_FILE'
+      >
+    >;
   /** Signs and checks session tokens (see loadTokenSecret). */
   tokenSecret: string;
+  /** Counts requests per caller; built from env when absent. The app closes it on dispose. */
+  rateLimiter?: RateLimiter;
 }
 
 export type App = YogaServerInstance<Record<string, never>, GraphQLContext>;
 
 /** The GraphQL application without a socket: tests call `app.fetch` directly. */
-export function createApp({ database, logger, env, tokenSecret }: AppDependencies): App {
+export function createApp({ database, logger, env, tokenSecret, rateLimiter }: AppDependencies): App {
+  const limiter =
+    rateLimiter ??
+    createRateLimiter(
+      {
+        perMinute: env.RATE_LIMIT_PER_MINUTE ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+        anonymousPerMinute: env.RATE_LIMIT_ANONYMOUS_PER_MINUTE ?? DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE,
+      },
+      { redisUrl: env.REDIS_URL, logger },
+    );
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
     batching: false,
-    graphiql: { title: 'Six-Type Agency platform', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    // No file uploads; multipart bodies are refused by useRequestGuard.
+    multipart: false,
+    // GraphQL-over-HTTP's name for a persisted operation's id, beside the APQ extension.
+    extraParamNames: ['documentId'],
+    graphiql: {
+      title: 'Six-Type Agency platform',
+      defaultQuery: GRAPHIQL_DEFAULT_QUERY,
+      method: 'POST',
+      additionalHeaders: { [CSRF_HEADER]: 'graphiql' },
+    },
     context: ({ request }) => createContext({ db: database.db, tokenSecret }, request),
-    maskedErrors: { maskError: createErrorMasker(logger), isDev: env.NODE_ENV === 'development' },
+    maskedErrors: { maskError: withRequestErrors(createErrorMasker(logger)), isDev: env.NODE_ENV === 'development' },
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
@@ -62,6 +112,13 @@ export function createApp({ database, logger, env, tokenSecret }: AppDependencie
             return false;
           }
         },
+      }),
+      useRequestGuard(),
+      useQueryLimits(),
+      useRateLimit({ limiter, trustProxy: env.TRUST_PROXY ?? false }),
+      ...useOperationPolicy({
+        operations: loadPersistedOperations(env.PERSISTED_OPERATIONS_FILE),
+        nodeEnv: env.NODE_ENV,
       }),
     ],
   });

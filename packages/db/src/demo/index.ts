@@ -1,11 +1,15 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../client.ts';
 import { cadres, organizations } from '../schema/directory.ts';
+import { metricDefinitions, metricObservations } from '../schema/metrics.ts';
 import { systemSettings } from '../schema/system.ts';
 import { demoCadres, demoOrganizations } from './directory.ts';
+import { demoMetrics, demoObservations } from './metrics.ts';
 
 export type { DemoCadre, DemoOrganization, Provenance } from './directory.ts';
 export { demoCadres, demoOrganizations } from './directory.ts';
+export type { DemoMetric, DemoObservation } from './metrics.ts';
+export { demoMetrics, demoObservations } from './metrics.ts';
 
 export const DEMO_LOADED_KEY = 'demo_data_loaded_at';
 
@@ -51,6 +55,25 @@ export async function loadDemoData(db: Database): Promise<boolean> {
         if (!org) throw new Error(`demo cadre ${cadre.employeeNumber} names unknown unit ${organizationCode}`);
         return { ...cadre, organizationId: org.id };
       }),
+    );
+
+    const metricIds = new Map<string, number>();
+    for (const [sortOrder, metric] of demoMetrics.entries()) {
+      const [row] = await tx
+        .insert(metricDefinitions)
+        .values({ ...metric, sortOrder })
+        .returning({ id: metricDefinitions.id });
+      if (row) metricIds.set(metric.code, row.id);
+    }
+    await tx.insert(metricObservations).values(
+      demoObservations.map(({ metricCode, orgCode, provenance: _provenance, ...observation }) => ({
+        ...observation,
+        metricId: metricIds.get(metricCode) ?? 0,
+        organizationId: byCode.get(orgCode)?.id ?? 0,
+        revision: 1,
+        submittedByKind: 'SYSTEM' as const,
+        submittedById: 'demo',
+      })),
     );
     return true;
   });

@@ -1,3 +1,4 @@
-export * from './directory.ts';
 export * from './access.ts';
+export * from './directory.ts';
+export * from './metrics.ts';
 export * from './system.ts';

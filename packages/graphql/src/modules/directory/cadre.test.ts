@@ -215,10 +215,12 @@ describe('phone numbers', () => {
     data.node.phone,
   ];
 
-  it('are masked for an anonymous viewer wherever a cadre appears', async () => {
+  it('are refused, with everything else, to a caller without credentials', async () => {
     const id = globalId('Cadre', (await cadreRow('KFQ-0001')).id);
     const executed = await api.execute<Phones>(PHONES, { id }, ANONYMOUS);
-    expect(phonesOf(dataOf(executed))).toEqual(Array(4).fill('138****0001'));
+    expect(executed.result.data ?? null).toBeNull();
+    expect(new Set(errorCodes(executed))).toEqual(new Set(['UNAUTHENTICATED']));
+    expect(JSON.stringify(executed.result)).not.toContain('13800000001');
   });
 
   it('are shown in full to a SYSTEM viewer', async () => {

@@ -1,0 +1,145 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgEnum,
+  snakeCase,
+  text,
+  timestamp,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/pg-core';
+import { timestamps } from './columns.ts';
+import { organizations } from './directory.ts';
+import { actorKind } from './system.ts';
+
+export const metricKinds = ['FLOW', 'STOCK', 'RATIO'] as const;
+export type MetricKind = (typeof metricKinds)[number];
+export const metricKind = pgEnum('metric_kind', metricKinds);
+
+export const metricAggregations = ['SUM', 'AVG', 'MAX', 'MIN', 'NONE'] as const;
+export type MetricAggregation = (typeof metricAggregations)[number];
+export const metricAggregation = pgEnum('metric_aggregation', metricAggregations);
+
+export const metricDirections = ['HIGHER_IS_BETTER', 'LOWER_IS_BETTER'] as const;
+export type MetricDirection = (typeof metricDirections)[number];
+export const metricDirection = pgEnum('metric_direction', metricDirections);
+
+export const granularities = ['MONTH', 'QUARTER', 'YEAR'] as const;
+export type Granularity = (typeof granularities)[number];
+export const granularity = pgEnum('granularity', granularities);
+
+/** A period start must be the first day of its month, quarter or year. */
+const alignedPeriod = (start: unknown, grain: unknown) =>
+  sql`${start} = date_trunc(lower(${grain}::text), ${start}::timestamp)::date`;
+
+/**
+ * What a figure means: its unit, how it adds up over time (kind) and across units (aggregation),
+ * which way is better, and the granularity it is reported in.
+ */
+export const metricDefinitions = snakeCase.table(
+  'metric_definitions',
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    code: varchar({ length: 64 }).notNull().unique(),
+    name: varchar({ length: 200 }).notNull(),
+    unit: varchar({ length: 20 }).notNull(),
+    kind: metricKind().notNull(),
+    aggregation: metricAggregation().notNull(),
+    direction: metricDirection().notNull(),
+    category: varchar({ length: 64 }),
+    description: text(),
+    reportingGranularity: granularity().notNull(),
+    ownerOrganizationId: integer().references(() => organizations.id, { onDelete: 'restrict' }),
+    /** Position in catalogue listings (the document's order for the seeded figures). */
+    sortOrder: integer().notNull().default(0),
+    ...timestamps,
+  },
+  (t) => [
+    check('metric_definitions_code_format', sql`${t.code} ~ '^[A-Z][A-Z0-9_]*$'`),
+    check('metric_definitions_name_not_blank', sql`length(btrim(${t.name})) > 0`),
+  ],
+);
+
+/** One accepted batch of observations, remembered by its idempotency key so a replay writes nothing. */
+export const metricBatches = snakeCase.table(
+  'metric_batches',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    idempotencyKey: varchar({ length: 200 }).notNull(),
+    actorKind: actorKind().notNull(),
+    actorId: varchar({ length: 64 }),
+    /** SHA-256 of the canonical payload: the same key with another payload is a conflict. */
+    payloadHash: varchar({ length: 64 }).notNull(),
+    /** What the first submission answered, returned again to a replay. */
+    result: jsonb().notNull(),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [uniqueIndex('metric_batches_key').on(t.actorKind, sql`coalesce(${t.actorId}, '')`, t.idempotencyKey)],
+);
+
+/**
+ * Figures are never overwritten: a correction is a new row with the next revision, and a reading
+ * "as of" a time takes, per period, the highest revision recorded by then.
+ */
+export const metricObservations = snakeCase.table(
+  'metric_observations',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    metricId: integer()
+      .notNull()
+      .references(() => metricDefinitions.id, { onDelete: 'restrict' }),
+    organizationId: integer()
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'restrict' }),
+    granularity: granularity().notNull(),
+    periodStart: date({ mode: 'string' }).notNull(),
+    value: numeric({ mode: 'string' }).notNull(),
+    revision: integer().notNull(),
+    source: varchar({ length: 200 }).notNull(),
+    batchId: bigint({ mode: 'number' }).references(() => metricBatches.id, { onDelete: 'restrict' }),
+    submittedByKind: actorKind().notNull(),
+    submittedById: varchar({ length: 64 }),
+    recordedAt: timestamp({ withTimezone: true, mode: 'string' }).notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [
+    uniqueIndex('metric_observations_revision_key').on(
+      t.metricId,
+      t.organizationId,
+      t.granularity,
+      t.periodStart,
+      t.revision,
+    ),
+    index('metric_observations_period_idx').on(t.metricId, t.granularity, t.periodStart),
+    index('metric_observations_org_idx').on(t.organizationId, t.metricId),
+    check('metric_observations_aligned', alignedPeriod(t.periodStart, t.granularity)),
+    check('metric_observations_revision_positive', sql`${t.revision} >= 1`),
+  ],
+);
+
+/** The figure a unit aims at for a period; a changed target is audited with its old value. */
+export const metricTargets = snakeCase.table(
+  'metric_targets',
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    metricId: integer()
+      .notNull()
+      .references(() => metricDefinitions.id, { onDelete: 'restrict' }),
+    organizationId: integer()
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'restrict' }),
+    granularity: granularity().notNull(),
+    periodStart: date({ mode: 'string' }).notNull(),
+    value: numeric({ mode: 'string' }).notNull(),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('metric_targets_period_key').on(t.metricId, t.organizationId, t.granularity, t.periodStart),
+    check('metric_targets_aligned', alignedPeriod(t.periodStart, t.granularity)),
+  ],
+);

@@ -1,0 +1,195 @@
+import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
+import { type ActorKind, actorKinds, auditEvents } from '@sixtype/db';
+import { gte, lt, type SQL, sql } from 'drizzle-orm';
+import { Kind, type ValueNode } from 'graphql';
+import { builder } from '../../builder.ts';
+import {
+  enumFilterSql,
+  type LogicalFilter,
+  logicalFilterSql,
+  StringFilter,
+  type StringFilterInput,
+  stringFilterSql,
+} from '../common/filters.ts';
+import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** A literal JSON value written inline in a query. */
+function literalValue(ast: ValueNode, variables?: Record<string, unknown> | null): unknown {
+  switch (ast.kind) {
+    case Kind.NULL:
+      return null;
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(ast.value);
+    case Kind.STRING:
+    case Kind.ENUM:
+      return ast.value;
+    case Kind.BOOLEAN:
+      return ast.value;
+    case Kind.LIST:
+      return ast.values.map((value) => literalValue(value, variables));
+    case Kind.OBJECT:
+      return Object.fromEntries(ast.fields.map((field) => [field.name.value, literalValue(field.value, variables)]));
+    case Kind.VARIABLE:
+      return variables?.[ast.name.value];
+  }
+}
+
+// `JSON` is this module's own scalar, so it is not declared among the builder's scalars; the cast
+// only lets its name through the builder's name check, the call is the ordinary scalarType.
+const declareJsonScalar = builder.scalarType.bind(builder) as unknown as (
+  name: 'JSON',
+  options: PothosSchemaTypes.ScalarTypeOptions<Types, unknown, unknown>,
+) => PothosSchemaTypes.ScalarRef<Types, unknown, unknown>;
+
+export const JSONScalar = declareJsonScalar('JSON', {
+  description: 'Any JSON value: an object, array, string, number, boolean or null.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => literalValue(ast, variables),
+});
+
+export const AuditActorKind = builder.enumType('AuditActorKind', {
+  description: 'Who made a change: a signed-in person, an API client, the system itself (CLI, demo loader).',
+  values: actorKinds,
+});
+
+export const AuditEvent = builder.drizzleNode('auditEvents', {
+  name: 'AuditEvent',
+  description:
+    'One change, written in the transaction that made it. `before`/`after` are the changed record as JSON; secrets (password and key hashes) are never part of them.',
+  id: { column: (event) => event.id },
+  // Only the columns a query asks for: before/after can be large and a list rarely needs them.
+  select: {},
+  authScopes: { admin: true },
+  fields: (t) => ({
+    occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
+    actorKind: t.expose('actorKind', { type: AuditActorKind }),
+    actorId: t.exposeString('actorId', {
+      nullable: true,
+      description: 'The user id or API client id (as stored), or the name of a SYSTEM caller such as `cli:<account>`.',
+    }),
+    operation: t.exposeString('operation', { description: 'The mutation or command: createCadre, login, …' }),
+    entityType: t.exposeString('entityType', { description: 'Organization, Cadre, User, ApiClient, Session, …' }),
+    entityId: t.exposeString('entityId', { description: 'The changed row’s database id (not a global id).' }),
+    before: t.field({
+      type: JSONScalar,
+      nullable: true,
+      select: { columns: { before: true } },
+      resolve: (event) => event.before,
+    }),
+    after: t.field({
+      type: JSONScalar,
+      nullable: true,
+      select: { columns: { after: true } },
+      resolve: (event) => event.after,
+    }),
+  }),
+});
+
+export interface DateTimeRangeInput {
+  from?: string | null;
+  to?: string | null;
+}
+
+export const DateTimeRange = builder.inputRef<DateTimeRangeInput>('DateTimeRange').implement({
+  description: 'Instants from `from` (inclusive) to `to` (exclusive); either end may be left open.',
+  fields: (t) => ({
+    from: t.field({ type: 'DateTime' }),
+    to: t.field({ type: 'DateTime' }),
+  }),
+});
+
+const AuditActorKindFilter = builder.inputType('AuditActorKindFilter', {
+  fields: (t) => ({
+    equalTo: t.field({ type: AuditActorKind }),
+    in: t.field({ type: [AuditActorKind] }),
+  }),
+});
+
+export interface AuditEventFilterInput extends LogicalFilter<AuditEventFilterInput> {
+  entityType?: StringFilterInput | null;
+  entityId?: StringFilterInput | null;
+  operation?: StringFilterInput | null;
+  actorKind?: { equalTo?: ActorKind | null; in?: readonly ActorKind[] | null } | null;
+  actorId?: StringFilterInput | null;
+  occurredAt?: DateTimeRangeInput | null;
+}
+
+export const AuditEventFilter = builder.inputRef<AuditEventFilterInput>('AuditEventFilter').implement({
+  description: 'Conditions on audit events; fields, and/or/not all combine with AND.',
+  fields: (t) => ({
+    entityType: t.field({ type: StringFilter }),
+    entityId: t.field({ type: StringFilter }),
+    operation: t.field({ type: StringFilter }),
+    actorKind: t.field({ type: AuditActorKindFilter }),
+    actorId: t.field({ type: StringFilter }),
+    occurredAt: t.field({ type: DateTimeRange }),
+    and: t.field({ type: [AuditEventFilter] }),
+    or: t.field({ type: [AuditEventFilter] }),
+    not: t.field({ type: AuditEventFilter }),
+  }),
+});
+
+export function auditEventFilterSql(table: typeof auditEvents, filter: AuditEventFilterInput | null | undefined) {
+  return logicalFilterSql(filter, (f) => [
+    stringFilterSql(table.entityType, f.entityType),
+    stringFilterSql(table.entityId, f.entityId),
+    stringFilterSql(table.operation, f.operation),
+    enumFilterSql(table.actorKind, f.actorKind),
+    stringFilterSql(table.actorId, f.actorId),
+    f.occurredAt?.from != null ? gte(table.occurredAt, f.occurredAt.from) : undefined,
+    f.occurredAt?.to != null ? lt(table.occurredAt, f.occurredAt.to) : undefined,
+  ]);
+}
+
+// Newest first. The identity id follows insertion order and is the primary key, so it alone is a
+// stable cursor (occurred_at is the transaction's start and can tie or run out of order).
+const auditEventPages = drizzleConnectionHelpers(builder, 'auditEvents', {
+  query: () => ({ orderBy: { id: 'desc' } }),
+});
+
+builder.queryFields((t) => ({
+  auditEvents: t.connection(
+    {
+      type: AuditEvent,
+      description:
+        'The audit log, newest first: who changed what, when, with the record before and after. Admins only.',
+      authScopes: { admin: true },
+      args: { filter: t.arg({ type: AuditEventFilter }) },
+      resolve: async (_root, args, ctx, info) => {
+        assertPageSize(args);
+        const condition = (table: typeof auditEvents): SQL => auditEventFilterSql(table, args.filter) ?? sql`true`;
+        // Plans the selection under both `nodes` and `edges.node` (the helper alone reads only edges).
+        const query = auditEventPages.getQuery(args, ctx, (select) =>
+          t.drizzleQueryFromInfo('auditEvents', {
+            ...(typeof select === 'object' ? select : {}),
+            context: ctx,
+            info,
+            paths: NODE_PATHS,
+          }),
+        );
+        const { rows, totalCount } = await loadRootPage({
+          info,
+          db: ctx.db,
+          countQuery: sql`select count(*) from ${auditEvents} where ${condition(auditEvents)}`,
+          loadPage: (extras) =>
+            ctx.db.query.auditEvents.findMany({
+              ...query,
+              where: { AND: [query.where ?? {}, { RAW: (table) => condition(table) }] },
+              extras: { ...extrasOf(query), ...extras },
+            }),
+        });
+        return { ...auditEventPages.resolve(rows, args, ctx), totalCount };
+      },
+    },
+    {
+      name: 'AuditEventConnection',
+      fields: (c) => ({
+        totalCount: c.int(totalCountField),
+      }),
+    },
+  ),
+}));

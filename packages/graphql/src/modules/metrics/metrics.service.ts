@@ -1,0 +1,399 @@
+import { createHash } from 'node:crypto';
+import type { AuditActor } from '@sixtype/db';
+import {
+  type Executor,
+  type Granularity,
+  granularities,
+  metricAggregations,
+  metricBatches,
+  metricDefinitions,
+  metricDirections,
+  metricKinds,
+  metricObservations,
+  metricTargets,
+  organizations,
+  writeAuditEvent,
+} from '@sixtype/db';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { pathWithin } from '../../context.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import { inTransaction } from '../common/transactions.ts';
+import { parseInput } from '../common/validation.ts';
+import { MONTHS_IN } from './series.sql.ts';
+
+export type MetricDefinitionRow = typeof metricDefinitions.$inferSelect;
+
+/** A finite decimal as text: optional sign, digits, optional fraction. No exponents, no NaN. */
+export const DECIMAL_PATTERN = /^-?(0|[1-9]\d{0,29})(\.\d{1,12})?$/;
+/** The most rows one batch may carry. */
+export const MAX_BATCH_ROWS = 10_000;
+
+export interface MetricsAccess {
+  actor: AuditActor;
+  /** Units whose figures the caller may write: null for all, a path for a subtree. */
+  writable: string | null | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Periods
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Labels as other systems read them: 2012, 2012-Q1, 2012-03. */
+export function periodLabel(granularity: Granularity, periodStart: string): string {
+  const year = periodStart.slice(0, 4);
+  const month = Number(periodStart.slice(5, 7));
+  if (granularity === 'YEAR') return year;
+  if (granularity === 'QUARTER') return `${year}-Q${Math.floor((month - 1) / 3) + 1}`;
+  return `${year}-${pad(month)}`;
+}
+
+export function isAlignedPeriod(granularity: Granularity, periodStart: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(periodStart);
+  if (!match) return false;
+  const month = Number(match[2]);
+  if (match[3] !== '01' || month < 1 || month > 12) return false;
+  return (month - 1) % MONTHS_IN[granularity] === 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalogue
+
+const metricCode = z
+  .string()
+  .trim()
+  .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be upper-case letters, digits and underscores, starting with a letter');
+
+const definitionFields = {
+  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  unit: z.string().trim().min(1, 'must not be empty').max(20, 'must be at most 20 characters'),
+  kind: z.enum(metricKinds),
+  aggregation: z.enum(metricAggregations),
+  direction: z.enum(metricDirections),
+  category: z.string().trim().max(64).nullish(),
+  description: z.string().trim().max(2000).nullish(),
+  reportingGranularity: z.enum(granularities),
+  ownerOrgCode: z.string().nullish(),
+};
+const createDefinitionInput = z.object({ code: metricCode, ...definitionFields });
+const updateDefinitionInput = z.object({
+  code: metricCode,
+  name: definitionFields.name.optional(),
+  unit: definitionFields.unit.optional(),
+  aggregation: definitionFields.aggregation.optional(),
+  direction: definitionFields.direction.optional(),
+  category: definitionFields.category,
+  description: definitionFields.description,
+  ownerOrgCode: definitionFields.ownerOrgCode,
+});
+type Raw<T> = { [K in keyof T]: T[K] | null };
+export type CreateMetricDefinitionInput = Raw<z.input<typeof createDefinitionInput>>;
+export type UpdateMetricDefinitionInput = Raw<z.input<typeof updateDefinitionInput>>;
+
+async function organizationIdOf(tx: Executor, code: string | null | undefined) {
+  if (!code) return null;
+  const [row] = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.code, code));
+  if (!row) throw new NotFoundError('Organization', code);
+  return row.id;
+}
+
+export async function createMetricDefinition(db: Executor, actor: AuditActor, rawInput: CreateMetricDefinitionInput) {
+  const { ownerOrgCode, ...input } = parseInput(createDefinitionInput, rawInput);
+  return inTransaction(db, async (tx) => {
+    const [existing] = await tx
+      .select({ id: metricDefinitions.id })
+      .from(metricDefinitions)
+      .where(eq(metricDefinitions.code, input.code));
+    if (existing) throw new ConflictError(`metric ${input.code} already exists`, 'code');
+    const ownerOrganizationId = await organizationIdOf(tx, ownerOrgCode);
+    const [next] = await tx
+      .select({ n: sql<number>`coalesce(max(${metricDefinitions.sortOrder}) + 1, 0)`.mapWith(Number) })
+      .from(metricDefinitions);
+    const [created] = await tx
+      .insert(metricDefinitions)
+      .values({
+        ...input,
+        category: input.category ?? null,
+        description: input.description ?? null,
+        ownerOrganizationId,
+        sortOrder: next?.n ?? 0,
+      })
+      .returning();
+    if (!created) throw new Error('insert returned no row');
+    await writeAuditEvent(tx, actor, {
+      operation: 'createMetricDefinition',
+      entityType: 'MetricDefinition',
+      entityId: created.id,
+      after: created,
+    });
+    return created;
+  });
+}
+
+/** Kind and reporting granularity are fixed once figures exist: changing them would reinterpret every stored figure. */
+export async function updateMetricDefinition(db: Executor, actor: AuditActor, rawInput: UpdateMetricDefinitionInput) {
+  const { code, ownerOrgCode, ...changes } = parseInput(updateDefinitionInput, rawInput);
+  return inTransaction(db, async (tx) => {
+    const [before] = await tx.select().from(metricDefinitions).where(eq(metricDefinitions.code, code)).for('update');
+    if (!before) throw new NotFoundError('MetricDefinition', code);
+    const set: Partial<typeof metricDefinitions.$inferInsert> = Object.fromEntries(
+      Object.entries(changes).filter(([, value]) => value !== undefined),
+    );
+    if (ownerOrgCode !== undefined) set.ownerOrganizationId = await organizationIdOf(tx, ownerOrgCode);
+    const [after] = await tx
+      .update(metricDefinitions)
+      .set({ ...set, updatedAt: sql`now()` })
+      .where(eq(metricDefinitions.id, before.id))
+      .returning();
+    if (!after) throw new Error('update returned no row');
+    await writeAuditEvent(tx, actor, {
+      operation: 'updateMetricDefinition',
+      entityType: 'MetricDefinition',
+      entityId: after.id,
+      before,
+      after,
+    });
+    return after;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets
+
+const targetInput = z.object({
+  metricCode,
+  orgCode: z.string().trim().min(1),
+  granularity: z.enum(granularities),
+  periodStart: z.iso.date('must be a calendar day YYYY-MM-DD'),
+  value: z.string().trim().regex(DECIMAL_PATTERN, 'must be a finite decimal such as "7430.5"'),
+});
+export type SetMetricTargetInput = z.input<typeof targetInput>;
+
+/** Sets the target of one unit for one period; a changed target keeps its old value in the audit row. */
+export async function setMetricTarget(db: Executor, access: MetricsAccess, rawInput: SetMetricTargetInput) {
+  const input = parseInput(targetInput, rawInput);
+  if (!isAlignedPeriod(input.granularity, input.periodStart)) {
+    throw ValidationError.of(['input', 'periodStart'], `must be the first day of a ${input.granularity.toLowerCase()}`);
+  }
+  return inTransaction(db, async (tx) => {
+    const [metric] = await tx.select().from(metricDefinitions).where(eq(metricDefinitions.code, input.metricCode));
+    if (!metric) throw new NotFoundError('MetricDefinition', input.metricCode);
+    const [org] = await tx.select().from(organizations).where(eq(organizations.code, input.orgCode));
+    if (!org) throw new NotFoundError('Organization', input.orgCode);
+    if (!pathWithin(org.path, access.writable))
+      throw ValidationError.of(['input', 'orgCode'], 'outside the units you may set figures for');
+    const key = and(
+      eq(metricTargets.metricId, metric.id),
+      eq(metricTargets.organizationId, org.id),
+      eq(metricTargets.granularity, input.granularity),
+      eq(metricTargets.periodStart, input.periodStart),
+    );
+    const [before] = await tx.select().from(metricTargets).where(key).for('update');
+    const [after] = before
+      ? await tx
+          .update(metricTargets)
+          .set({ value: input.value, updatedAt: sql`now()` })
+          .where(eq(metricTargets.id, before.id))
+          .returning()
+      : await tx
+          .insert(metricTargets)
+          .values({
+            metricId: metric.id,
+            organizationId: org.id,
+            granularity: input.granularity,
+            periodStart: input.periodStart,
+            value: input.value,
+          })
+          .returning();
+    if (!after) throw new Error('target write returned no row');
+    await writeAuditEvent(tx, access.actor, {
+      operation: 'setMetricTarget',
+      entityType: 'MetricTarget',
+      entityId: after.id,
+      before: before ?? null,
+      after,
+    });
+    return after;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch submission
+
+export interface ObservationInput {
+  metricCode: string;
+  orgCode: string;
+  periodStart: string;
+  granularity: Granularity;
+  value: string;
+  source: string;
+}
+
+export interface RowError {
+  index: number;
+  field: string;
+  code: 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN';
+  message: string;
+}
+
+export interface BatchResult {
+  batchId: number | null;
+  accepted: number;
+  rejected: number;
+  /** True when the idempotency key was seen before with this payload: nothing was written now. */
+  replayed: boolean;
+  errors: RowError[];
+}
+
+const canonicalPayload = (rows: readonly ObservationInput[]) =>
+  JSON.stringify(rows.map((r) => [r.metricCode, r.orgCode, r.granularity, r.periodStart, r.value.trim(), r.source]));
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+/**
+ * Writes a batch of observations from another system. Every row is checked; rows that pass are
+ * written in one transaction as new revisions, rows that fail come back with their index, and the
+ * batch is remembered under its idempotency key: the same key and payload answer the first result
+ * again and write nothing, the same key with another payload is a ConflictError.
+ */
+export async function submitObservations(
+  db: Executor,
+  access: MetricsAccess,
+  input: { idempotencyKey: string; observations: readonly ObservationInput[] },
+): Promise<BatchResult> {
+  const key = input.idempotencyKey.trim();
+  if (key.length < 1 || key.length > 200)
+    throw ValidationError.of(['input', 'idempotencyKey'], 'must be 1 to 200 characters');
+  if (input.observations.length === 0)
+    throw ValidationError.of(['input', 'observations'], 'must hold at least one row');
+  if (input.observations.length > MAX_BATCH_ROWS) {
+    throw ValidationError.of(['input', 'observations'], `must hold at most ${MAX_BATCH_ROWS} rows; split the batch`);
+  }
+  const payloadHash = createHash('sha256').update(canonicalPayload(input.observations)).digest('hex');
+
+  return inTransaction(db, async (tx) => {
+    // One writer per key at a time; the second waits, then finds the first's batch.
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(hashtext(${`${access.actor.kind}:${access.actor.id ?? ''}:${key}`}))`,
+    );
+    const [previous] = await tx
+      .select()
+      .from(metricBatches)
+      .where(
+        and(
+          eq(metricBatches.actorKind, access.actor.kind),
+          sql`coalesce(${metricBatches.actorId}, '') = ${access.actor.id ?? ''}`,
+          eq(metricBatches.idempotencyKey, key),
+        ),
+      );
+    if (previous) {
+      if (previous.payloadHash !== payloadHash) {
+        throw new ConflictError(`idempotency key ${key} was used for a different batch`, 'idempotencyKey');
+      }
+      return { ...(previous.result as BatchResult), replayed: true };
+    }
+
+    const metricCodes = [...new Set(input.observations.map((row) => row.metricCode))];
+    const orgCodes = [...new Set(input.observations.map((row) => row.orgCode))];
+    const metrics = new Map(
+      (await tx.select().from(metricDefinitions).where(inArray(metricDefinitions.code, metricCodes))).map((m) => [
+        m.code,
+        m,
+      ]),
+    );
+    const orgs = new Map(
+      (await tx.select().from(organizations).where(inArray(organizations.code, orgCodes))).map((o) => [o.code, o]),
+    );
+
+    const errors: RowError[] = [];
+    const accepted: {
+      metricId: number;
+      organizationId: number;
+      granularity: Granularity;
+      periodStart: string;
+      value: string;
+      source: string;
+    }[] = [];
+    const seen = new Map<string, number>();
+    const now = today();
+    input.observations.forEach((row, index) => {
+      const fail = (field: string, code: RowError['code'], message: string) =>
+        errors.push({ index, field, code, message });
+      const metric = metrics.get(row.metricCode);
+      const org = orgs.get(row.orgCode);
+      const value = row.value.trim();
+      if (!metric) return fail('metricCode', 'NOT_FOUND', `no metric ${row.metricCode}`);
+      if (!org) return fail('orgCode', 'NOT_FOUND', `no unit ${row.orgCode}`);
+      if (!pathWithin(org.path, access.writable))
+        return fail('orgCode', 'FORBIDDEN', `${row.orgCode} is outside the units you may report for`);
+      if (row.granularity !== metric.reportingGranularity) {
+        return fail('granularity', 'BAD_USER_INPUT', `${metric.code} is reported by ${metric.reportingGranularity}`);
+      }
+      if (!isAlignedPeriod(row.granularity, row.periodStart)) {
+        return fail('periodStart', 'BAD_USER_INPUT', `must be the first day of a ${row.granularity.toLowerCase()}`);
+      }
+      if (row.periodStart > now) return fail('periodStart', 'BAD_USER_INPUT', 'the period has not started yet');
+      if (!DECIMAL_PATTERN.test(value))
+        return fail('value', 'BAD_USER_INPUT', 'must be a finite decimal such as "7430.5"');
+      const source = row.source.trim();
+      if (source.length === 0 || source.length > 200)
+        return fail('source', 'BAD_USER_INPUT', 'must be 1 to 200 characters');
+      const identity = `${metric.id}|${org.id}|${row.periodStart}`;
+      const first = seen.get(identity);
+      if (first !== undefined)
+        return fail('periodStart', 'BAD_USER_INPUT', `repeats row ${first} (same metric, unit and period)`);
+      seen.set(identity, index);
+      accepted.push({
+        metricId: metric.id,
+        organizationId: org.id,
+        granularity: row.granularity,
+        periodStart: row.periodStart,
+        value,
+        source,
+      });
+    });
+
+    const [batch] = await tx
+      .insert(metricBatches)
+      .values({ idempotencyKey: key, actorKind: access.actor.kind, actorId: access.actor.id, payloadHash, result: {} })
+      .returning({ id: metricBatches.id });
+    if (!batch) throw new Error('batch row was not written');
+
+    if (accepted.length > 0) {
+      // One statement for all rows: each gets the next revision of its (metric, unit, period).
+      await tx.execute(sql`
+        insert into metric_observations
+          (metric_id, organization_id, granularity, period_start, value, revision, source, batch_id, submitted_by_kind, submitted_by_id)
+        select r.metric_id, r.organization_id, r.granularity, r.period_start, r.value,
+               coalesce((select max(o.revision) from metric_observations o
+                         where o.metric_id = r.metric_id and o.organization_id = r.organization_id
+                           and o.granularity = r.granularity and o.period_start = r.period_start), 0) + 1,
+               r.source, ${batch.id}, ${access.actor.kind}::actor_kind, ${access.actor.id}
+        from unnest(
+          ${sql.param(accepted.map((r) => r.metricId))}::int[],
+          ${sql.param(accepted.map((r) => r.organizationId))}::int[],
+          ${sql.param(accepted.map((r) => r.granularity))}::text[]::granularity[],
+          ${sql.param(accepted.map((r) => r.periodStart))}::text[]::date[],
+          ${sql.param(accepted.map((r) => r.value))}::text[]::numeric[],
+          ${sql.param(accepted.map((r) => r.source))}::text[]
+        ) as r(metric_id, organization_id, granularity, period_start, value, source)`);
+    }
+
+    const result: BatchResult = {
+      batchId: batch.id,
+      accepted: accepted.length,
+      rejected: errors.length,
+      replayed: false,
+      errors,
+    };
+    await tx.update(metricBatches).set({ result }).where(eq(metricBatches.id, batch.id));
+    await writeAuditEvent(tx, access.actor, {
+      operation: 'submitMetricObservations',
+      entityType: 'MetricBatch',
+      entityId: batch.id,
+      after: { idempotencyKey: key, accepted: result.accepted, rejected: result.rejected },
+    });
+    return result;
+  });
+}

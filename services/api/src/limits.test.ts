@@ -1,0 +1,255 @@
+import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
+import { createUser, loadTokenSecret, login, SYSTEM_ACCESS, schema } from '@sixtype/graphql';
+import { createYoga } from 'graphql-yoga';
+import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CSRF_HEADER, MAX_REQUEST_BODY_BYTES, QUERY_LIMITS, type QueryLimit, useQueryLimits } from './limits.ts';
+import { loadPersistedOperations } from './persisted-operations.ts';
+import { type App, createApp } from './server.ts';
+
+let database: TestDatabase;
+let app: App;
+let adminToken: string;
+/** Every SQL statement drizzle sends; a refused request must add none (no resolver ran). */
+const statements: string[] = [];
+
+beforeAll(async () => {
+  database = await openTestDatabase({ logger: { logQuery: (query) => statements.push(query) } });
+  const tokenSecret = await loadTokenSecret(database.db);
+  await createUser(database.db, SYSTEM_ACCESS.actor, { username: 'admin', password: 'admin password 1', role: 'ADMIN' });
+  adminToken = (await login(database.db, tokenSecret, { username: 'admin', password: 'admin password 1' })).token;
+  app = createApp({ database, logger: pino({ level: 'silent' }), env: { NODE_ENV: 'production' }, tokenSecret });
+});
+
+afterAll(async () => {
+  await app.dispose();
+  await database.close();
+});
+
+beforeEach(() => {
+  statements.length = 0;
+});
+
+const url = 'http://api.test/graphql';
+
+/** As the admin, who may run any query: whatever is refused here is refused for the shape alone. */
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  app.fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      authorization: `Bearer ${adminToken}`,
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+interface ErrorBody {
+  data?: unknown;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+async function refusal(response: Response) {
+  const body = (await response.json()) as ErrorBody;
+  expect(body.data ?? null).toBeNull();
+  expect(body.errors).toHaveLength(1);
+  return { status: response.status, code: body.errors?.[0]?.extensions?.code, message: body.errors?.[0]?.message };
+}
+
+const repeat = (count: number, make: (index: number) => string) =>
+  Array.from({ length: count }, (_, index) => make(index)).join(' ');
+
+describe('query limits', () => {
+  const bombs: [name: string, query: string, message: RegExp][] = [
+    [
+      'a depth bomb (8 levels, limit 6)',
+      '{ organization(code: "ZONE") { parent { parent { parent { parent { parent { parent { code } } } } } } } }',
+      /depth limit of 6 exceeded/i,
+    ],
+    [
+      'an alias bomb (16 aliases, limit 15)',
+      `{ ${repeat(16, (i) => `a${i}: organization(code: "ZONE") { code }`)} }`,
+      /aliases limit of 15 exceeded/i,
+    ],
+    [
+      'a cost bomb (first: 100 twice within the depth limit)',
+      '{ cadres(first: 100) { nodes { organization { cadres(first: 100) { nodes { name } } } } } }',
+      /cost limit of 5000 exceeded/i,
+    ],
+    ['a token bomb (1002 tokens, limit 1000)', `{ ${repeat(1000, () => '__typename')} }`, /token limit of 1000/i],
+    [
+      'a directive bomb (51 directives, limit 50)',
+      // Aliases of __typename are not counted against the alias limit; one directive per field
+      // keeps graphql-js' own "directive used twice" rule quiet.
+      `{ ${repeat(51, (i) => `t${i}: __typename @include(if: true)`)} }`,
+      /directives limit of 50 exceeded/i,
+    ],
+  ];
+
+  for (const [name, query, message] of bombs) {
+    it(`refuses ${name} with QUERY_TOO_COMPLEX before any resolver runs`, async () => {
+      const refused = await refusal(await post({ query }));
+      expect(refused).toMatchObject({ status: 400, code: 'QUERY_TOO_COMPLEX' });
+      expect(refused.message).toMatch(message);
+      expect(refused.message).not.toMatch(/Syntax Error/);
+      // Not even the authentication query: the context is built only for documents that pass.
+      expect(statements).toEqual([]);
+    });
+  }
+
+  it('runs a document just inside the limits (15 aliases, depth 6)', async () => {
+    const response = await post({
+      query: `{ ${repeat(15, (i) => `a${i}: organization(code: "ZONE") { code }`)}
+        organization(code: "ZONE") { children { cadres(first: 1) { nodes { organization { code } } } } } }`,
+    });
+    const body = (await response.json()) as { data: Record<string, { code?: string }>; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data.a14?.code).toBe('ZONE');
+    expect(statements.length).toBeGreaterThan(0);
+  });
+
+  it('hides field suggestions', async () => {
+    const refused = await refusal(await post({ query: '{ organizaton(code: "ZONE") { name } }' }));
+    expect(refused.message).toContain('Cannot query field "organizaton"');
+    expect(refused.message).not.toMatch(/did you mean|organization\b/i);
+  });
+
+  it('keeps every operation the SDK publishes within the limits, and sizes the depth limit to the deepest', async () => {
+    const measured: Record<QueryLimit, number[]> = {
+      maxDepth: [],
+      maxAliases: [],
+      maxDirectives: [],
+      maxTokens: [],
+      maxCost: [],
+    };
+    let current: Record<QueryLimit, number> | undefined;
+    // The same limits on the real schema, stopped before execution: mutations must not run here.
+    const limitsOnly = createYoga({
+      schema,
+      maskedErrors: false,
+      plugins: [
+        useQueryLimits({
+          onMeasure: (limit, value) => {
+            if (current) current[limit] = Math.max(current[limit], value);
+          },
+        }),
+        { onExecute: ({ setResultAndStopExecution }) => setResultAndStopExecution({ data: {} }) },
+      ],
+    });
+    const operations = loadPersistedOperations();
+    expect(operations.size).toBeGreaterThan(10);
+    const failures: string[] = [];
+    for (const text of operations.values()) {
+      current = { maxDepth: 0, maxAliases: 0, maxDirectives: 0, maxTokens: 0, maxCost: 0 };
+      const response = await limitsOnly.fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: text }),
+      });
+      const body = (await response.json()) as ErrorBody;
+      const name = /^\w+ (\w+)/.exec(text)?.[1];
+      for (const error of body.errors ?? []) failures.push(`${name}: ${error.message}`);
+      for (const limit of Object.keys(measured) as QueryLimit[]) measured[limit].push(current[limit]);
+    }
+    expect(failures).toEqual([]);
+    for (const limit of Object.keys(measured) as QueryLimit[]) {
+      expect(Math.max(...measured[limit]), limit).toBeLessThanOrEqual(QUERY_LIMITS[limit]);
+    }
+    // "Sized to the deepest SDK operation": not less (checked above), and not more either.
+    expect(Math.max(...measured.maxDepth), 'QUERY_LIMITS.maxDepth must equal the deepest SDK operation').toBe(
+      QUERY_LIMITS.maxDepth,
+    );
+    // Tokens and cost keep headroom for admins' GraphiQL queries (and the introspection query).
+    expect(Math.max(...measured.maxTokens) * 4).toBeLessThanOrEqual(QUERY_LIMITS.maxTokens);
+    expect(Math.max(...measured.maxCost) * 2).toBeLessThanOrEqual(QUERY_LIMITS.maxCost);
+  });
+});
+
+describe('HTTP request rules', () => {
+  it('refuses a 2 MB body with BAD_REQUEST and status 413', async () => {
+    const padding = 'x'.repeat(2 * 1024 * 1024);
+    const refused = await refusal(await post({ query: '{ __typename }', variables: { padding } }));
+    expect(refused).toMatchObject({ status: 413, code: 'BAD_REQUEST' });
+    expect(refused.message).toContain(String(MAX_REQUEST_BODY_BYTES));
+    expect(statements).toEqual([]);
+  });
+
+  it('refuses a streamed body without content-length once it passes 1 MB', async () => {
+    const chunk = new TextEncoder().encode(`{"query":"{ __typename }","variables":{"padding":"${'x'.repeat(65_536)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > 2 * MAX_REQUEST_BODY_BYTES) return controller.close();
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const response = await app.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    const refused = await refusal(response);
+    expect(refused).toMatchObject({ status: 413, code: 'BAD_REQUEST' });
+    expect(statements).toEqual([]);
+  });
+
+  it('refuses a batched array body', async () => {
+    const refused = await refusal(await post([{ query: '{ __typename }' }, { query: '{ __typename }' }]));
+    expect(refused.status).toBe(400);
+    expect(refused.code).toBe('BAD_REQUEST');
+    expect(statements).toEqual([]);
+  });
+
+  it('refuses a form-encoded mutation, even with the CSRF header', async () => {
+    const response = await app.fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Bearer ${adminToken}`,
+        [CSRF_HEADER]: 'form',
+      },
+      body: new URLSearchParams({ query: 'mutation { logout { sessionEnded } }' }).toString(),
+    });
+    const refused = await refusal(response);
+    expect(refused).toMatchObject({ status: 415, code: 'BAD_REQUEST' });
+    expect(statements).toEqual([]);
+  });
+
+  it('refuses a multipart mutation and a text/plain one', async () => {
+    const form = new FormData();
+    form.set('operations', JSON.stringify({ query: 'mutation { logout { sessionEnded } }' }));
+    form.set('map', '{}');
+    const multipart = await app.fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+      body: form,
+    });
+    expect(await refusal(multipart)).toMatchObject({ status: 415, code: 'BAD_REQUEST' });
+    const plain = await app.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ query: 'mutation { logout { sessionEnded } }' }),
+    });
+    expect(await refusal(plain)).toMatchObject({ status: 415, code: 'BAD_REQUEST' });
+    expect(statements).toEqual([]);
+  });
+
+  it('answers a GET query only with the CSRF header (a browser cannot add it cross-site)', async () => {
+    const get = `${url}?query=${encodeURIComponent('{ __typename }')}`;
+    const bare = await refusal(await app.fetch(get, { headers: { accept: 'application/json' } }));
+    expect(bare).toMatchObject({ status: 403, code: 'BAD_REQUEST' });
+    expect(bare.message).toContain(CSRF_HEADER);
+    const withHeader = await app.fetch(get, { headers: { accept: 'application/json', [CSRF_HEADER]: 'curl' } });
+    expect(await withHeader.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('serves GraphiQL configured to send the CSRF header with its JSON POSTs', async () => {
+    const response = await app.fetch(url, { headers: { accept: 'text/html' } });
+    const html = await response.text();
+    expect(html).toContain(`"additionalHeaders":{"${CSRF_HEADER}":"graphiql"}`);
+    expect(html).toContain('"method":"POST"');
+  });
+});

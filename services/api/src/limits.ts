@@ -1,0 +1,146 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { GraphQLError, type ValidationContext } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+/**
+ * What one GraphQL document may ask for. Sized to the operations the SDK publishes
+ * (packages/sdk/src/operations): limits.test.ts runs every operation of the manifest through
+ * these limits, fails when one exceeds them, and fails when the depth limit is not exactly the
+ * deepest operation's depth. Measured when set (fragments flattened, as configured below):
+ *
+ * | limit          | deepest / largest SDK operation        | limit |
+ * | -------------- | -------------------------------------- | ----- |
+ * | depth          | 6 (OrganizationTree)                   | 6     |
+ * | aliases        | 0                                      | 15    |
+ * | directives     | 0                                      | 50    |
+ * | tokens         | 120 (ListCadres; introspection: 184)   | 1000  |
+ * | cost           | 1875 (OrganizationTree, `first: 50`)   | 5000  |
+ */
+export const QUERY_LIMITS = {
+  maxDepth: 6,
+  maxAliases: 15,
+  maxDirectives: 50,
+  maxTokens: 1000,
+  maxCost: 5000,
+} as const;
+
+export type QueryLimit = keyof typeof QUERY_LIMITS;
+
+/** Larger request bodies are refused before they are read to the end (HTTP 413). */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+
+/**
+ * A browser cannot add a custom header to a cross-site request without a CORS preflight, so
+ * requiring one (or a JSON content type, which also forces a preflight) stops CSRF.
+ */
+export const CSRF_HEADER = 'x-graphql-client';
+
+export const queryTooComplex = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400, spec: true } } });
+
+export const badRequest = (message: string, status = 400) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status } } });
+
+// graphql-armor words every rejection as a "Syntax Error"; ours say which limit was hit.
+const reason = (error: GraphQLError) => error.message.replace(/^Syntax Error: /, '');
+
+export interface QueryLimitOptions {
+  /** Called with what each accepted document measured (tests size the limits with it). */
+  onMeasure?: (limit: QueryLimit, measured: number) => void;
+}
+
+/**
+ * graphql-armor's depth, alias, directive, token and cost limits, and hidden field suggestions.
+ * Tokens are counted while parsing; the rest are validation rules, so a refused document never
+ * reaches the context (no authentication query) or a resolver.
+ */
+export function useQueryLimits({ onMeasure }: QueryLimitOptions = {}): Plugin {
+  const reportTooComplex = (context: ValidationContext | null, error: GraphQLError) => {
+    // Validation rules report through the context; the token counter runs inside the parser,
+    // which has no context, so throwing is how it stops the parse.
+    if (context) context.reportError(queryTooComplex(reason(error)));
+    else throw queryTooComplex(reason(error));
+  };
+  const callbacks = (limit: QueryLimit) => ({
+    propagateOnRejection: false,
+    onReject: [reportTooComplex],
+    onAccept: onMeasure ? [(_context: unknown, details: { n: number }) => onMeasure(limit, details.n)] : [],
+  });
+  return EnvelopArmorPlugin({
+    maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true, ...callbacks('maxDepth') },
+    maxAliases: { n: QUERY_LIMITS.maxAliases, ...callbacks('maxAliases') },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives, ...callbacks('maxDirectives') },
+    maxTokens: { n: QUERY_LIMITS.maxTokens, ...callbacks('maxTokens') },
+    costLimit: { maxCost: QUERY_LIMITS.maxCost, flattenFragments: true, ...callbacks('maxCost') },
+    blockFieldSuggestion: { enabled: true },
+  }) as Plugin;
+}
+
+const ACCEPTED_POST_TYPES = ['application/json', 'application/graphql+json', 'application/graphql'];
+
+/**
+ * HTTP-level rules for `/graphql`: a POST body must be JSON (or `application/graphql`), so
+ * form-encoded and multipart requests — which a browser sends cross-site without a preflight, and
+ * which we have no use for (no uploads) — are refused with 415. A GET (queries only; yoga refuses
+ * mutations over GET) must carry the `x-graphql-client` header or a non-simple content type.
+ */
+export function useRequestGuard(): Plugin {
+  const csrf = useCSRFPrevention({ requestHeaders: [CSRF_HEADER] });
+  return {
+    onRequestParse(payload) {
+      const { request } = payload;
+      if (request.method === 'POST') {
+        const contentType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+        if (!ACCEPTED_POST_TYPES.includes(contentType)) {
+          throw badRequest(`Send GraphQL requests as application/json, not ${contentType || 'without a content type'}`, 415);
+        }
+        return;
+      }
+      try {
+        return csrf.onRequestParse?.(payload);
+      } catch {
+        throw badRequest(
+          `A GET request must carry the ${CSRF_HEADER} header (any value) or content-type application/json (CSRF prevention)`,
+          403,
+        );
+      }
+    },
+  };
+}
+
+type MaskError = (error: unknown, message: string, isDev?: boolean) => Error;
+
+// Request-level refusals raised by yoga and by our own plugins: meant for the client as they are.
+const requestErrorCodes = new Set([
+  'BAD_REQUEST',
+  'QUERY_TOO_COMPLEX',
+  'RATE_LIMITED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_ONLY',
+]);
+
+const suggestion = /\s*Did you mean [^?]*\?/g;
+
+/**
+ * Wraps the error masker: request-level refusals (codes above; yoga's own too-large body becomes
+ * BAD_REQUEST with status 413) reach the client unchanged, and "Did you mean …?" hints — which
+ * graphql-js also adds to variable and enum errors outside validation — are removed from every
+ * message, so the schema cannot be guessed field by field.
+ */
+export function withRequestErrors(maskError: MaskError): MaskError {
+  return (error, message, isDev) => {
+    const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+    let result: Error;
+    if (code === 'REQUEST_ENTITY_TOO_LARGE') {
+      result = badRequest(`The request body is larger than ${MAX_REQUEST_BODY_BYTES} bytes`, 413);
+    } else if (error instanceof GraphQLError && typeof code === 'string' && requestErrorCodes.has(code)) {
+      result = error;
+    } else {
+      result = maskError(error, message, isDev);
+    }
+    const withoutSuggestion = result.message.replace(suggestion, '');
+    if (withoutSuggestion !== result.message) result.message = withoutSuggestion;
+    return result;
+  };
+}
