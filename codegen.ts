@@ -28,6 +28,8 @@ const config: CodegenConfig = {
           ID: 'string',
           Date: 'string',
           DateTime: 'string',
+          // Exact decimals travel as strings ("7430", "0.43"); never parse them into floats to add.
+          Decimal: 'string',
           // Audit events' before/after: any JSON value, for the caller to narrow.
           JSON: 'unknown',
         },

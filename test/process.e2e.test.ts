@@ -99,5 +99,6 @@ describe('the API process', () => {
 
     second.child.kill('SIGTERM');
     expect(await exitOf(second.child)).toBe(0);
-  });
+    // Two cold starts of a process that migrates and loads an embedded database.
+  }, 120_000);
 });

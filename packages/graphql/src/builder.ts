@@ -6,7 +6,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { type Relations, relations } from '@sixtype/db';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
-import { GraphQLError, Kind } from 'graphql';
+import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import {
   directorySubtree,
   type GraphQLContext,
@@ -66,6 +66,7 @@ export interface PothosTypes {
     DateTime: { Input: string; Output: string | Date };
     Date: { Input: string; Output: string };
     Decimal: { Input: string; Output: string };
+    JSON: { Input: unknown; Output: unknown };
   };
   DefaultFieldNullability: false;
 }
@@ -199,6 +200,34 @@ builder.scalarType('Decimal', {
     if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT) return ast.value;
     throw graphQLError('BAD_USER_INPUT', 'Decimal must be a string such as "7430.5"');
   },
+});
+
+/** A literal JSON value written inline in a query. */
+function literalValue(ast: ValueNode, variables?: Record<string, unknown> | null): unknown {
+  switch (ast.kind) {
+    case Kind.NULL:
+      return null;
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(ast.value);
+    case Kind.STRING:
+    case Kind.ENUM:
+    case Kind.BOOLEAN:
+      return ast.value;
+    case Kind.LIST:
+      return ast.values.map((value) => literalValue(value, variables));
+    case Kind.OBJECT:
+      return Object.fromEntries(ast.fields.map((field) => [field.name.value, literalValue(field.value, variables)]));
+    case Kind.VARIABLE:
+      return variables?.[ast.name.value];
+  }
+}
+
+builder.scalarType('JSON', {
+  description: 'Any JSON value: an object, array, string, number, boolean or null.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => literalValue(ast, variables),
 });
 
 builder.queryType({});

@@ -36,6 +36,26 @@ export type Viewer =
       organizationPath: string | null;
     };
 
+/** A figure accepted by submitMetricObservations, as delivered to metricUpdated subscribers. */
+export interface MetricUpdateEvent {
+  metricCode: string;
+  orgCode: string;
+  /** The unit's ltree path, so subscribers to a parent unit see its subtree's figures. */
+  orgPath: string;
+  granularity: 'MONTH' | 'QUARTER' | 'YEAR';
+  periodStart: string;
+  value: string;
+  revision: number;
+  source: string;
+  batchId: number;
+}
+
+/** Events the API publishes; in one process, or through Redis across processes. */
+export interface EventBus {
+  publish(topic: 'metricUpdated', event: MetricUpdateEvent): void;
+  subscribe(topic: 'metricUpdated'): AsyncIterable<MetricUpdateEvent>;
+}
+
 export interface GraphQLContext {
   /** The executor every resolver uses; a test may hand in a transaction. */
   db: Executor;
@@ -43,6 +63,8 @@ export interface GraphQLContext {
   requestId: string;
   /** Signs session tokens issued by `login`; absent where nobody signs in (some tests). */
   tokenSecret?: string | undefined;
+  /** Where writes announce what changed; absent where nothing listens (some tests). */
+  events?: EventBus | undefined;
 }
 
 export function auditActorOf(viewer: Viewer): AuditActor {

@@ -5,6 +5,7 @@ import './modules/directory/organization.ts';
 import './modules/directory/cadre.ts';
 import './modules/access/access.ts';
 import './modules/metrics/metrics.ts';
+import './modules/metrics/subscription.ts';
 import './modules/access/admin.ts';
 import './modules/audit/audit.ts';
 

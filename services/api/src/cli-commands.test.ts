@@ -62,7 +62,14 @@ describe('help', () => {
     const help = await cli(['help']);
     expect(help.code).toBe(0);
     const text = help.stdout.join('\n');
-    for (const command of ['migrate', 'seed-demo', 'create-admin', 'create-api-key', 'rotate-api-key', 'revoke-api-key']) {
+    for (const command of [
+      'migrate',
+      'seed-demo',
+      'create-admin',
+      'create-api-key',
+      'rotate-api-key',
+      'revoke-api-key',
+    ]) {
       expect(text).toContain(command);
     }
     const perCommand = await cli(['create-api-key', '--help']);
@@ -109,9 +116,9 @@ describe('create-admin', () => {
     const run = await cli(['create-admin', '--username', 'ops.stdin', '--password-stdin'], 'from stdin 12345\n');
     expect(run.code).toBe(0);
     expect(run.stderr).toEqual([]);
-    await expect(login(database.db, secret, { username: 'ops.stdin', password: 'from stdin 12345' })).resolves.toHaveProperty(
-      'token',
-    );
+    await expect(
+      login(database.db, secret, { username: 'ops.stdin', password: 'from stdin 12345' }),
+    ).resolves.toHaveProperty('token');
   });
 
   it('fails with exit code 1 and a message on stderr for a taken username or a bad password, writing nothing', async () => {
@@ -143,15 +150,30 @@ describe('API keys', () => {
   let clientId: string;
 
   it('create-api-key prints the key as the last line; the key carries the scopes and unit', async () => {
-    const run = await cli(['create-api-key', '--name', 'statistics bureau', '--scopes', 'metrics:read, metrics:write', '--org', 'PETITION_OFFICE']);
+    const run = await cli([
+      'create-api-key',
+      '--name',
+      'statistics bureau',
+      '--scopes',
+      'metrics:read, metrics:write',
+      '--org',
+      'PETITION_OFFICE',
+    ]);
     expect(run.code).toBe(0);
     key = lastLine(run);
     expect(key).toMatch(/^sxk_/);
     clientId = /API client (\d+)/.exec(run.stdout.join('\n'))?.[1] ?? '';
     const viewer = await authenticate(database.db, secret, { authorization: `ApiKey ${key}` });
-    expect(viewer).toMatchObject({ kind: 'API_CLIENT', name: 'statistics bureau', scopes: ['metrics:read', 'metrics:write'] });
+    expect(viewer).toMatchObject({
+      kind: 'API_CLIENT',
+      name: 'statistics bureau',
+      scopes: ['metrics:read', 'metrics:write'],
+    });
     expect(viewer.kind === 'API_CLIENT' && viewer.organizationPath).toMatch(/PETITION_OFFICE$/);
-    const [row] = await database.db.select().from(apiClients).where(eq(apiClients.id, Number(clientId)));
+    const [row] = await database.db
+      .select()
+      .from(apiClients)
+      .where(eq(apiClients.id, Number(clientId)));
     expect(row?.keyHash).not.toContain(key);
   });
 
@@ -196,6 +218,10 @@ describe('API keys', () => {
       .from(auditEvents)
       .where(and(eq(auditEvents.entityType, 'ApiClient'), eq(auditEvents.entityId, clientId)))
       .orderBy(auditEvents.id);
-    expect(operations.map((row) => row.operation)).toEqual(['createApiClient', 'rotateApiClientKey', 'revokeApiClient']);
+    expect(operations.map((row) => row.operation)).toEqual([
+      'createApiClient',
+      'rotateApiClientKey',
+      'revokeApiClient',
+    ]);
   });
 });

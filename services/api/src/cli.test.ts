@@ -96,7 +96,11 @@ describe('the CLI on the embedded database', () => {
     expect(created.code).toBe(0);
     expect(lastLine(created.stdout)).toMatch(/^sxk_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{20,}$/);
 
-    const admin = await runCli(['create-admin', '--username', 'first.admin', '--password-stdin'], { DATA_DIR: dataDir }, 'a long password\n');
+    const admin = await runCli(
+      ['create-admin', '--username', 'first.admin', '--password-stdin'],
+      { DATA_DIR: dataDir },
+      'a long password\n',
+    );
     expect(admin.code).toBe(0);
     expect(admin.stderr).not.toContain('demo data loaded');
     expect(existsSync(join(dataDir, 'sixtype.lock'))).toBe(false);
@@ -107,10 +111,16 @@ describe('the CLI on the embedded database', () => {
     const lockHolder = readFileSync(join(dataDir, 'sixtype.lock'), 'utf8').split('\n')[0];
     expect(lockHolder).toBe(String(server.child.pid));
 
-    const refused = await runCli(['create-admin', '--username', 'second.admin', '--password-stdin'], { DATA_DIR: dataDir }, 'a long password\n');
+    const refused = await runCli(
+      ['create-admin', '--username', 'second.admin', '--password-stdin'],
+      { DATA_DIR: dataDir },
+      'a long password\n',
+    );
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toContain(`The data folder ${dataDir} is in use by process ${server.child.pid} (the API server)`);
+    expect(refused.stderr).toContain(
+      `The data folder ${dataDir} is in use by process ${server.child.pid} (the API server)`,
+    );
     expect(refused.stderr).toContain('DATABASE_URL');
     // The server is unharmed.
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
@@ -146,7 +156,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the CLI on PostgreSQL (DATABASE_U
 
     const revoked = await runCli(['revoke-api-key', '--id', String(row?.id)], env);
     expect(revoked.code).toBe(0);
-    const [after] = await database.db.select().from(apiClients).where(eq(apiClients.id, row?.id ?? 0));
+    const [after] = await database.db
+      .select()
+      .from(apiClients)
+      .where(eq(apiClients.id, row?.id ?? 0));
     expect(after?.revokedAt).not.toBeNull();
   }, 120_000);
 });

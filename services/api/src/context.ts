@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '@sixtype/db';
-import { authenticate, type GraphQLContext } from '@sixtype/graphql';
+import { authenticate, type EventBus, type GraphQLContext } from '@sixtype/graphql';
 
 export interface ContextDependencies {
   db: Executor;
   tokenSecret: string;
+  events?: EventBus;
 }
 
 /**
@@ -18,5 +19,5 @@ export async function createContext(deps: ContextDependencies, request: Request)
     apiKey: request.headers.get('x-api-key'),
   });
   const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
-  return { db: deps.db, viewer, requestId, tokenSecret: deps.tokenSecret };
+  return { db: deps.db, viewer, requestId, tokenSecret: deps.tokenSecret, events: deps.events };
 }

@@ -1,6 +1,6 @@
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
 import { createUser, loadTokenSecret, login, SYSTEM_ACCESS, schema } from '@sixtype/graphql';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CSRF_HEADER, MAX_REQUEST_BODY_BYTES, QUERY_LIMITS, type QueryLimit, useQueryLimits } from './limits.ts';
@@ -16,7 +16,11 @@ const statements: string[] = [];
 beforeAll(async () => {
   database = await openTestDatabase({ logger: { logQuery: (query) => statements.push(query) } });
   const tokenSecret = await loadTokenSecret(database.db);
-  await createUser(database.db, SYSTEM_ACCESS.actor, { username: 'admin', password: 'admin password 1', role: 'ADMIN' });
+  await createUser(database.db, SYSTEM_ACCESS.actor, {
+    username: 'admin',
+    password: 'admin password 1',
+    role: 'ADMIN',
+  });
   adminToken = (await login(database.db, tokenSecret, { username: 'admin', password: 'admin password 1' })).token;
   app = createApp({ database, logger: pino({ level: 'silent' }), env: { NODE_ENV: 'production' }, tokenSecret });
 });
@@ -124,6 +128,10 @@ describe('query limits', () => {
       maxCost: [],
     };
     let current: Record<QueryLimit, number> | undefined;
+    const stopBeforeExecution: Plugin = {
+      onExecute: ({ setResultAndStopExecution }) => setResultAndStopExecution({ data: {} }),
+      onSubscribe: ({ setResultAndStopExecution }) => setResultAndStopExecution({ data: {} }),
+    };
     // The same limits on the real schema, stopped before execution: mutations must not run here.
     const limitsOnly = createYoga({
       schema,
@@ -134,7 +142,7 @@ describe('query limits', () => {
             if (current) current[limit] = Math.max(current[limit], value);
           },
         }),
-        { onExecute: ({ setResultAndStopExecution }) => setResultAndStopExecution({ data: {} }) },
+        stopBeforeExecution,
       ],
     });
     const operations = loadPersistedOperations();

@@ -93,7 +93,10 @@ export function useRequestGuard(): Plugin {
       if (request.method === 'POST') {
         const contentType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
         if (!ACCEPTED_POST_TYPES.includes(contentType)) {
-          throw badRequest(`Send GraphQL requests as application/json, not ${contentType || 'without a content type'}`, 415);
+          throw badRequest(
+            `Send GraphQL requests as application/json, not ${contentType || 'without a content type'}`,
+            415,
+          );
         }
         return;
       }

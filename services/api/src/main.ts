@@ -1,6 +1,7 @@
 import { loadTokenSecret } from '@sixtype/graphql';
 import { firstAdminHint, openDatabase } from './bootstrap.ts';
 import { loadEnv } from './env.ts';
+import { createEventBus } from './events.ts';
 import { createLogger } from './logger.ts';
 import { createApp, listen } from './server.ts';
 
@@ -10,7 +11,8 @@ const logger = createLogger(env);
 try {
   const database = await openDatabase(env, logger);
   const tokenSecret = await loadTokenSecret(database.db, env.TOKEN_SECRET);
-  const app = createApp({ database, logger, env, tokenSecret });
+  const events = createEventBus(env.REDIS_URL);
+  const app = createApp({ database, logger, env, tokenSecret, events: events.bus });
   const running = await listen(app, env.PORT);
   logger.info(`GraphiQL at http://localhost:${new URL(running.url).port}/graphql`);
   const hint = await firstAdminHint(database);
@@ -27,6 +29,7 @@ try {
     }, 10_000);
     timer.unref();
     await running.stop();
+    await events.close();
     await database.close();
     logger.info('stopped');
     process.exit(0);

@@ -37,8 +37,7 @@ beforeAll(async () => {
     organizationCode: 'DISCIPLINE_WORKING_COMMITTEE',
   });
   adminToken = (await login(database.db, tokenSecret, { username: 'admin', password: 'admin password 1' })).token;
-  managerToken = (await login(database.db, tokenSecret, { username: 'manager', password: 'manager password 1' }))
-    .token;
+  managerToken = (await login(database.db, tokenSecret, { username: 'manager', password: 'manager password 1' })).token;
   apiKey = (await createApiClient(database.db, actor, { name: 'hr-system', scopes: ['directory:read'] })).key;
   const logger = pino({ level: 'silent' });
   production = createApp({ database, logger, env: { NODE_ENV: 'production' }, tokenSecret });
@@ -118,10 +117,12 @@ describe('API clients run persisted operations only', () => {
   });
 
   it('runs the same operation for the same client when sent by hash', async () => {
-    const answer = await send(byHash('ListOrganizations', { orgCode: 'ZONE', includeDescendants: true, first: 3 }), 'apiClient');
+    const answer = await send(
+      byHash('ListOrganizations', { orgCode: 'ZONE', includeDescendants: true, first: 3 }),
+      'apiClient',
+    );
     expect(answer.errors).toBeUndefined();
-    expect(answer.data?.organizations).toMatchObject({ nodes: expect.any(Array) });
-    expect((answer.data?.organizations as { nodes: unknown[] }).nodes).toHaveLength(3);
+    expect(answer.data?.organizations).toMatchObject({ nodes: [{ code: 'ZONE' }, {}, {}] });
   });
 
   it('accepts the GraphQL-over-HTTP documentId as well', async () => {

@@ -3,6 +3,7 @@ import { createApiClient, createUser, loadTokenSecret, login, revokeApiClient, S
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from './env.ts';
+import { loadPersistedOperations } from './persisted-operations.ts';
 import { type App, createApp } from './server.ts';
 
 let database: TestDatabase;
@@ -133,8 +134,14 @@ describe('credentials over HTTP', () => {
       name: 'office automation',
       scopes: ['directory:read'],
     });
-    const query = { query: '{ organization(code: "ZONE") { name } }' };
-    const headerSets: Record<string, string>[] = [{ authorization: `ApiKey ${key}` }, { authorization: '', 'x-api-key': key }];
+    // API clients send the SDK's persisted operations by hash, not text.
+    const [hash] =
+      [...loadPersistedOperations()].find(([, text]) => text.startsWith('query OrganizationByCode(')) ?? [];
+    const query = { variables: { code: 'ZONE' }, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } };
+    const headerSets: Record<string, string>[] = [
+      { authorization: `ApiKey ${key}` },
+      { authorization: '', 'x-api-key': key },
+    ];
     for (const headers of headerSets) {
       const body = await (await post(query, headers)).json();
       expect(body.data.organization.name).toBe('经济开发区');
@@ -142,6 +149,68 @@ describe('credentials over HTTP', () => {
     await revokeApiClient(database.db, SYSTEM_ACCESS.actor, 'office automation');
     const body = await (await post(query, { authorization: `ApiKey ${key}` })).json();
     expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('metricUpdated over server-sent events', () => {
+  it('delivers three consecutive updates to a subscriber', async () => {
+    const subscription = await app.fetch('http://api.test/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${adminToken}`,
+      },
+      body: JSON.stringify({
+        query: 'subscription { metricUpdated(metricCodes: ["NEW_PROJECT_CONTRACTS"]) { orgCode value revision } }',
+      }),
+    });
+    expect(subscription.headers.get('content-type')).toContain('text/event-stream');
+    // Read the stream from the start, as a client does: the server starts listening on the first read.
+    const reader = (subscription.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const threeEvents = (async () => {
+      while ((text.match(/^event: next$/gm) ?? []).length < 3) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended: ${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const [index, value] of ['1', '2', '3'].entries()) {
+      const body = await (
+        await post({
+          query: `mutation($input: SubmitMetricObservationsInput!) { submitMetricObservations(input: $input) { ... on SubmitMetricObservationsPayload { accepted } } }`,
+          variables: {
+            input: {
+              idempotencyKey: `sse-${index}`,
+              observations: [
+                {
+                  metricCode: 'NEW_PROJECT_CONTRACTS',
+                  orgCode: 'INVESTMENT_PROMOTION_BUREAU',
+                  periodStart: '2012-04-01',
+                  granularity: 'QUARTER',
+                  value,
+                  source: 'sse test',
+                },
+              ],
+            },
+          },
+        })
+      ).json();
+      expect(body.data.submitMetricObservations.accepted).toBe(1);
+    }
+    await threeEvents;
+    await reader.cancel();
+    const payloads = [...text.matchAll(/^event: next\ndata: (.*)$/gm)].map(
+      (match) => JSON.parse(match[1] as string).data.metricUpdated,
+    );
+    expect(payloads).toEqual([
+      { orgCode: 'INVESTMENT_PROMOTION_BUREAU', value: '1', revision: 1 },
+      { orgCode: 'INVESTMENT_PROMOTION_BUREAU', value: '2', revision: 2 },
+      { orgCode: 'INVESTMENT_PROMOTION_BUREAU', value: '3', revision: 3 },
+    ]);
   });
 });
 

@@ -1,10 +1,11 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { DatabaseHandle } from '@sixtype/db';
-import { type GraphQLContext, schema } from '@sixtype/graphql';
+import { type EventBus, type GraphQLContext, schema } from '@sixtype/graphql';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { createContext } from './context.ts';
 import type { Env } from './env.ts';
 import { createErrorMasker } from './errors.ts';
+import { createEventBus } from './events.ts';
 import { CSRF_HEADER, MAX_REQUEST_BODY_BYTES, useQueryLimits, useRequestGuard, withRequestErrors } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { loadPersistedOperations, useOperationPolicy } from './persisted-operations.ts';
@@ -60,12 +61,15 @@ export interface AppDependencies {
   tokenSecret: string;
   /** Counts requests per caller; built from env when absent. The app closes it on dispose. */
   rateLimiter?: RateLimiter;
+  /** Where accepted figures are announced to metricUpdated subscribers; one in-process bus by default. */
+  events?: EventBus;
 }
 
 export type App = YogaServerInstance<Record<string, never>, GraphQLContext>;
 
 /** The GraphQL application without a socket: tests call `app.fetch` directly. */
-export function createApp({ database, logger, env, tokenSecret, rateLimiter }: AppDependencies): App {
+export function createApp({ database, logger, env, tokenSecret, rateLimiter, events }: AppDependencies): App {
+  const eventBus = events ?? createEventBus().bus;
   const limiter =
     rateLimiter ??
     createRateLimiter(
@@ -92,7 +96,7 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter }: A
       method: 'POST',
       additionalHeaders: { [CSRF_HEADER]: 'graphiql' },
     },
-    context: ({ request }) => createContext({ db: database.db, tokenSecret }, request),
+    context: ({ request }) => createContext({ db: database.db, tokenSecret, events: eventBus }, request),
     maskedErrors: { maskError: withRequestErrors(createErrorMasker(logger)), isDev: env.NODE_ENV === 'development' },
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),

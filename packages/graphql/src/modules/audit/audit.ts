@@ -1,7 +1,6 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
 import { type ActorKind, actorKinds, auditEvents } from '@sixtype/db';
 import { gte, lt, type SQL, sql } from 'drizzle-orm';
-import { Kind, type ValueNode } from 'graphql';
 import { builder } from '../../builder.ts';
 import {
   enumFilterSql,
@@ -12,44 +11,6 @@ import {
   stringFilterSql,
 } from '../common/filters.ts';
 import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
-
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-
-/** A literal JSON value written inline in a query. */
-function literalValue(ast: ValueNode, variables?: Record<string, unknown> | null): unknown {
-  switch (ast.kind) {
-    case Kind.NULL:
-      return null;
-    case Kind.INT:
-    case Kind.FLOAT:
-      return Number(ast.value);
-    case Kind.STRING:
-    case Kind.ENUM:
-      return ast.value;
-    case Kind.BOOLEAN:
-      return ast.value;
-    case Kind.LIST:
-      return ast.values.map((value) => literalValue(value, variables));
-    case Kind.OBJECT:
-      return Object.fromEntries(ast.fields.map((field) => [field.name.value, literalValue(field.value, variables)]));
-    case Kind.VARIABLE:
-      return variables?.[ast.name.value];
-  }
-}
-
-// `JSON` is this module's own scalar, so it is not declared among the builder's scalars; the cast
-// only lets its name through the builder's name check, the call is the ordinary scalarType.
-const declareJsonScalar = builder.scalarType.bind(builder) as unknown as (
-  name: 'JSON',
-  options: PothosSchemaTypes.ScalarTypeOptions<Types, unknown, unknown>,
-) => PothosSchemaTypes.ScalarRef<Types, unknown, unknown>;
-
-export const JSONScalar = declareJsonScalar('JSON', {
-  description: 'Any JSON value: an object, array, string, number, boolean or null.',
-  serialize: (value) => value,
-  parseValue: (value) => value,
-  parseLiteral: (ast, variables) => literalValue(ast, variables),
-});
 
 export const AuditActorKind = builder.enumType('AuditActorKind', {
   description: 'Who made a change: a signed-in person, an API client, the system itself (CLI, demo loader).',
@@ -75,13 +36,13 @@ export const AuditEvent = builder.drizzleNode('auditEvents', {
     entityType: t.exposeString('entityType', { description: 'Organization, Cadre, User, ApiClient, Session, …' }),
     entityId: t.exposeString('entityId', { description: 'The changed row’s database id (not a global id).' }),
     before: t.field({
-      type: JSONScalar,
+      type: 'JSON',
       nullable: true,
       select: { columns: { before: true } },
       resolve: (event) => event.before,
     }),
     after: t.field({
-      type: JSONScalar,
+      type: 'JSON',
       nullable: true,
       select: { columns: { after: true } },
       resolve: (event) => event.after,

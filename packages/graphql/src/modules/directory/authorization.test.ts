@@ -1,6 +1,15 @@
 import { cadres, demoCadres } from '@sixtype/db';
 import { inArray } from 'drizzle-orm';
-import { type GraphQLObjectType, getNamedType, isNonNullType, isScalarType } from 'graphql';
+import {
+  type GraphQLInputType,
+  type GraphQLObjectType,
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isScalarType,
+} from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../context.ts';
 import { schema } from '../../schema.ts';
@@ -69,7 +78,7 @@ describe('every root field declares who may call it', () => {
     for (const field of Object.values(queryType.getFields())) {
       const args = field.args
         .filter((arg) => isNonNullType(arg.type))
-        .map((arg) => `${arg.name}: ${sampleArgument(getNamedType(arg.type).name, arg.name)}`);
+        .map((arg) => `${arg.name}: ${sampleArgument(arg.type, arg.name)}`);
       const selection = isScalarType(getNamedType(field.type)) ? '' : '{ __typename }';
       const source = `{ ${field.name}${args.length ? `(${args.join(', ')})` : ''} ${selection} }`;
       const executed = await api.execute(source, {}, ANONYMOUS);
@@ -79,13 +88,27 @@ describe('every root field declares who may call it', () => {
   });
 });
 
-function sampleArgument(typeName: string, argName: string): string {
-  if (typeName === 'ID') return `"${globalId('Organization', 1)}"`;
-  if (argName === 'employeeNumber') return '"KFQ-0001"';
-  if (typeName === 'String') return '"ZONE"';
-  if (typeName === 'Int') return '1';
-  if (typeName === 'Boolean') return 'true';
-  throw new Error(`add a sample for required argument ${argName}: ${typeName}`);
+/** A literal of the right type for a required argument: enough to reach the field's auth check. */
+function sampleArgument(type: GraphQLInputType, argName: string): string {
+  if (isNonNullType(type)) return sampleArgument(type.ofType, argName);
+  if (isListType(type)) return `[${sampleArgument(type.ofType, argName)}]`;
+  if (isEnumType(type)) return type.getValues()[0]?.name ?? '';
+  if (isInputObjectType(type)) {
+    const fields = Object.values(type.getFields()).filter((field) => isNonNullType(field.type));
+    return `{ ${fields.map((field) => `${field.name}: ${sampleArgument(field.type, field.name)}`).join(', ')} }`;
+  }
+  switch (type.name) {
+    case 'ID':
+      return `"${globalId('Organization', 1)}"`;
+    case 'Int':
+      return '1';
+    case 'Boolean':
+      return 'true';
+    case 'Date':
+      return '"2012-01-01"';
+    default:
+      return argName === 'employeeNumber' ? '"KFQ-0001"' : '"ZONE"';
+  }
 }
 
 describe('an ORG_MANAGER of department A and the cadres of department B', () => {

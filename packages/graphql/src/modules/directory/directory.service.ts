@@ -1,17 +1,12 @@
 import {
-  type AuditActor,
   cadreStatuses,
   cadres,
   cadreTransfers,
-  type Database,
   directoryLimits,
   type Executor,
   genders,
-  isCheckViolation,
-  isUniqueViolation,
   organizationKinds,
   organizations,
-  pgErrorOf,
   writeAuditEvent,
 } from '@sixtype/db';
 import { eq, type SQL, sql } from 'drizzle-orm';

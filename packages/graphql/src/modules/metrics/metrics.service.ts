@@ -9,14 +9,13 @@ import {
   metricDefinitions,
   metricDirections,
   metricKinds,
-  metricObservations,
   metricTargets,
   organizations,
   writeAuditEvent,
 } from '@sixtype/db';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { pathWithin } from '../../context.ts';
+import { type MetricUpdateEvent, pathWithin } from '../../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';
@@ -246,6 +245,9 @@ export interface BatchResult {
   errors: RowError[];
 }
 
+/** The rows this call wrote (none for a replay), for announcing them once the transaction commits. */
+export type WrittenObservation = MetricUpdateEvent;
+
 const canonicalPayload = (rows: readonly ObservationInput[]) =>
   JSON.stringify(rows.map((r) => [r.metricCode, r.orgCode, r.granularity, r.periodStart, r.value.trim(), r.source]));
 
@@ -261,7 +263,7 @@ export async function submitObservations(
   db: Executor,
   access: MetricsAccess,
   input: { idempotencyKey: string; observations: readonly ObservationInput[] },
-): Promise<BatchResult> {
+): Promise<BatchResult & { written: WrittenObservation[] }> {
   const key = input.idempotencyKey.trim();
   if (key.length < 1 || key.length > 200)
     throw ValidationError.of(['input', 'idempotencyKey'], 'must be 1 to 200 characters');
@@ -291,7 +293,7 @@ export async function submitObservations(
       if (previous.payloadHash !== payloadHash) {
         throw new ConflictError(`idempotency key ${key} was used for a different batch`, 'idempotencyKey');
       }
-      return { ...(previous.result as BatchResult), replayed: true };
+      return { ...(previous.result as BatchResult), replayed: true, written: [] };
     }
 
     const metricCodes = [...new Set(input.observations.map((row) => row.metricCode))];
@@ -317,32 +319,51 @@ export async function submitObservations(
     }[] = [];
     const seen = new Map<string, number>();
     const now = today();
-    input.observations.forEach((row, index) => {
+    for (const [index, row] of input.observations.entries()) {
       const fail = (field: string, code: RowError['code'], message: string) =>
         errors.push({ index, field, code, message });
       const metric = metrics.get(row.metricCode);
       const org = orgs.get(row.orgCode);
       const value = row.value.trim();
-      if (!metric) return fail('metricCode', 'NOT_FOUND', `no metric ${row.metricCode}`);
-      if (!org) return fail('orgCode', 'NOT_FOUND', `no unit ${row.orgCode}`);
-      if (!pathWithin(org.path, access.writable))
-        return fail('orgCode', 'FORBIDDEN', `${row.orgCode} is outside the units you may report for`);
+      if (!metric) {
+        fail('metricCode', 'NOT_FOUND', `no metric ${row.metricCode}`);
+        continue;
+      }
+      if (!org) {
+        fail('orgCode', 'NOT_FOUND', `no unit ${row.orgCode}`);
+        continue;
+      }
+      if (!pathWithin(org.path, access.writable)) {
+        fail('orgCode', 'FORBIDDEN', `${row.orgCode} is outside the units you may report for`);
+        continue;
+      }
       if (row.granularity !== metric.reportingGranularity) {
-        return fail('granularity', 'BAD_USER_INPUT', `${metric.code} is reported by ${metric.reportingGranularity}`);
+        fail('granularity', 'BAD_USER_INPUT', `${metric.code} is reported by ${metric.reportingGranularity}`);
+        continue;
       }
       if (!isAlignedPeriod(row.granularity, row.periodStart)) {
-        return fail('periodStart', 'BAD_USER_INPUT', `must be the first day of a ${row.granularity.toLowerCase()}`);
+        fail('periodStart', 'BAD_USER_INPUT', `must be the first day of a ${row.granularity.toLowerCase()}`);
+        continue;
       }
-      if (row.periodStart > now) return fail('periodStart', 'BAD_USER_INPUT', 'the period has not started yet');
-      if (!DECIMAL_PATTERN.test(value))
-        return fail('value', 'BAD_USER_INPUT', 'must be a finite decimal such as "7430.5"');
+      if (row.periodStart > now) {
+        fail('periodStart', 'BAD_USER_INPUT', 'the period has not started yet');
+        continue;
+      }
+      if (!DECIMAL_PATTERN.test(value)) {
+        fail('value', 'BAD_USER_INPUT', 'must be a finite decimal such as "7430.5"');
+        continue;
+      }
       const source = row.source.trim();
-      if (source.length === 0 || source.length > 200)
-        return fail('source', 'BAD_USER_INPUT', 'must be 1 to 200 characters');
+      if (source.length === 0 || source.length > 200) {
+        fail('source', 'BAD_USER_INPUT', 'must be 1 to 200 characters');
+        continue;
+      }
       const identity = `${metric.id}|${org.id}|${row.periodStart}`;
       const first = seen.get(identity);
-      if (first !== undefined)
-        return fail('periodStart', 'BAD_USER_INPUT', `repeats row ${first} (same metric, unit and period)`);
+      if (first !== undefined) {
+        fail('periodStart', 'BAD_USER_INPUT', `repeats row ${first} (same metric, unit and period)`);
+        continue;
+      }
       seen.set(identity, index);
       accepted.push({
         metricId: metric.id,
@@ -352,7 +373,7 @@ export async function submitObservations(
         value,
         source,
       });
-    });
+    }
 
     const [batch] = await tx
       .insert(metricBatches)
@@ -360,9 +381,11 @@ export async function submitObservations(
       .returning({ id: metricBatches.id });
     if (!batch) throw new Error('batch row was not written');
 
+    let revisions: { ordinality: number; revision: number }[] = [];
     if (accepted.length > 0) {
       // One statement for all rows: each gets the next revision of its (metric, unit, period).
-      await tx.execute(sql`
+      const inserted = await tx.execute(sql`
+        with written as (
         insert into metric_observations
           (metric_id, organization_id, granularity, period_start, value, revision, source, batch_id, submitted_by_kind, submitted_by_id)
         select r.metric_id, r.organization_id, r.granularity, r.period_start, r.value,
@@ -377,7 +400,16 @@ export async function submitObservations(
           ${sql.param(accepted.map((r) => r.periodStart))}::text[]::date[],
           ${sql.param(accepted.map((r) => r.value))}::text[]::numeric[],
           ${sql.param(accepted.map((r) => r.source))}::text[]
-        ) as r(metric_id, organization_id, granularity, period_start, value, source)`);
+        ) with ordinality as r(metric_id, organization_id, granularity, period_start, value, source, ordinality)
+        returning revision, metric_id, organization_id, period_start)
+        select r.ordinality::int as ordinality, w.revision
+        from written w
+        join unnest(${sql.param(accepted.map((r) => r.metricId))}::int[],
+                    ${sql.param(accepted.map((r) => r.organizationId))}::int[],
+                    ${sql.param(accepted.map((r) => r.periodStart))}::text[]::date[])
+             with ordinality as r(metric_id, organization_id, period_start, ordinality)
+          on r.metric_id = w.metric_id and r.organization_id = w.organization_id and r.period_start = w.period_start`);
+      revisions = rowsOf<{ ordinality: number; revision: number }>(inserted);
     }
 
     const result: BatchResult = {
@@ -394,6 +426,25 @@ export async function submitObservations(
       entityId: batch.id,
       after: { idempotencyKey: key, accepted: result.accepted, rejected: result.rejected },
     });
-    return result;
+    const revisionAt = new Map(revisions.map((row) => [Number(row.ordinality), Number(row.revision)]));
+    const codeOfMetric = new Map([...metrics.values()].map((m) => [m.id, m.code]));
+    const unitById = new Map([...orgs.values()].map((o) => [o.id, o]));
+    const written = accepted.map((row, index) => ({
+      metricCode: codeOfMetric.get(row.metricId) ?? '',
+      orgCode: unitById.get(row.organizationId)?.code ?? '',
+      orgPath: unitById.get(row.organizationId)?.path ?? '',
+      granularity: row.granularity,
+      periodStart: row.periodStart,
+      value: row.value,
+      revision: revisionAt.get(index + 1) ?? 1,
+      source: row.source,
+      batchId: batch.id,
+    }));
+    return { ...result, written };
   });
+}
+
+/** postgres.js returns the rows; PGlite returns `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
 }

@@ -334,7 +334,13 @@ builder.mutationField('submitMetricObservations', (t) =>
       directResult: true,
       union: { name: 'SubmitMetricObservationsResult' },
     },
-    resolve: (_root, { input }, ctx) => submitObservations(ctx.db, metricsAccessOf(ctx.viewer), input),
+    resolve: async (_root, { input }, ctx) => {
+      const { written, ...result } = await submitObservations(ctx.db, metricsAccessOf(ctx.viewer), input);
+      // Announced only after the transaction committed: a subscriber never sees a figure that
+      // could still roll back.
+      for (const event of written) ctx.events?.publish('metricUpdated', event);
+      return result;
+    },
   }),
 );
 
