@@ -30,6 +30,7 @@ export const relations = defineRelations(schema, (r) => ({
       from: r.cadres.id,
       to: r.cadreTransfers.cadreId,
     }),
+    studyRecords: r.many.studyRecords({ from: r.cadres.id, to: r.studyRecords.cadreId }),
   },
   users: {
     organization: r.one.organizations({ from: r.users.organizationId, to: r.organizations.id }),
@@ -64,6 +65,59 @@ export const relations = defineRelations(schema, (r) => ({
       optional: false,
     }),
   },
+  campaigns: {
+    dimensions: r.many.campaignDimensions({ from: r.campaigns.id, to: r.campaignDimensions.campaignId }),
+    capabilities: r.many.campaignCapabilities({ from: r.campaigns.id, to: r.campaignCapabilities.campaignId }),
+    expectedChanges: r.many.campaignExpectedChanges({
+      from: r.campaigns.id,
+      to: r.campaignExpectedChanges.campaignId,
+    }),
+    conductPairs: r.many.campaignConductPairs({ from: r.campaigns.id, to: r.campaignConductPairs.campaignId }),
+    leadingGroups: r.many.leadingGroups({ from: r.campaigns.id, to: r.leadingGroups.campaignId }),
+    supervisionCadences: r.many.supervisionCadences({ from: r.campaigns.id, to: r.supervisionCadences.campaignId }),
+  },
+  leadingGroups: {
+    campaign: r.one.campaigns({ from: r.leadingGroups.campaignId, to: r.campaigns.id, optional: false }),
+    organization: r.one.organizations({
+      from: r.leadingGroups.organizationId,
+      to: r.organizations.id,
+      optional: false,
+    }),
+    office: r.one.organizations({ from: r.leadingGroups.officeOrganizationId, to: r.organizations.id }),
+    members: r.many.leadingGroupMembers({ from: r.leadingGroups.id, to: r.leadingGroupMembers.leadingGroupId }),
+  },
+  leadingGroupMembers: {
+    cadre: r.one.cadres({ from: r.leadingGroupMembers.cadreId, to: r.cadres.id, optional: false }),
+  },
+  activities: {
+    campaign: r.one.campaigns({ from: r.activities.campaignId, to: r.campaigns.id, optional: false }),
+    organizer: r.one.organizations({
+      from: r.activities.organizerOrganizationId,
+      to: r.organizations.id,
+      optional: false,
+    }),
+    dimensions: r.many.campaignDimensions({
+      from: r.activities.id.through(r.activityDimensions.activityId),
+      to: r.campaignDimensions.id.through(r.activityDimensions.dimensionId),
+    }),
+    participants: r.many.activityParticipants({ from: r.activities.id, to: r.activityParticipants.activityId }),
+    attendance: r.many.activityAttendance({ from: r.activities.id, to: r.activityAttendance.activityId }),
+  },
+  activityParticipants: {
+    cadre: r.one.cadres({ from: r.activityParticipants.cadreId, to: r.cadres.id, optional: false }),
+  },
+  activityAttendance: {
+    cadre: r.one.cadres({ from: r.activityAttendance.cadreId, to: r.cadres.id, optional: false }),
+  },
+  problems: {
+    campaign: r.one.campaigns({ from: r.problems.campaignId, to: r.campaigns.id, optional: false }),
+    organization: r.one.organizations({ from: r.problems.organizationId, to: r.organizations.id, optional: false }),
+    cadre: r.one.cadres({ from: r.problems.cadreId, to: r.cadres.id }),
+    responsibleCadre: r.one.cadres({ from: r.problems.responsibleCadreId, to: r.cadres.id }),
+    category: r.one.problemCategories({ from: r.problems.categoryId, to: r.problemCategories.id, optional: false }),
+    inspection: r.one.activities({ from: r.problems.inspectionActivityId, to: r.activities.id }),
+    transitions: r.many.problemTransitions({ from: r.problems.id, to: r.problemTransitions.problemId }),
+  },
   cadreTransfers: {
     cadre: r.one.cadres({
       from: r.cadreTransfers.cadreId,
@@ -80,6 +134,32 @@ export const relations = defineRelations(schema, (r) => ({
       to: r.organizations.id,
       optional: false,
     }),
+  },
+  // Study (issue 6)
+  studyRequirements: {
+    groups: r.many.studyRequirementGroups({ from: r.studyRequirements.id, to: r.studyRequirementGroups.requirementId }),
+  },
+  studyRequirementGroups: {
+    requirement: r.one.studyRequirements({
+      from: r.studyRequirementGroups.requirementId,
+      to: r.studyRequirements.id,
+      optional: false,
+    }),
+    materials: r.many.studyMaterials({
+      from: r.studyRequirementGroups.id.through(r.studyRequirementGroupMaterials.groupId),
+      to: r.studyMaterials.id.through(r.studyRequirementGroupMaterials.materialId),
+    }),
+  },
+  studyPlans: {
+    organization: r.one.organizations({ from: r.studyPlans.organizationId, to: r.organizations.id, optional: false }),
+    topics: r.many.studyPlanTopics({ from: r.studyPlans.id, to: r.studyPlanTopics.planId }),
+  },
+  studyPlanTopics: {
+    plan: r.one.studyPlans({ from: r.studyPlanTopics.planId, to: r.studyPlans.id, optional: false }),
+  },
+  studyRecords: {
+    cadre: r.one.cadres({ from: r.studyRecords.cadreId, to: r.cadres.id, optional: false }),
+    material: r.one.studyMaterials({ from: r.studyRecords.materialId, to: r.studyMaterials.id }),
   },
 }));
 

@@ -17,6 +17,7 @@ import {
   writableSubtree,
 } from './context.ts';
 import { graphQLError } from './errors.ts';
+import { studyRowVisible, studyVisibility } from './modules/study/visibility.ts';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -55,6 +56,10 @@ export interface AuthScopes {
   metricsRead: boolean;
   /** May submit figures (admins, managers for their subtree, API clients with metrics:write). */
   metricsWrite: boolean;
+  /** May read some study records: everyone's (admins), a subtree's (managers) or one's own (cadres). */
+  studyRead: boolean;
+  /** May read this cadre's study records and compliance. */
+  studyRecordVisible: { cadreId: number; organizationPath: string };
 }
 
 export interface PothosTypes {
@@ -88,6 +93,8 @@ export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDe
         personalData: (cadre) => mayReadPersonalData(viewer, cadre),
         metricsRead: metricsSubtree(viewer, 'read') !== undefined,
         metricsWrite: metricsSubtree(viewer, 'write') !== undefined,
+        studyRead: studyVisibility(viewer).kind !== 'NONE',
+        studyRecordVisible: (cadre) => studyRowVisible(studyVisibility(viewer), cadre),
       }),
       unauthorizedError: (_parent, context) =>
         context.viewer.kind === 'ANONYMOUS'

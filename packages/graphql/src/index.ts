@@ -19,4 +19,9 @@ export {
   revokeApiClient,
   rotateApiClientKey,
 } from './modules/access/access.service.ts';
+export {
+  MAX_BATCH_ROWS,
+  type ObservationInput,
+  submitObservations,
+} from './modules/metrics/metrics.service.ts';
 export { schema, sortedSchema } from './schema.ts';

@@ -8,6 +8,12 @@ import './modules/metrics/metrics.ts';
 import './modules/metrics/subscription.ts';
 import './modules/access/admin.ts';
 import './modules/audit/audit.ts';
+import './modules/study/study.ts';
+import './modules/study/compliance.ts';
+import './modules/study/plan.ts';
+import './modules/campaign/activity.ts';
+import './modules/campaign/campaign.ts';
+import './modules/campaign/problem.ts';
 
 export const schema = builder.toSchema();
 /** The schema with types and fields in alphabetical order, as printed to schema.graphql. */

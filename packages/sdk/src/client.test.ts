@@ -3,6 +3,7 @@ import type { FetchLike } from './client.ts';
 import {
   CreateOrganizationDocument,
   type CreateOrganizationMutation,
+  CurrentViewerDocument,
   createClient,
   ListCadresDocument,
   OrganizationByCodeDocument,
@@ -99,15 +100,33 @@ describe('request', () => {
     expect(sent[1]?.headers.get('authorization')).toBe('Bearer other');
   });
 
-  it('refuses an API key and a token at once', () => {
+  it('refuses more than one credential at once', () => {
     expect(() => createClient({ url, apiKey: 'k', token: 't' })).toThrow(TypeError);
+    expect(() => createClient({ url, token: 't', getToken: () => 't' })).toThrow(TypeError);
+  });
+
+  it('asks getToken before every request, so a renewed token is used', async () => {
+    const { fetch, sent } = fakeFetch(() => json({ data: { organization: null } }));
+    const tokens = ['first', 'second'];
+    const client = createClient({ url, fetch, getToken: async () => tokens.shift() });
+
+    await client.request(OrganizationByCodeDocument, { code: 'ZONE' });
+    await client.request(OrganizationByCodeDocument, { code: 'ZONE' });
+    await client.request(OrganizationByCodeDocument, { code: 'ZONE' });
+
+    expect(sent.map((request) => request.headers.get('authorization'))).toEqual([
+      'Bearer first',
+      'Bearer second',
+      null,
+    ]);
   });
 
   it('requires the variables an operation cannot run without', async () => {
     const { fetch } = fakeFetch(() => json({ data: { cadres: { totalCount: 0, pageInfo: {}, nodes: [] } } }));
     const client = createClient({ url, fetch });
-    // ListCadres has only optional variables, so they may be left out.
+    // ListCadres has only optional variables, and CurrentViewer none, so they may be left out.
     await client.request(ListCadresDocument);
+    await client.request(CurrentViewerDocument);
     // Leaving out a required variable does not compile (tsc checks this file).
     // @ts-expect-error OrganizationByCode needs `code`.
     const withoutCode = () => client.request(OrganizationByCodeDocument);
@@ -158,7 +177,7 @@ describe('request', () => {
 
   it('throws NETWORK_ERROR when no response arrives', async () => {
     const refused = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:4000') });
-    const client = createClient({ url, fetch: () => Promise.reject(refused) });
+    const client = createClient({ url, fetch: () => Promise.reject(refused), retry: false });
 
     const error = await rejectionOf(client.request(OrganizationByCodeDocument, { code: 'ZONE' }));
 

@@ -1,8 +1,8 @@
 import type { GraphQLFormattedError } from 'graphql';
 
 /**
- * Every code a thrown {@link SixtypeError} can carry. All but the last two are the server's
- * `extensions.code` values (a public contract); the last two are raised by the client itself.
+ * Every code a thrown {@link SixtypeError} can carry. All but the last three are the server's
+ * `extensions.code` values (a public contract); the last three are raised by the client itself.
  */
 export const SIXTYPE_ERROR_CODES = [
   'UNAUTHENTICATED',
@@ -24,6 +24,8 @@ export const SIXTYPE_ERROR_CODES = [
   'NETWORK_ERROR',
   /** A response that is not a GraphQL response (a proxy's 502 page, an empty 500). */
   'HTTP_ERROR',
+  /** No response within the client's `timeoutMs` (a caller's own AbortSignal rejects with its reason instead). */
+  'TIMEOUT',
 ] as const;
 
 export type SixtypeErrorCode = (typeof SIXTYPE_ERROR_CODES)[number];
@@ -59,6 +61,19 @@ export class SixtypeError extends Error {
 }
 
 const knownCodes: ReadonlySet<unknown> = new Set(SIXTYPE_ERROR_CODES);
+
+/** HTTP statuses a gateway answers with when the API behind it is down or restarting. */
+const GATEWAY_STATUSES: ReadonlySet<number | undefined> = new Set([502, 503, 504]);
+
+/**
+ * Whether trying the same request again may succeed: no response (NETWORK_ERROR, TIMEOUT), or a
+ * gateway's 502/503/504. Whether it is *safe* to try again is the operation's business: the client
+ * retries queries, and mutations only when they carry an idempotency key.
+ */
+export function isTransientError(error: unknown): error is SixtypeError {
+  if (!(error instanceof SixtypeError)) return false;
+  return error.code === 'NETWORK_ERROR' || error.code === 'TIMEOUT' || GATEWAY_STATUSES.has(error.status);
+}
 
 export function isSixtypeErrorCode(value: unknown): value is SixtypeErrorCode {
   return knownCodes.has(value);

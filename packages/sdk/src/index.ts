@@ -1,5 +1,17 @@
-export type { ClientOptions, ConnectionPage, FetchLike, RequestArgs, RequestOptions, SixtypeClient } from './client.ts';
+export type {
+  ClientOptions,
+  ConnectionPage,
+  FetchLike,
+  RequestArgs,
+  RequestOptions,
+  RetryEvent,
+  RetryOptions,
+  SixtypeClient,
+  SubscribeOptions,
+  TokenProvider,
+} from './client.ts';
 export { createClient } from './client.ts';
 export type { SixtypeErrorCode, SixtypeErrorDetails } from './errors.ts';
-export { isSixtypeErrorCode, SIXTYPE_ERROR_CODES, SixtypeError } from './errors.ts';
+export { isSixtypeErrorCode, isTransientError, SIXTYPE_ERROR_CODES, SixtypeError } from './errors.ts';
 export * from './generated/graphql.ts';
+export type { DateString, DateTimeString, DecimalString } from './scalars.ts';

@@ -4,6 +4,7 @@ import { apiScopes, createApiClient, createUser, revokeApiClient, rotateApiClien
 import { pino } from 'pino';
 import { openDatabase } from './bootstrap.ts';
 import type { Env } from './env.ts';
+import { importMetricsCsv } from './import-metrics.ts';
 import type { Logger } from './logger.ts';
 
 /** Where the CLI writes: results on stdout (a key always as the last line), everything else on stderr. */
@@ -37,6 +38,8 @@ interface Command {
 
 interface RunContext extends CliOptions {
   database: DatabaseHandle;
+  /** Arguments that are not options (a file name). */
+  positionals: string[];
 }
 
 /** A mistake in the command line: exit code 2 and the command's help. */
@@ -64,6 +67,44 @@ function describeScope(client: { scopes: string[]; organizationId: number | null
 }
 
 const commands: Record<string, Command> = {
+  'import-metrics': {
+    summary: 'import observations from a CSV file (idempotent: importing a file again writes nothing)',
+    help: `Usage: npm run cli -- import-metrics FILE [--key KEY] [--batch-size N]
+
+Imports metric observations from a CSV file with the header
+  metricCode,orgCode,periodStart,granularity,value,source
+with the rules of submitMetricObservations: valid rows are written as new revisions, invalid rows
+are listed by line. Rows go in batches of --batch-size (default 1000, at most 10000), each
+idempotent under the key KEY:<batch> (default: a hash of the file), so a file imported twice, or
+an import interrupted and run again, writes every row exactly once. Exits 1 when a row was refused.`,
+    options: { key: { type: 'string' }, 'batch-size': { type: 'string' } },
+    check(values) {
+      const size = values['batch-size'];
+      if (size !== undefined && !/^[1-9]\d*$/.test(size as string))
+        return '--batch-size must be a positive whole number';
+      return undefined;
+    },
+    async run(values, { database, io, actor, positionals }) {
+      const [file] = positionals;
+      if (!file) throw new UsageError('name the CSV file to import');
+      const summary = await importMetricsCsv({
+        db: database.db,
+        actor,
+        file,
+        key: values.key as string | undefined,
+        batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined,
+        progress: process.stderr.isTTY ? process.stderr : undefined,
+      });
+      for (const error of summary.errors) io.stderr(`line ${error.line}: ${error.field}: ${error.message}`);
+      io.stdout(
+        `${summary.rows} rows: ${summary.accepted} accepted, ${summary.rejected} refused` +
+          (summary.replayedBatches > 0
+            ? ` (${summary.replayedBatches} batches had been imported before; nothing new written for them)`
+            : ''),
+      );
+      if (summary.rejected > 0) throw new Error(`${summary.rejected} rows were refused; see the lines above`);
+    },
+  },
   migrate: {
     summary: 'apply the database migrations (a new embedded database also gets the demo data)',
     help: `Usage: npm run cli -- migrate
@@ -270,10 +311,17 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     return 2;
   }
   let values: Values;
+  let positionals: string[] = [];
   try {
     // No option is declared `multiple`, so every value is a string or a boolean.
-    values = parseArgs({ args: [...rest], options: { ...command.options, ...helpOption }, strict: true })
-      .values as Values;
+    const parsed = parseArgs({
+      args: [...rest],
+      options: { ...command.options, ...helpOption },
+      strict: true,
+      allowPositionals: name === 'import-metrics',
+    });
+    values = parsed.values as Values;
+    positionals = parsed.positionals;
     if (values.help) {
       io.stdout(command.help);
       return 0;
@@ -298,7 +346,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     return 1;
   }
   try {
-    await command.run(values, { ...options, database });
+    await command.run(values, { ...options, database, positionals });
     return 0;
   } catch (error) {
     io.stderr(`${name} failed: ${describeFailure(error)}`);

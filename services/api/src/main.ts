@@ -14,9 +14,10 @@ try {
   const events = createEventBus(env.REDIS_URL);
   const app = createApp({ database, logger, env, tokenSecret, events: events.bus });
   const running = await listen(app, env.PORT);
-  logger.info(`GraphiQL at http://localhost:${new URL(running.url).port}/graphql`);
   const hint = await firstAdminHint(database);
   if (hint) logger.warn(hint);
+  // Last, so that whoever waits for this line has seen everything startup had to say.
+  logger.info(`GraphiQL at http://localhost:${new URL(running.url).port}/graphql`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -214,6 +214,40 @@ describe('metricUpdated over server-sent events', () => {
   });
 });
 
+describe('observability', () => {
+  it('logs each operation with request id, operation, viewer kind and duration, and counts it in /metrics', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const observed = createApp({
+      database,
+      logger: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+      env: { NODE_ENV: 'test' },
+      tokenSecret,
+    });
+    const ask = (query: string) =>
+      observed.fetch('http://api.test/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${adminToken}`,
+          'x-request-id': 'req-42',
+        },
+        body: JSON.stringify({ query }),
+      });
+    await ask('query ZoneName { organization(code: "ZONE") { name } }');
+    await ask('query Broken { cadres(first: 500) { totalCount } }');
+
+    const logged = lines.filter((line) => line.msg === 'graphql operation');
+    expect(logged[0]).toMatchObject({ requestId: 'req-42', operation: 'ZoneName', viewer: 'USER' });
+    expect(typeof logged[0]?.durationMs).toBe('number');
+    expect(logged[1]).toMatchObject({ operation: 'Broken', errors: ['BAD_USER_INPUT'] });
+
+    const metrics = await (await observed.fetch('http://api.test/metrics')).text();
+    expect(metrics).toMatch(/graphql_envelop_request_duration_count\{[^}]*operationName="ZoneName"[^}]*\} 1/);
+    expect(metrics).toMatch(/sixtype_graphql_errors_total\{code="BAD_USER_INPUT",operation="Broken"\} 1/);
+    expect(metrics).toContain('sixtype_nodejs_eventloop_lag_seconds');
+  });
+});
+
 describe('environment', () => {
   it('defaults to port 4000 and the embedded database', () => {
     const env = loadEnv({});

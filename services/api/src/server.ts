@@ -8,6 +8,7 @@ import { createErrorMasker } from './errors.ts';
 import { createEventBus } from './events.ts';
 import { CSRF_HEADER, MAX_REQUEST_BODY_BYTES, useQueryLimits, useRequestGuard, withRequestErrors } from './limits.ts';
 import type { Logger } from './logger.ts';
+import { useObservability } from './observability.ts';
 import { loadPersistedOperations, useOperationPolicy } from './persisted-operations.ts';
 import {
   createRateLimiter,
@@ -117,6 +118,7 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
           }
         },
       }),
+      ...useObservability({ logger }),
       useRequestGuard(),
       useQueryLimits(),
       useRateLimit({ limiter, trustProxy: env.TRUST_PROXY ?? false }),

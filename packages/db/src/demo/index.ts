@@ -3,13 +3,16 @@ import type { Database } from '../client.ts';
 import { cadres, organizations } from '../schema/directory.ts';
 import { metricDefinitions, metricObservations } from '../schema/metrics.ts';
 import { systemSettings } from '../schema/system.ts';
+import { loadCampaignDemo } from './campaign.ts';
 import { demoCadres, demoOrganizations } from './directory.ts';
 import { demoMetrics, demoObservations } from './metrics.ts';
+import { loadStudyDemoData } from './study.ts';
 
 export type { DemoCadre, DemoOrganization, Provenance } from './directory.ts';
 export { demoCadres, demoOrganizations } from './directory.ts';
 export type { DemoMetric, DemoObservation } from './metrics.ts';
 export { demoMetrics, demoObservations } from './metrics.ts';
+export * from './study.ts';
 
 export const DEMO_LOADED_KEY = 'demo_data_loaded_at';
 
@@ -75,6 +78,8 @@ export async function loadDemoData(db: Database): Promise<boolean> {
         submittedById: 'demo',
       })),
     );
+    await loadCampaignDemo(tx, byCode);
+    await loadStudyDemoData(tx);
     return true;
   });
 }

@@ -58,6 +58,11 @@ export const metricDefinitions = snakeCase.table(
     ownerOrganizationId: integer().references(() => organizations.id, { onDelete: 'restrict' }),
     /** Position in catalogue listings (the document's order for the seeded figures). */
     sortOrder: integer().notNull().default(0),
+    /**
+     * For a figure computed from the platform's own data (activities held, transfers, study
+     * compliance) the name of its derivation; such a metric takes no submitted observations.
+     */
+    derivation: varchar({ length: 64 }),
     ...timestamps,
   },
   (t) => [

@@ -1,6 +1,6 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
 import { type ActorKind, actorKinds, auditEvents } from '@sixtype/db';
-import { gte, lt, type SQL, sql } from 'drizzle-orm';
+import { gte, lt, sql } from 'drizzle-orm';
 import { builder } from '../../builder.ts';
 import {
   enumFilterSql,
@@ -10,7 +10,7 @@ import {
   type StringFilterInput,
   stringFilterSql,
 } from '../common/filters.ts';
-import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
+import { resolveRootConnection, totalCountField } from '../common/pagination.ts';
 
 export const AuditActorKind = builder.enumType('AuditActorKind', {
   description: 'Who made a change: a signed-in person, an API client, the system itself (CLI, demo loader).',
@@ -120,31 +120,17 @@ builder.queryFields((t) => ({
         'The audit log, newest first: who changed what, when, with the record before and after. Admins only.',
       authScopes: { admin: true },
       args: { filter: t.arg({ type: AuditEventFilter }) },
-      resolve: async (_root, args, ctx, info) => {
-        assertPageSize(args);
-        const condition = (table: typeof auditEvents): SQL => auditEventFilterSql(table, args.filter) ?? sql`true`;
-        // Plans the selection under both `nodes` and `edges.node` (the helper alone reads only edges).
-        const query = auditEventPages.getQuery(args, ctx, (select) =>
-          t.drizzleQueryFromInfo('auditEvents', {
-            ...(typeof select === 'object' ? select : {}),
-            context: ctx,
-            info,
-            paths: NODE_PATHS,
-          }),
-        );
-        const { rows, totalCount } = await loadRootPage({
+      resolve: (_root, args, ctx, info) =>
+        resolveRootConnection({
+          t,
+          tableName: 'auditEvents',
+          table: auditEvents,
+          pages: auditEventPages,
+          args,
+          ctx,
           info,
-          db: ctx.db,
-          countQuery: sql`select count(*) from ${auditEvents} where ${condition(auditEvents)}`,
-          loadPage: (extras) =>
-            ctx.db.query.auditEvents.findMany({
-              ...query,
-              where: { AND: [query.where ?? {}, { RAW: (table) => condition(table) }] },
-              extras: { ...extrasOf(query), ...extras },
-            }),
-        });
-        return { ...auditEventPages.resolve(rows, args, ctx), totalCount };
-      },
+          condition: (table) => auditEventFilterSql(table, args.filter) ?? sql`true`,
+        }),
     },
     {
       name: 'AuditEventConnection',

@@ -1,6 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
 import { MAX_PAGE_SIZE } from '../../builder.ts';
+import type { GraphQLContext } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 
 export interface PageArgs {
@@ -77,3 +79,62 @@ export const totalCountField = {
 
 /** Where a connection's nodes sit in a selection: the `nodes` shortcut and `edges { node }`. */
 export const NODE_PATHS = [['nodes'], ['edges', 'node']];
+
+/** What `drizzleConnectionHelpers` returns, as far as a root connection needs it. */
+interface ConnectionPages<Args, Result> {
+  getQuery(args: Args, ctx: GraphQLContext, nestedSelection: (select: unknown) => unknown): object;
+  resolve(rows: never[], args: Args, ctx: GraphQLContext): Result;
+}
+
+export interface RootConnectionOptions<Table extends PgTable, Args extends PageArgs, Result> {
+  /** The field builder of the query field, for planning the selection under the nodes. */
+  t: { drizzleQueryFromInfo(type: never, options: never): unknown };
+  /** The table's key in `db.query` (and its Drizzle object's name). */
+  tableName: string;
+  table: Table;
+  pages: ConnectionPages<Args, Result>;
+  args: Args;
+  ctx: GraphQLContext;
+  info: GraphQLResolveInfo;
+  /** Filter, scope and visibility of the list, on the (possibly aliased) table. */
+  condition: (table: Table) => SQL;
+  /** Runs only for an empty page: tells a missing scope unit from an empty list. */
+  assertScopeExists?: (() => Promise<void>) | undefined;
+}
+
+/**
+ * Resolves a root connection in one statement: the page planned from the document under `nodes`
+ * and `edges.node`, the list's condition, and `totalCount` as a scalar subquery beside it.
+ */
+export async function resolveRootConnection<Table extends PgTable, Args extends PageArgs, Result>(
+  options: RootConnectionOptions<Table, Args, Result>,
+): Promise<Result & { totalCount: number }> {
+  const { t, tableName, table, pages, args, ctx, info, condition } = options;
+  assertPageSize(args);
+  // The helper alone plans only `edges.node`; the nested selection here covers `nodes` too.
+  const planNodes = t.drizzleQueryFromInfo as (type: string, options: object) => unknown;
+  const query = pages.getQuery(args, ctx, (select) =>
+    planNodes.call(t, tableName, {
+      ...(typeof select === 'object' ? select : {}),
+      context: ctx,
+      info,
+      paths: NODE_PATHS,
+    }),
+  ) as { where?: object };
+  const relational = ctx.db.query as unknown as Record<string, { findMany(config: object): Promise<unknown[]> }>;
+  const finder = relational[tableName];
+  if (!finder) throw new Error(`no relational query for ${tableName}`);
+  const { rows, totalCount } = await loadRootPage({
+    info,
+    db: ctx.db,
+    countQuery: sql`select count(*) from ${table} where ${condition(table)}`,
+    loadPage: (extras) =>
+      finder.findMany({
+        ...query,
+        where: { AND: [query.where ?? {}, { RAW: (aliased: Table) => condition(aliased) }] },
+        extras: { ...extrasOf(query), ...extras },
+      }),
+    assertScopeExists: options.assertScopeExists,
+  });
+  return { ...pages.resolve(rows as never[], args, ctx), totalCount };
+}

@@ -1,6 +1,6 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
 import { cadreStatuses, cadres, genders } from '@sixtype/db';
-import { and, type SQL, sql } from 'drizzle-orm';
+import { and, sql } from 'drizzle-orm';
 import { builder, type PothosTypes } from '../../builder.ts';
 import { directorySubtree, writeAccessOf } from '../../context.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
@@ -14,7 +14,7 @@ import {
   type StringFilterInput,
   stringFilterSql,
 } from '../common/filters.ts';
-import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
+import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import {
   assertOrganizationExists,
   type CadreRow,
@@ -232,39 +232,25 @@ builder.queryFields((t) => ({
         orgCode: t.arg.string({ validate: orgCodeArg }),
         includeDescendants: t.arg.boolean({ defaultValue: false }),
       },
-      resolve: async (_root, args, ctx, info) => {
-        assertPageSize(args);
-        const condition = (table: typeof cadres): SQL =>
-          and(
-            cadreFilterSql(table, args.filter),
-            cadreScopeSql(table, { orgCode: args.orgCode, includeDescendants: args.includeDescendants }),
-            cadreVisibleSql(table, directorySubtree(ctx.viewer)),
-          ) ?? sql`true`;
-        // Plans the selection under both `nodes` and `edges.node` (the helper alone reads only edges).
-        const query = cadrePages.getQuery(args, ctx, (select) =>
-          t.drizzleQueryFromInfo('cadres', {
-            ...(typeof select === 'object' ? select : {}),
-            context: ctx,
-            info,
-            paths: NODE_PATHS,
-          }),
-        );
-        const { rows, totalCount } = await loadRootPage({
-          info,
-          db: ctx.db,
-          countQuery: sql`select count(*) from ${cadres} where ${condition(cadres)}`,
-          loadPage: (extras) =>
-            ctx.db.query.cadres.findMany({
-              ...query,
-              where: { AND: [query.where ?? {}, { RAW: (table) => condition(table) }] },
-              extras: { ...extrasOf(query), ...extras },
-            }),
-          assertScopeExists: args.orgCode ? () => assertOrganizationExists(ctx.db, args.orgCode as string) : undefined,
-        });
+      resolve: (_root, args, ctx, info) =>
         // The rows carry the Cadre type's own selection (organizationPath), planned from the
         // document; the helper's types only know the table's columns.
-        return { ...cadrePages.resolve(rows, args, ctx), totalCount } as unknown as CadrePage;
-      },
+        resolveRootConnection({
+          t,
+          tableName: 'cadres',
+          table: cadres,
+          pages: cadrePages,
+          args,
+          ctx,
+          info,
+          condition: (table) =>
+            and(
+              cadreFilterSql(table, args.filter),
+              cadreScopeSql(table, { orgCode: args.orgCode, includeDescendants: args.includeDescendants }),
+              cadreVisibleSql(table, directorySubtree(ctx.viewer)),
+            ) ?? sql`true`,
+          assertScopeExists: args.orgCode ? () => assertOrganizationExists(ctx.db, args.orgCode as string) : undefined,
+        }) as unknown as Promise<CadrePage>,
     },
     {
       name: 'CadreConnection',

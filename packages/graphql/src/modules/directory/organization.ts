@@ -1,6 +1,6 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
 import { organizationKinds, organizations } from '@sixtype/db';
-import { and, type SQL, sql } from 'drizzle-orm';
+import { and, sql } from 'drizzle-orm';
 import { builder } from '../../builder.ts';
 import { writeAccessOf } from '../../context.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
@@ -12,13 +12,12 @@ import {
   type StringFilterInput,
   stringFilterSql,
 } from '../common/filters.ts';
-import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
+import { resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import {
   assertOrganizationExists,
   createOrganization,
   moveOrganization,
   type OrganizationRow,
-  type OrgScope,
   organizationScopeSql,
   orgCodeArg,
   updateOrganization,
@@ -33,7 +32,9 @@ export const Organization = builder.drizzleNode('organizations', {
   name: 'Organization',
   description: 'A unit of the zone: the zone itself, its committees, departments, offices and sub-district offices.',
   id: { column: (org) => org.id },
-  authScopes: { directoryRead: true },
+  // The org chart is not personal data: metrics readers see the units their figures belong to.
+  // Cadres under a unit keep their own rule (cadreVisible), so this opens no cadre.
+  authScopes: { directoryRead: true, metricsRead: true },
   fields: (t) => ({
     code: t.exposeString('code', { description: 'Stable natural key, used by other systems (ZONE, PETITION_OFFICE).' }),
     name: t.exposeString('name'),
@@ -119,34 +120,19 @@ builder.queryFields((t) => ({
         orgCode: t.arg.string({ validate: orgCodeArg }),
         includeDescendants: t.arg.boolean({ defaultValue: false }),
       },
-      resolve: async (_root, args, ctx, info) => {
-        assertPageSize(args);
-        const scope: OrgScope = args;
-        const condition = (table: typeof organizations): SQL =>
-          and(organizationFilterSql(table, args.filter), organizationScopeSql(table, scope)) ?? sql`true`;
-        // Plans the selection under both `nodes` and `edges.node` (the helper alone reads only edges).
-        const query = organizationPages.getQuery(args, ctx, (select) =>
-          t.drizzleQueryFromInfo('organizations', {
-            ...(typeof select === 'object' ? select : {}),
-            context: ctx,
-            info,
-            paths: NODE_PATHS,
-          }),
-        );
-        const { rows, totalCount } = await loadRootPage({
+      resolve: (_root, args, ctx, info) =>
+        resolveRootConnection({
+          t,
+          tableName: 'organizations',
+          table: organizations,
+          pages: organizationPages,
+          args,
+          ctx,
           info,
-          db: ctx.db,
-          countQuery: sql`select count(*) from ${organizations} where ${condition(organizations)}`,
-          loadPage: (extras) =>
-            ctx.db.query.organizations.findMany({
-              ...query,
-              where: { AND: [query.where ?? {}, { RAW: (table) => condition(table) }] },
-              extras: { ...extrasOf(query), ...extras },
-            }),
+          condition: (table) =>
+            and(organizationFilterSql(table, args.filter), organizationScopeSql(table, args)) ?? sql`true`,
           assertScopeExists: args.orgCode ? () => assertOrganizationExists(ctx.db, args.orgCode as string) : undefined,
-        });
-        return { ...organizationPages.resolve(rows, args, ctx), totalCount };
-      },
+        }),
     },
     {
       name: 'OrganizationConnection',

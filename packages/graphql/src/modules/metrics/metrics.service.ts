@@ -19,6 +19,7 @@ import { type MetricUpdateEvent, pathWithin } from '../../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';
+import { derivationNames } from './derivations.ts';
 import { MONTHS_IN } from './series.sql.ts';
 
 export type MetricDefinitionRow = typeof metricDefinitions.$inferSelect;
@@ -75,7 +76,21 @@ const definitionFields = {
   reportingGranularity: z.enum(granularities),
   ownerOrgCode: z.string().nullish(),
 };
-const createDefinitionInput = z.object({ code: metricCode, ...definitionFields });
+const createDefinitionInput = z
+  .object({ code: metricCode, ...definitionFields, derivation: z.string().trim().nullish() })
+  .superRefine((input, ctx) => {
+    if (!input.derivation) return;
+    if (!derivationNames().includes(input.derivation)) {
+      ctx.addIssue({ code: 'custom', path: ['derivation'], message: `must be one of ${derivationNames().join(', ')}` });
+    }
+    if (input.reportingGranularity !== 'MONTH') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reportingGranularity'],
+        message: 'a derived figure is computed by MONTH',
+      });
+    }
+  });
 const updateDefinitionInput = z.object({
   code: metricCode,
   name: definitionFields.name.optional(),
@@ -115,6 +130,7 @@ export async function createMetricDefinition(db: Executor, actor: AuditActor, ra
         ...input,
         category: input.category ?? null,
         description: input.description ?? null,
+        derivation: input.derivation ?? null,
         ownerOrganizationId,
         sortOrder: next?.n ?? 0,
       })
@@ -331,6 +347,14 @@ export async function submitObservations(
       }
       if (!org) {
         fail('orgCode', 'NOT_FOUND', `no unit ${row.orgCode}`);
+        continue;
+      }
+      if (metric.derivation) {
+        fail(
+          'metricCode',
+          'BAD_USER_INPUT',
+          `${metric.code} is computed from the platform's data (${metric.derivation})`,
+        );
         continue;
       }
       if (!pathWithin(org.path, access.writable)) {

@@ -398,11 +398,17 @@ describe('batches from other systems', () => {
   it('lets an API client with metrics:read read figures but not submit them', async () => {
     const reader = await apiClientViewer(api.db, ['metrics:read']);
     const read = await api.execute(
-      `{ metricSeries(input: { metricCodes: ["LOCAL_FISCAL_REVENUE"], orgCode: "ZONE", from: "2012-01-01", to: "2012-03-31", granularity: QUARTER }) { points { value } } }`,
+      `{ metricSeries(input: { metricCodes: ["LOCAL_FISCAL_REVENUE"], orgCode: "ZONE", from: "2012-01-01", to: "2012-03-31", granularity: QUARTER }) {
+          organization { code name cadres(first: 5) { totalCount } } points { value } } }`,
       {},
       reader,
     );
-    expect(dataOf(read)).toEqual({ metricSeries: [{ points: [{ value: '7430' }] }] });
+    // The unit is named, but a figures-only client sees none of its cadres.
+    expect(dataOf(read)).toEqual({
+      metricSeries: [
+        { organization: { code: 'ZONE', name: '经济开发区', cadres: { totalCount: 0 } }, points: [{ value: '7430' }] },
+      ],
+    });
     const write = await api.execute(
       `mutation { submitMetricObservations(input: { idempotencyKey: "x", observations: [] }) { __typename } }`,
       {},
@@ -578,5 +584,85 @@ describe('metricUpdated', () => {
       },
       { metricCode: 'TEST_FLOW', orgCode: 'SIX_TYPE_OFFICE', periodLabel: '2019-01', value: '4', revision: 2 },
     ]);
+  });
+});
+
+describe('derived figures', () => {
+  it('answer transfers into a unit from the directory’s own data, and take no submissions', async () => {
+    const created = await api.execute<{ createMetricDefinition: { __typename: string } }>(
+      `mutation { createMetricDefinition(input: { code: "TRANSFERS_IN", name: "调入干部", unit: "人", kind: FLOW,
+        aggregation: SUM, direction: HIGHER_IS_BETTER, reportingGranularity: MONTH, derivation: "CADRE_TRANSFERS_IN" }) { __typename } }`,
+    );
+    expect(dataOf(created).createMetricDefinition.__typename).toBe('CreateMetricDefinitionPayload');
+    for (const [employeeNumber, effectiveOn] of [
+      ['KFQ-0003', '2020-02-10'],
+      ['KFQ-0006', '2020-02-20'],
+      ['KFQ-0020', '2020-05-01'],
+    ]) {
+      const moved = await api.execute<{ transferCadre: { __typename: string } }>(
+        `mutation { transferCadre(input: { employeeNumber: "${employeeNumber}", toOrganizationCode: "SIX_TYPE_OFFICE", effectiveOn: "${effectiveOn}" }) { __typename } }`,
+      );
+      expect(dataOf(moved).transferCadre.__typename).toBe('TransferCadrePayload');
+    }
+    const { series: result, statements } = await series({
+      metricCodes: ['TRANSFERS_IN'],
+      orgCode: 'DISCIPLINE_WORKING_COMMITTEE',
+      includeDescendants: true,
+      from: '2020-01-01',
+      to: '2020-06-30',
+      granularity: 'QUARTER',
+    });
+    expect(statements).toHaveLength(1);
+    expect(result[0]?.points.map((p) => [p.period.label, p.value, p.source])).toEqual([
+      ['2020-Q1', '2', 'derived: CADRE_TRANSFERS_IN'],
+      ['2020-Q2', '1', 'derived: CADRE_TRANSFERS_IN'],
+    ]);
+
+    const refused = await submit([
+      {
+        metricCode: 'TRANSFERS_IN',
+        orgCode: 'ZONE',
+        periodStart: '2020-01-01',
+        granularity: 'MONTH',
+        value: '9',
+        source: 'manual',
+      },
+    ]);
+    expect(refused.errors.map((e) => e.field)).toEqual(['metricCode']);
+
+    const unknown = await api.execute<{ createMetricDefinition: { __typename: string } }>(
+      `mutation { createMetricDefinition(input: { code: "NOPE_DERIVED", name: "x", unit: "个", kind: FLOW, aggregation: SUM,
+        direction: HIGHER_IS_BETTER, reportingGranularity: MONTH, derivation: "NO_SUCH_DERIVATION" }) { __typename } }`,
+    );
+    expect(dataOf(unknown).createMetricDefinition.__typename).toBe('ValidationError');
+  });
+});
+
+describe('campaign figures through the same contract', () => {
+  it('counts the activities each unit held, matching the activity rows themselves', async () => {
+    const created = await api.execute<{ createMetricDefinition: { __typename: string } }>(
+      `mutation { createMetricDefinition(input: { code: "ACTIVITIES_HELD", name: "开展创建活动", unit: "次", kind: FLOW,
+        aggregation: SUM, direction: HIGHER_IS_BETTER, reportingGranularity: MONTH, derivation: "ACTIVITIES_HELD" }) { __typename } }`,
+    );
+    expect(dataOf(created).createMetricDefinition.__typename).toBe('CreateMetricDefinitionPayload');
+    const raw = await api.db.execute(sql`
+      select to_char(starts_at at time zone 'Asia/Shanghai', 'YYYY') as year, count(*)::int as n
+      from activities group by 1 order by 1`);
+    const byYear = (Array.isArray(raw) ? raw : (raw as { rows: { year: string; n: number }[] }).rows) as {
+      year: string;
+      n: number;
+    }[];
+    expect(byYear.length).toBeGreaterThan(0);
+    const first = byYear[0] as { year: string; n: number };
+    const { series: result, statements } = await series({
+      metricCodes: ['ACTIVITIES_HELD'],
+      orgCode: 'ZONE',
+      includeDescendants: true,
+      from: `${first.year}-01-01`,
+      to: `${first.year}-12-31`,
+      granularity: 'YEAR',
+    });
+    expect(statements).toHaveLength(1);
+    expect(result[0]?.points[0]?.value).toBe(String(first.n));
   });
 });

@@ -64,6 +64,10 @@ builder.node(MetricDefinition, {
     description: t.exposeString('description', { nullable: true }),
     reportingGranularity: t.expose('reportingGranularity', { type: GranularityEnum }),
     ownerOrgCode: t.string({ nullable: true, resolve: (metric) => metric.ownerOrgCode ?? null }),
+    derivation: t.exposeString('derivation', {
+      nullable: true,
+      description: 'Set for a figure computed from the platform’s own data; such a metric takes no submissions.',
+    }),
   }),
 });
 
@@ -395,6 +399,10 @@ const DefinitionInput = builder.inputType('CreateMetricDefinitionInput', {
     description: t.string(),
     reportingGranularity: t.field({ type: GranularityEnum, required: true }),
     ownerOrgCode: t.string(),
+    derivation: t.string({
+      description:
+        'Computes the figure from the platform’s data (see the derivations listed in the error for an unknown name); needs MONTH reporting.',
+    }),
   }),
 });
 

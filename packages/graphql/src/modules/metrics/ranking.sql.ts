@@ -89,7 +89,7 @@ select json_build_object(
     'id', m.id, 'code', m.code, 'name', m.name, 'unit', m.unit, 'kind', m.kind,
     'aggregation', m.aggregation, 'direction', m.direction, 'category', m.category,
     'description', m.description, 'reportingGranularity', m.reporting_granularity,
-    'ownerOrganizationId', m.owner_organization_id, 'sortOrder', m.sort_order,
+    'ownerOrganizationId', m.owner_organization_id, 'sortOrder', m.sort_order, 'derivation', m.derivation,
     'createdAt', m.created_at, 'updatedAt', m.updated_at
   ) as metric,
   coalesce((

@@ -1,5 +1,6 @@
 import type { Granularity } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
+import { derivedObservationsSql } from './derivations.ts';
 
 export const MONTHS_IN: Record<Granularity, number> = { MONTH: 1, QUARTER: 3, YEAR: 12 };
 
@@ -30,6 +31,11 @@ export interface SeriesQuery {
 export function metricSeriesSql(q: SeriesQuery): SQL {
   const months = MONTHS_IN[q.granularity];
   const grain = q.granularity.toLowerCase();
+  // Derived figures cover the same window as stored ones: from the year before `from` to `to`.
+  const derived = derivedObservationsSql({
+    from: sql`(date_trunc('year', date_trunc(${grain}, ${q.from}::timestamp) - interval '1 year'))::date`,
+    to: sql`(date_trunc(${grain}, ${q.to}::timestamp) + make_interval(months => ${months}) - interval '1 day')::date`,
+  });
   return sql`
 with params as (
   select ${grain}::text as grain, ${months}::int as months,
@@ -58,16 +64,17 @@ periods as (
                                make_interval(months => params.months)) p
 ),
 current_observations as (
-  select distinct on (ob.metric_id, ob.organization_id, ob.period_start)
+  (select distinct on (ob.metric_id, ob.organization_id, ob.period_start)
          ob.metric_id, ob.organization_id, ob.period_start, ob.value, ob.revision, ob.source
   from metric_observations ob
-  join metrics m on m.id = ob.metric_id and ob.granularity = m.reporting_granularity
+  join metrics m on m.id = ob.metric_id and ob.granularity = m.reporting_granularity and m.derivation is null
   join units u on u.id = ob.organization_id
   cross join params
   where ob.recorded_at <= params.as_of
     and ob.period_start >= date_trunc('year', params.first_period - interval '1 year')::date
     and ob.period_start <= (params.last_period + make_interval(months => params.months))::date
-  order by ob.metric_id, ob.organization_id, ob.period_start, ob.revision desc
+  order by ob.metric_id, ob.organization_id, ob.period_start, ob.revision desc)
+  ${derived ? sql`union all select d.* from (${derived}) d join units u on u.id = d.organization_id` : sql``}
 ),
 across_units as (
   select o.metric_id, o.period_start,
@@ -134,7 +141,7 @@ select m.sort_order, m.code,
     'id', m.id, 'code', m.code, 'name', m.name, 'unit', m.unit, 'kind', m.kind,
     'aggregation', m.aggregation, 'direction', m.direction, 'category', m.category,
     'description', m.description, 'reportingGranularity', m.reporting_granularity,
-    'ownerOrganizationId', m.owner_organization_id, 'sortOrder', m.sort_order,
+    'ownerOrganizationId', m.owner_organization_id, 'sortOrder', m.sort_order, 'derivation', m.derivation,
     'createdAt', m.created_at, 'updatedAt', m.updated_at
   ) as metric,
   coalesce((

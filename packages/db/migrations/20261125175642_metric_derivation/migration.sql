@@ -1,0 +1,1 @@
+ALTER TABLE "metric_definitions" ADD COLUMN "derivation" varchar(64);

@@ -1,0 +1,54 @@
+import rrule from 'rrule';
+
+const { RRule } = rrule;
+
+/**
+ * The zone keeps China Standard Time (UTC+8, no daylight saving). A rule such as BYDAY=TU means
+ * Tuesday on the zone's wall clock, so expansion runs on wall-clock instants written as UTC (the
+ * "floating" dates the rrule package expects) and shifts back afterwards.
+ */
+const ZONE_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+/** Occurrences expanded from one rule are capped, so a careless range cannot exhaust the server. */
+export const MAX_OCCURRENCES = 1000;
+
+/** Whether `rule` is an RRULE the rrule package understands (without DTSTART). */
+export function isValidRecurrence(rule: string): boolean {
+  try {
+    const options = RRule.parseString(rule);
+    return options.freq !== undefined && !('dtstart' in options && options.dtstart);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The starts of an activity's occurrences whose zone-time day falls in [from, to] (both calendar
+ * days, inclusive). Without a rule the activity occurs once, at `startsAt`.
+ */
+export function expandOccurrences(
+  startsAt: string | Date,
+  recurrence: string | null,
+  from: string,
+  to: string,
+): Date[] {
+  const start = new Date(startsAt);
+  const first = Date.parse(`${from}T00:00:00Z`);
+  const last = Date.parse(`${to}T23:59:59.999Z`);
+  const wallStart = new Date(start.getTime() + ZONE_OFFSET_MS);
+  if (!recurrence) {
+    return wallStart.getTime() >= first && wallStart.getTime() <= last ? [start] : [];
+  }
+  const rule = new RRule({ ...RRule.parseString(recurrence), dtstart: wallStart });
+  const found: Date[] = [];
+  rule.between(new Date(first), new Date(last), true, (date) => {
+    found.push(new Date(date.getTime() - ZONE_OFFSET_MS));
+    return found.length < MAX_OCCURRENCES;
+  });
+  return found;
+}
+
+/** The zone-time calendar day (YYYY-MM-DD) of an instant. */
+export function zoneDay(instant: Date): string {
+  return new Date(instant.getTime() + ZONE_OFFSET_MS).toISOString().slice(0, 10);
+}

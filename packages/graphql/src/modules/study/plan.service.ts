@@ -1,0 +1,160 @@
+import {
+  type Executor,
+  organizations,
+  studyLimits,
+  studyMethods,
+  studyPlans,
+  studyPlanTopics,
+  writeAuditEvent,
+} from '@sixtype/db';
+import { and, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { pathWithin, type WriteAccess } from '../../context.ts';
+import { ConflictError, graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
+import { inTransaction } from '../common/transactions.ts';
+import { parseInput } from '../common/validation.ts';
+
+export type StudyPlanRow = typeof studyPlans.$inferSelect;
+
+const code = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(studyLimits.codeMaxLength)
+  .regex(/^[A-Z][A-Z0-9_]*$/, 'must be upper-case letters, digits and underscores, starting with a letter');
+const title = z.string().trim().min(1, 'must not be empty').max(studyLimits.titleMaxLength);
+const longText = z
+  .string()
+  .trim()
+  .max(studyLimits.textMaxLength)
+  .nullish()
+  .transform((value) => (value === '' ? null : value));
+const month = z.number().int().min(1, 'must be 1 to 12').max(12, 'must be 1 to 12');
+
+const topicInput = z.object({
+  month,
+  title,
+  readings: longText,
+  keyPoints: longText,
+  method: z.enum(studyMethods).nullish(),
+});
+
+const createStudyPlanInput = z
+  .object({
+    orgCode: code,
+    campaignCode: code,
+    year: z.number().int().min(1949).max(2200),
+    title,
+    topics: z.array(topicInput).max(12, 'a plan has at most one topic a month'),
+  })
+  .superRefine((input, ctx) => {
+    const seen = new Set<number>();
+    for (const [index, topic] of input.topics.entries()) {
+      if (seen.has(topic.month)) {
+        ctx.addIssue({ code: 'custom', path: ['topics', index, 'month'], message: 'one topic per month' });
+      }
+      seen.add(topic.month);
+    }
+  });
+
+const markTopicHeldInput = z.object({
+  orgCode: code,
+  campaignCode: code,
+  year: z.number().int().min(1949).max(2200),
+  month,
+  heldOn: z.iso.date('must be a calendar day YYYY-MM-DD').nullable(),
+});
+
+type Raw<T> = { [K in keyof T]: T[K] | null };
+export type CreateStudyPlanInput = Omit<Raw<z.input<typeof createStudyPlanInput>>, 'topics'> & {
+  topics: readonly Raw<z.input<typeof topicInput>>[];
+};
+export type MarkStudyPlanTopicHeldInput = Raw<z.input<typeof markTopicHeldInput>>;
+
+const outsideSubtree = (orgCode: string) =>
+  graphQLError('FORBIDDEN', `Unit ${orgCode} is outside the part of the organization you may change`);
+
+async function writableUnit(tx: Executor, orgCode: string, access: WriteAccess) {
+  const [unit] = await tx.select().from(organizations).where(eq(organizations.code, orgCode)).for('share');
+  if (!unit) throw new NotFoundError('Organization', orgCode);
+  if (!pathWithin(unit.path, access.writable)) throw outsideSubtree(orgCode);
+  return unit;
+}
+
+/** A unit's plan for a year with its monthly topics; a second plan for the same unit and year is a conflict. */
+export async function createStudyPlan(db: Executor, access: WriteAccess, rawInput: CreateStudyPlanInput) {
+  const input = parseInput(createStudyPlanInput, rawInput);
+  return inTransaction(db, async (tx) => {
+    const unit = await writableUnit(tx, input.orgCode, access);
+    const [plan] = await tx
+      .insert(studyPlans)
+      .values({ organizationId: unit.id, campaignCode: input.campaignCode, year: input.year, title: input.title })
+      .onConflictDoNothing()
+      .returning();
+    if (!plan) throw new ConflictError(`${input.orgCode} already has a plan for ${input.campaignCode} ${input.year}`);
+    const topics =
+      input.topics.length === 0
+        ? []
+        : await tx
+            .insert(studyPlanTopics)
+            .values(
+              input.topics.map((topic) => ({
+                planId: plan.id,
+                month: topic.month,
+                title: topic.title,
+                readings: topic.readings ?? null,
+                keyPoints: topic.keyPoints ?? null,
+                method: topic.method ?? 'CONCENTRATED',
+              })),
+            )
+            .returning();
+    await writeAuditEvent(tx, access.actor, {
+      operation: 'createStudyPlan',
+      entityType: 'StudyPlan',
+      entityId: plan.id,
+      after: { ...plan, topics },
+    });
+    return plan;
+  });
+}
+
+/** Records that a month's topic was held (plan progress), or clears it with `heldOn: null`. */
+export async function markStudyPlanTopicHeld(db: Executor, access: WriteAccess, rawInput: MarkStudyPlanTopicHeldInput) {
+  const input = parseInput(markTopicHeldInput, rawInput);
+  return inTransaction(db, async (tx) => {
+    const unit = await writableUnit(tx, input.orgCode, access);
+    const [plan] = await tx
+      .select()
+      .from(studyPlans)
+      .where(
+        and(
+          eq(studyPlans.organizationId, unit.id),
+          eq(studyPlans.campaignCode, input.campaignCode),
+          eq(studyPlans.year, input.year),
+        ),
+      );
+    if (!plan) throw new NotFoundError('StudyPlan', `${input.orgCode}/${input.campaignCode}/${input.year}`);
+    if (input.heldOn && Number(input.heldOn.slice(0, 4)) !== plan.year) {
+      throw ValidationError.of(['input', 'heldOn'], `must fall in ${plan.year}`);
+    }
+    const [before] = await tx
+      .select()
+      .from(studyPlanTopics)
+      .where(and(eq(studyPlanTopics.planId, plan.id), eq(studyPlanTopics.month, input.month)))
+      .for('update');
+    if (!before) throw new NotFoundError('StudyPlanTopic', `${input.orgCode}/${input.year}-${input.month}`);
+    const [after] = await tx
+      .update(studyPlanTopics)
+      .set({ heldOn: input.heldOn, updatedAt: sql`now()` })
+      .where(eq(studyPlanTopics.id, before.id))
+      .returning();
+    await writeAuditEvent(tx, access.actor, {
+      operation: 'markStudyPlanTopicHeld',
+      entityType: 'StudyPlanTopic',
+      entityId: before.id,
+      before,
+      after,
+    });
+    return plan;
+  });
+}

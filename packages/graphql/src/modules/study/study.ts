@@ -1,0 +1,429 @@
+import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
+import {
+  studyAudiences,
+  studyMaterialKinds,
+  type studyMaterials,
+  studyMethods,
+  studyRecords,
+  studyRequirementGroupKinds,
+  type studyRequirements,
+} from '@sixtype/db';
+import { and, type SQL, sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import { builder, type PothosTypes } from '../../builder.ts';
+import { auditActorOf } from '../../context.ts';
+import { graphQLError, ValidationError } from '../../errors.ts';
+import { directoryMutationErrors } from '../common/errors.ts';
+import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
+import { Cadre } from '../directory/cadre.ts';
+import { createStudyMaterial, setStudyRequirement } from './requirement.service.ts';
+import {
+  type assertComplianceScopeExists,
+  campaignCodeArg,
+  createStudyRecord,
+  deleteStudyRecord,
+  orgCodeArg,
+  type StudyRecordRow,
+  studyRecordVisibleSql,
+  updateStudyRecord,
+  yearArg,
+} from './study.service.ts';
+import { studyVisibility } from './visibility.ts';
+
+export const StudyMaterialKind = builder.enumType('StudyMaterialKind', { values: studyMaterialKinds });
+export const StudyMethod = builder.enumType('StudyMethod', {
+  description: '集中学习, 专题辅导, 个人自学, 谈心交心, 交流心得',
+  values: studyMethods,
+});
+export const StudyRequirementGroupKind = builder.enumType('StudyRequirementGroupKind', {
+  description: 'ALL: every material is required (必学); CHOICE: at least `minMaterials` of them (任选).',
+  values: studyRequirementGroupKinds,
+});
+export const StudyAudience = builder.enumType('StudyAudience', { values: studyAudiences });
+
+export const StudyMaterial = builder.drizzleObject('studyMaterials', {
+  name: 'StudyMaterial',
+  description: 'Something to study: a policy (十七大精神) or a book (《细节决定成败》).',
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    title: t.exposeString('title'),
+    kind: t.expose('kind', { type: StudyMaterialKind }),
+  }),
+});
+
+export const StudyRequirementGroup = builder.drizzleObject('studyRequirementGroups', {
+  name: 'StudyRequirementGroup',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    kind: t.expose('kind', { type: StudyRequirementGroupKind }),
+    minMaterials: t.exposeInt('minMaterials', {
+      nullable: true,
+      description: 'For CHOICE groups: how many of the materials a cadre must study.',
+    }),
+    materials: t.relation('materials', { query: { orderBy: { sortOrder: 'asc', id: 'asc' } } }),
+  }),
+});
+
+export const StudyRequirement = builder.drizzleObject('studyRequirements', {
+  name: 'StudyRequirement',
+  description: 'What a campaign asks of each cadre in one year (学习笔记 每人全年不少于2万字, 必学内容, 任选书目).',
+  fields: (t) => ({
+    campaignCode: t.exposeString('campaignCode'),
+    year: t.exposeInt('year'),
+    noteCharactersQuota: t.exposeInt('noteCharactersQuota', {
+      description: 'Characters of notes per cadre per year, counted as Unicode code points.',
+    }),
+    hoursQuota: t.expose('hoursQuota', {
+      type: 'Decimal',
+      nullable: true,
+      description: 'Study hours (学时) per year.',
+    }),
+    audience: t.expose('audience', { type: StudyAudience }),
+    description: t.exposeString('description', { nullable: true }),
+    groups: t.relation('groups', { query: { orderBy: { sortOrder: 'asc', id: 'asc' } } }),
+  }),
+});
+
+/** What the type-level selection adds to every record row: its cadre's unit, for the visibility check. */
+interface VisibleRecord {
+  cadrePath: string;
+}
+
+export const StudyRecord = builder.drizzleNode('studyRecords', {
+  name: 'StudyRecord',
+  description: 'One sitting of study by one cadre, with the notes written.',
+  id: { column: (record) => record.id },
+  select: {
+    columns: { cadreId: true },
+    extras: {
+      cadrePath: (table) =>
+        sql<string>`(select record_unit.path::text from cadres record_cadre join organizations record_unit on record_unit.id = record_cadre.organization_id where record_cadre.id = ${table.cadreId})`,
+    },
+  },
+  // Checked on every record however it is reached; the queries filter by the same rule in SQL.
+  authScopes: (record) => ({
+    studyRecordVisible: { cadreId: record.cadreId, organizationPath: (record as VisibleRecord).cadrePath ?? '' },
+  }),
+  fields: (t) => ({
+    cadre: t.relation('cadre'),
+    studiedOn: t.expose('studiedOn', { type: 'Date' }),
+    material: t.relation('material', { nullable: true }),
+    method: t.expose('method', { type: StudyMethod }),
+    hours: t.expose('hours', { type: 'Decimal' }),
+    note: t.exposeString('note'),
+    noteCharacters: t.exposeInt('noteCharacters', {
+      description: 'Characters of the note as Unicode code points, counted by the database (学 is one).',
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+const checked = <S extends z.ZodType>(schema: S, value: unknown, name: string): z.output<S> => {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw graphQLError('BAD_USER_INPUT', `${name}: ${result.error.issues.map((issue) => issue.message).join('; ')}`);
+  }
+  return result.data;
+};
+
+builder.queryFields((t) => ({
+  studyMaterials: t.drizzleField({
+    type: ['studyMaterials'],
+    description: 'Every study material, in the order they were defined.',
+    authScopes: { authenticated: true },
+    resolve: (query, _root, _args, ctx) =>
+      ctx.db.query.studyMaterials.findMany(query({ orderBy: { sortOrder: 'asc', id: 'asc' } })),
+  }),
+  studyRequirement: t.drizzleField({
+    type: 'studyRequirements',
+    nullable: true,
+    description: 'The study requirement of a campaign for a year; null when there is none.',
+    authScopes: { authenticated: true },
+    args: {
+      campaignCode: t.arg.string({ required: true }),
+      year: t.arg.int({ required: true }),
+    },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.query.studyRequirements.findFirst(
+        query({
+          where: {
+            campaignCode: checked(campaignCodeArg, args.campaignCode, 'campaignCode'),
+            year: checked(yearArg, args.year, 'year'),
+          },
+        }),
+      ),
+  }),
+}));
+
+type StudyRequirementRow = typeof studyRequirements.$inferSelect;
+type StudyMaterialRow = typeof studyMaterials.$inferSelect;
+
+export type { StudyRequirementRow };
+
+const recordPages = drizzleConnectionHelpers(builder, 'studyRecords', {
+  query: () => ({ orderBy: { studiedOn: 'desc', id: 'desc' } }),
+});
+
+builder.queryField('studyRecords', (t) =>
+  t.connection(
+    {
+      type: StudyRecord,
+      description:
+        'Study records, newest first: a cadre sees their own, a manager their subtree’s, an admin all. Narrow them with `orgCode` (+ `includeDescendants`), `employeeNumber` and a date range.',
+      authScopes: { studyRead: true },
+      args: {
+        ...recordPages.getArgs(),
+        orgCode: t.arg.string(),
+        includeDescendants: t.arg.boolean({ defaultValue: false }),
+        employeeNumber: t.arg.string(),
+        from: t.arg({ type: 'Date' }),
+        to: t.arg({ type: 'Date' }),
+        method: t.arg({ type: StudyMethod }),
+      },
+      resolve: async (_root, args, ctx, info) => {
+        assertPageSize(args);
+        if (args.orgCode) checked(orgCodeArg, args.orgCode, 'orgCode');
+        const visibility = studyVisibility(ctx.viewer);
+        const condition = (table: typeof studyRecords): SQL =>
+          and(
+            studyRecordVisibleSql(table, visibility),
+            args.orgCode
+              ? sql`${table.cadreId} in (select c.id from cadres c where ${
+                  args.includeDescendants
+                    ? sql`c.organization_id in (select u.id from organizations u where u.path <@ (select r.path from organizations r where r.code = ${args.orgCode}))`
+                    : sql`c.organization_id = (select u.id from organizations u where u.code = ${args.orgCode})`
+                })`
+              : undefined,
+            args.employeeNumber
+              ? sql`${table.cadreId} = (select c.id from cadres c where c.employee_number = ${args.employeeNumber})`
+              : undefined,
+            args.from ? sql`${table.studiedOn} >= ${args.from}` : undefined,
+            args.to ? sql`${table.studiedOn} <= ${args.to}` : undefined,
+            args.method ? sql`${table.method} = ${args.method}` : undefined,
+          ) ?? sql`true`;
+        const query = recordPages.getQuery(args, ctx, (select) =>
+          t.drizzleQueryFromInfo('studyRecords', {
+            ...(typeof select === 'object' ? select : {}),
+            context: ctx,
+            info,
+            paths: NODE_PATHS,
+          }),
+        );
+        const { rows, totalCount } = await loadRootPage({
+          info,
+          db: ctx.db,
+          countQuery: sql`select count(*) from ${studyRecords} where ${condition(studyRecords)}`,
+          loadPage: (extras) =>
+            ctx.db.query.studyRecords.findMany({
+              ...query,
+              where: { AND: [query.where ?? {}, { RAW: (table) => condition(table) }] },
+              extras: { ...extrasOf(query), ...extras },
+            }),
+          assertScopeExists: args.orgCode ? () => assertUnitExists(ctx.db, args.orgCode as string) : undefined,
+        });
+        return { ...recordPages.resolve(rows, args, ctx), totalCount } as unknown as never;
+      },
+    },
+    { name: 'StudyRecordConnection', fields: (c) => ({ totalCount: c.int(totalCountField) }) },
+  ),
+);
+
+async function assertUnitExists(db: Parameters<typeof assertComplianceScopeExists>[0], orgCode: string) {
+  const result = await db.execute(sql`select 1 from organizations where code = ${orgCode}`);
+  const rows = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
+  if (rows.length === 0) throw graphQLError('NOT_FOUND', `Organization ${orgCode} does not exist`);
+}
+
+builder.drizzleObjectField(Cadre, 'studyRecords', (t) =>
+  t.relatedConnection(
+    'studyRecords',
+    {
+      description: 'This cadre’s study records, newest first (only for viewers who may read them).',
+      totalCount: true,
+      query: (args, ctx) => {
+        assertPageSize(args);
+        return {
+          where: { RAW: (table) => studyRecordVisibleSql(table, studyVisibility(ctx.viewer)) },
+          orderBy: { studiedOn: 'desc', id: 'desc' },
+        };
+      },
+    },
+    { name: 'CadreStudyRecordsConnection' },
+  ),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Writes: a cadre records and edits only their own records
+
+const CreateStudyRecordInput = builder.inputType('CreateStudyRecordInput', {
+  fields: (t) => ({
+    employeeNumber: t.string({
+      description: 'Whose record: left out, the signed-in cadre’s own. Only an admin may name another cadre.',
+    }),
+    studiedOn: t.field({ type: 'Date', required: true }),
+    materialCode: t.string({ description: 'The material studied, by code (optional).' }),
+    method: t.field({ type: StudyMethod, required: true }),
+    hours: t.field({ type: 'Decimal', description: 'Hours studied, at most one decimal (default 0).' }),
+    note: t.string({
+      required: true,
+      description: 'The notes. Their characters are counted by the server; no count is accepted from the client.',
+    }),
+  }),
+});
+
+const UpdateStudyRecordInput = builder.inputType('UpdateStudyRecordInput', {
+  description: 'Fields left out stay as they are; `materialCode: null` clears the material.',
+  fields: (t) => ({
+    id: t.globalID({ required: true }),
+    studiedOn: t.field({ type: 'Date' }),
+    materialCode: t.string(),
+    method: t.field({ type: StudyMethod }),
+    hours: t.field({ type: 'Decimal' }),
+    note: t.string(),
+  }),
+});
+
+const DeleteStudyRecordInput = builder.inputType('DeleteStudyRecordInput', {
+  fields: (t) => ({ id: t.globalID({ required: true }) }),
+});
+
+type PayloadFieldBuilder = PothosSchemaTypes.ObjectFieldBuilder<
+  PothosSchemaTypes.ExtendDefaultTypes<PothosTypes>,
+  { record: StudyRecordRow }
+>;
+
+/** The payload's record is read back through the planner, so its selection is one query. */
+const reloadedRecord = (t: PayloadFieldBuilder) =>
+  t.drizzleField({
+    type: 'studyRecords',
+    resolve: (query, payload, _args, ctx) =>
+      ctx.db.query.studyRecords
+        .findFirst(query({ where: { id: payload.record.id } }))
+        .then((row) => row ?? Promise.reject(new Error(`study record ${payload.record.id} vanished after its write`))),
+  });
+
+const RecordPayload = (name: string) =>
+  builder.objectRef<{ record: StudyRecordRow }>(name).implement({
+    fields: (t) => ({ record: reloadedRecord(t) }),
+  });
+
+const DeleteStudyRecordPayload = builder.objectRef<{ record: StudyRecordRow }>('DeleteStudyRecordPayload').implement({
+  fields: (t) => ({
+    deletedId: t.id({ resolve: (payload) => Buffer.from(`StudyRecord:${payload.record.id}`).toString('base64') }),
+  }),
+});
+
+const recordIdOf = (id: { typename: string; id: string }) => {
+  const number = Number(id.id);
+  if (id.typename !== 'StudyRecord' || !Number.isInteger(number) || number <= 0) {
+    throw ValidationError.of(['input', 'id'], 'is not the id of a study record');
+  }
+  return number;
+};
+
+builder.mutationFields((t) => ({
+  createStudyRecord: t.field({
+    type: RecordPayload('CreateStudyRecordPayload'),
+    description: 'Records a sitting of study for the signed-in cadre (an admin may name any cadre).',
+    authScopes: { studyRead: true },
+    args: { input: t.arg({ type: CreateStudyRecordInput, required: true }) },
+    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateStudyRecordResult' } },
+    resolve: async (_root, { input }, ctx) => ({ record: await createStudyRecord(ctx.db, ctx.viewer, input) }),
+  }),
+  updateStudyRecord: t.field({
+    type: RecordPayload('UpdateStudyRecordPayload'),
+    authScopes: { studyRead: true },
+    args: { input: t.arg({ type: UpdateStudyRecordInput, required: true }) },
+    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'UpdateStudyRecordResult' } },
+    resolve: async (_root, { input }, ctx) => ({
+      record: await updateStudyRecord(ctx.db, ctx.viewer, { ...input, id: recordIdOf(input.id) }),
+    }),
+  }),
+  deleteStudyRecord: t.field({
+    type: DeleteStudyRecordPayload,
+    authScopes: { studyRead: true },
+    args: { input: t.arg({ type: DeleteStudyRecordInput, required: true }) },
+    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'DeleteStudyRecordResult' } },
+    resolve: async (_root, { input }, ctx) => ({
+      record: await deleteStudyRecord(ctx.db, ctx.viewer, recordIdOf(input.id)),
+    }),
+  }),
+}));
+
+// ---------------------------------------------------------------------------------------------
+// Requirements and materials are data, kept by admins
+
+const CreateStudyMaterialInput = builder.inputType('CreateStudyMaterialInput', {
+  fields: (t) => ({
+    code: t.string({ required: true }),
+    title: t.string({ required: true }),
+    kind: t.field({ type: StudyMaterialKind, required: true }),
+  }),
+});
+
+const StudyRequirementGroupInput = builder.inputType('StudyRequirementGroupInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    kind: t.field({ type: StudyRequirementGroupKind, required: true }),
+    minMaterials: t.int({ description: 'CHOICE groups only: how many of the materials are required.' }),
+    materialCodes: t.stringList({ required: true }),
+  }),
+});
+
+const SetStudyRequirementInput = builder.inputType('SetStudyRequirementInput', {
+  description: 'Creates or replaces the requirement of a campaign for a year, its groups included.',
+  fields: (t) => ({
+    campaignCode: t.string({ required: true }),
+    year: t.int({ required: true }),
+    noteCharactersQuota: t.int({ required: true }),
+    hoursQuota: t.field({ type: 'Decimal' }),
+    audience: t.field({ type: StudyAudience }),
+    description: t.string(),
+    groups: t.field({ type: [StudyRequirementGroupInput], required: true }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createStudyMaterial: t.field({
+    type: builder.objectRef<{ material: StudyMaterialRow }>('CreateStudyMaterialPayload').implement({
+      fields: (p) => ({
+        material: p.drizzleField({
+          type: 'studyMaterials',
+          resolve: (query, payload, _args, ctx) =>
+            ctx.db.query.studyMaterials
+              .findFirst(query({ where: { id: payload.material.id } }))
+              .then((row) => row ?? Promise.reject(new Error('study material vanished after its write'))),
+        }),
+      }),
+    }),
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: CreateStudyMaterialInput, required: true }) },
+    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateStudyMaterialResult' } },
+    resolve: async (_root, { input }, ctx) => ({
+      material: await createStudyMaterial(ctx.db, auditActorOf(ctx.viewer), input),
+    }),
+  }),
+  setStudyRequirement: t.field({
+    type: builder.objectRef<{ requirement: StudyRequirementRow }>('SetStudyRequirementPayload').implement({
+      fields: (p) => ({
+        requirement: p.drizzleField({
+          type: 'studyRequirements',
+          resolve: (query, payload, _args, ctx) =>
+            ctx.db.query.studyRequirements
+              .findFirst(query({ where: { id: payload.requirement.id } }))
+              .then((row) => row ?? Promise.reject(new Error('study requirement vanished after its write'))),
+        }),
+      }),
+    }),
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: SetStudyRequirementInput, required: true }) },
+    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'SetStudyRequirementResult' } },
+    resolve: async (_root, { input }, ctx) => ({
+      requirement: await setStudyRequirement(ctx.db, auditActorOf(ctx.viewer), input),
+    }),
+  }),
+}));
