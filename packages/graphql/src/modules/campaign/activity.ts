@@ -13,7 +13,7 @@ import {
   type StringFilterInput,
   stringFilterSql,
 } from '../common/filters.ts';
-import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
+import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import {
   type ActivityRow,
   attendanceRateSql,
@@ -236,27 +236,17 @@ builder.queryFields((t) => ({
               ? sql`${table.campaignId} = (select scope_campaign.id from campaigns scope_campaign where scope_campaign.code = ${args.campaignCode})`
               : undefined,
           ) ?? sql`true`;
-        const query = activityPages.getQuery(args, ctx, (select) =>
-          t.drizzleQueryFromInfo('activities', {
-            ...(typeof select === 'object' ? select : {}),
-            context: ctx,
-            info,
-            paths: NODE_PATHS,
-          }),
-        );
-        const { rows, totalCount } = await loadRootPage({
+        return resolveRootConnection({
+          t,
+          tableName: 'activities',
+          table: activities,
+          pages: activityPages,
+          args,
+          ctx,
           info,
-          db: ctx.db,
-          countQuery: sql`select count(*) from ${activities} where ${condition(activities)}`,
-          loadPage: (extras) =>
-            ctx.db.query.activities.findMany({
-              ...query,
-              where: { AND: [query.where ?? {}, { RAW: (table) => condition(table) }] },
-              extras: { ...extrasOf(query), ...extras },
-            }),
+          condition,
           assertScopeExists: args.orgCode ? () => assertOrganizationExists(ctx.db, args.orgCode as string) : undefined,
-        });
-        return { ...activityPages.resolve(rows, args, ctx), totalCount } as never;
+        }) as never;
       },
     },
     { name: 'ActivityConnection', fields: (c) => ({ totalCount: c.int(totalCountField) }) },

@@ -13,7 +13,7 @@ import {
   type StringFilterInput,
   stringFilterSql,
 } from '../common/filters.ts';
-import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
+import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import { assertOrganizationExists, cadreColumnVisibleSql, codeArg, rowsOf } from './campaign.service.ts';
 import {
   overdueSql,
@@ -252,27 +252,17 @@ builder.queryFields((t) => ({
               ? sql`${table.campaignId} = (select scope_campaign.id from campaigns scope_campaign where scope_campaign.code = ${args.campaignCode})`
               : undefined,
           ) ?? sql`true`;
-        const query = problemPages.getQuery(args, ctx, (select) =>
-          t.drizzleQueryFromInfo('problems', {
-            ...(typeof select === 'object' ? select : {}),
-            context: ctx,
-            info,
-            paths: NODE_PATHS,
-          }),
-        );
-        const { rows, totalCount } = await loadRootPage({
+        return resolveRootConnection({
+          t,
+          tableName: 'problems',
+          table: problems,
+          pages: problemPages,
+          args,
+          ctx,
           info,
-          db: ctx.db,
-          countQuery: sql`select count(*) from ${problems} where ${condition(problems)}`,
-          loadPage: (extras) =>
-            ctx.db.query.problems.findMany({
-              ...query,
-              where: { AND: [query.where ?? {}, { RAW: (table) => condition(table) }] },
-              extras: { ...extrasOf(query), ...extras },
-            }),
+          condition,
           assertScopeExists: args.orgCode ? () => assertOrganizationExists(ctx.db, args.orgCode as string) : undefined,
-        });
-        return { ...problemPages.resolve(rows, args, ctx), totalCount } as never;
+        }) as never;
       },
     },
     { name: 'ProblemConnection', fields: (c) => ({ totalCount: c.int(totalCountField) }) },

@@ -14,7 +14,7 @@ import { builder, type PothosTypes } from '../../builder.ts';
 import { auditActorOf } from '../../context.ts';
 import { graphQLError, ValidationError } from '../../errors.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
-import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
+import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import { Cadre } from '../directory/cadre.ts';
 import { createStudyMaterial, setStudyRequirement } from './requirement.service.ts';
 import {
@@ -205,27 +205,17 @@ builder.queryField('studyRecords', (t) =>
             args.to ? sql`${table.studiedOn} <= ${args.to}` : undefined,
             args.method ? sql`${table.method} = ${args.method}` : undefined,
           ) ?? sql`true`;
-        const query = recordPages.getQuery(args, ctx, (select) =>
-          t.drizzleQueryFromInfo('studyRecords', {
-            ...(typeof select === 'object' ? select : {}),
-            context: ctx,
-            info,
-            paths: NODE_PATHS,
-          }),
-        );
-        const { rows, totalCount } = await loadRootPage({
+        return resolveRootConnection({
+          t,
+          tableName: 'studyRecords',
+          table: studyRecords,
+          pages: recordPages,
+          args,
+          ctx,
           info,
-          db: ctx.db,
-          countQuery: sql`select count(*) from ${studyRecords} where ${condition(studyRecords)}`,
-          loadPage: (extras) =>
-            ctx.db.query.studyRecords.findMany({
-              ...query,
-              where: { AND: [query.where ?? {}, { RAW: (table) => condition(table) }] },
-              extras: { ...extrasOf(query), ...extras },
-            }),
+          condition,
           assertScopeExists: args.orgCode ? () => assertUnitExists(ctx.db, args.orgCode as string) : undefined,
-        });
-        return { ...recordPages.resolve(rows, args, ctx), totalCount } as unknown as never;
+        }) as never;
       },
     },
     { name: 'StudyRecordConnection', fields: (c) => ({ totalCount: c.int(totalCountField) }) },
