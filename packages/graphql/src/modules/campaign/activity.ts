@@ -14,6 +14,8 @@ import {
   stringFilterSql,
 } from '../common/filters.ts';
 import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
+import { rowsOf } from '../common/rows.ts';
+import { assertOrganizationExists } from '../directory/directory.service.ts';
 import {
   type ActivityRow,
   attendanceRateSql,
@@ -21,14 +23,7 @@ import {
   createActivity,
   recordAttendance,
 } from './activity.service.ts';
-import {
-  assertOrganizationExists,
-  cadreColumnVisibleSql,
-  codeArg,
-  orgColumnScopeSql,
-  orgColumnVisibleSql,
-  rowsOf,
-} from './campaign.service.ts';
+import { cadreColumnVisibleSql, codeArg, orgColumnScopeSql, orgColumnVisibleSql } from './campaign.service.ts';
 import { expandOccurrences, MAX_OCCURRENCES } from './recurrence.ts';
 
 export const ActivityKind = builder.enumType('ActivityKind', { values: activityKinds });

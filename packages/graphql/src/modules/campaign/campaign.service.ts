@@ -19,6 +19,7 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { pathWithin, type WriteAccess } from '../../context.ts';
 import { ConflictError, graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
+import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';
 
@@ -116,17 +117,6 @@ export async function findReadableCadreId(tx: Executor, employeeNumber: string, 
   const [row] = rowsOf<{ id: number; path: string }>(rows);
   if (!row || !pathWithin(row.path, access.readable)) throw new NotFoundError('Cadre', employeeNumber);
   return Number(row.id);
-}
-
-/** The rows of `db.execute`: an array on postgres.js, `{ rows }` on PGlite. */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as T[];
-}
-
-/** For lists scoped to a unit: an unknown unit is an error, not an empty list. */
-export async function assertOrganizationExists(db: Executor, code: string): Promise<void> {
-  const rows = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.code, code));
-  if (rows.length === 0) throw graphQLError('NOT_FOUND', `Organization ${code} does not exist`);
 }
 
 export async function assertCampaignExists(db: Executor, code: string): Promise<void> {

@@ -6,17 +6,17 @@ import { directorySubtree, writeAccessOf } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
 import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
+import { rowsOf } from '../common/rows.ts';
+import { assertOrganizationExists } from '../directory/directory.service.ts';
 import { ActivityKind } from './activity.ts';
 import { cadenceGapsSql } from './cadence.sql.ts';
 import {
   assertCampaignExists,
-  assertOrganizationExists,
   cadreColumnVisibleSql,
   codeSchema,
   createCampaign,
   createLeadingGroup,
   orgColumnVisibleSql,
-  rowsOf,
   setLeadingGroupMember,
 } from './campaign.service.ts';
 

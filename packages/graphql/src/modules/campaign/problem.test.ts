@@ -13,7 +13,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../context.ts';
 import { dataOf, errorCodes, globalId, openTestApi, type TestApi, userViewer } from '../../test-support.ts';
-import { rowsOf } from './campaign.service.ts';
+import { rowsOf } from '../common/rows.ts';
 import { mayTransition } from './problem.service.ts';
 
 let api: TestApi;

@@ -14,7 +14,9 @@ import {
   stringFilterSql,
 } from '../common/filters.ts';
 import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
-import { assertOrganizationExists, cadreColumnVisibleSql, codeArg, rowsOf } from './campaign.service.ts';
+import { rowsOf } from '../common/rows.ts';
+import { assertOrganizationExists } from '../directory/directory.service.ts';
+import { cadreColumnVisibleSql, codeArg } from './campaign.service.ts';
 import {
   overdueSql,
   type ProblemRow,

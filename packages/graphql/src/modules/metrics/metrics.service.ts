@@ -17,6 +17,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type MetricUpdateEvent, pathWithin } from '../../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';
 import { derivationNames } from './derivations.ts';
@@ -466,9 +467,4 @@ export async function submitObservations(
     }));
     return { ...result, written };
   });
-}
-
-/** postgres.js returns the rows; PGlite returns `{ rows }`. */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
 }

@@ -14,6 +14,7 @@ import { builder } from '../../builder.ts';
 import { auditActorOf, metricsSubtree } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
+import { rowsOf } from '../common/rows.ts';
 import { Organization } from '../directory/organization.ts';
 import {
   type BatchResult,
@@ -535,11 +536,6 @@ builder.queryField('metricRanking', (t) =>
     },
   }),
 );
-
-/** postgres.js returns the rows; PGlite returns `{ rows }`. */
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
-}
 
 function periodEnd(granularity: Granularity, start: string): string {
   const date = new Date(`${start}T00:00:00Z`);

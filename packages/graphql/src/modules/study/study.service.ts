@@ -13,6 +13,7 @@ import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { auditActorOf, type Viewer } from '../../context.ts';
 import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
+import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';
 import {
@@ -26,11 +27,6 @@ import {
 import { mayWriteStudyRecordOf, type StudyVisibility, studyVisibleSql } from './visibility.ts';
 
 export type StudyRecordRow = typeof studyRecords.$inferSelect;
-
-/** postgres.js returns the rows; PGlite returns `{ rows }`. */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
-}
 
 // ---------------------------------------------------------------------------------------------
 // Arguments shared by the read fields

@@ -16,9 +16,9 @@ import { graphQLError, ValidationError } from '../../errors.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
 import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import { Cadre } from '../directory/cadre.ts';
+import { assertOrganizationExists } from '../directory/directory.service.ts';
 import { createStudyMaterial, setStudyRequirement } from './requirement.service.ts';
 import {
-  type assertComplianceScopeExists,
   campaignCodeArg,
   createStudyRecord,
   deleteStudyRecord,
@@ -214,19 +214,13 @@ builder.queryField('studyRecords', (t) =>
           ctx,
           info,
           condition,
-          assertScopeExists: args.orgCode ? () => assertUnitExists(ctx.db, args.orgCode as string) : undefined,
+          assertScopeExists: args.orgCode ? () => assertOrganizationExists(ctx.db, args.orgCode as string) : undefined,
         }) as never;
       },
     },
     { name: 'StudyRecordConnection', fields: (c) => ({ totalCount: c.int(totalCountField) }) },
   ),
 );
-
-async function assertUnitExists(db: Parameters<typeof assertComplianceScopeExists>[0], orgCode: string) {
-  const result = await db.execute(sql`select 1 from organizations where code = ${orgCode}`);
-  const rows = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
-  if (rows.length === 0) throw graphQLError('NOT_FOUND', `Organization ${orgCode} does not exist`);
-}
 
 builder.drizzleObjectField(Cadre, 'studyRecords', (t) =>
   t.relatedConnection(
