@@ -102,6 +102,7 @@ export const relations = defineRelations(schema, (r) => ({
     }),
     participants: r.many.activityParticipants({ from: r.activities.id, to: r.activityParticipants.activityId }),
     attendance: r.many.activityAttendance({ from: r.activities.id, to: r.activityAttendance.activityId }),
+    studyRecords: r.many.studyRecords({ from: r.activities.id, to: r.studyRecords.activityId }),
   },
   activityParticipants: {
     cadre: r.one.cadres({ from: r.activityParticipants.cadreId, to: r.cadres.id, optional: false }),
@@ -137,6 +138,7 @@ export const relations = defineRelations(schema, (r) => ({
   },
   // Study (issue 6)
   studyRequirements: {
+    campaign: r.one.campaigns({ from: r.studyRequirements.campaignCode, to: r.campaigns.code, optional: false }),
     groups: r.many.studyRequirementGroups({ from: r.studyRequirements.id, to: r.studyRequirementGroups.requirementId }),
   },
   studyRequirementGroups: {
@@ -152,14 +154,17 @@ export const relations = defineRelations(schema, (r) => ({
   },
   studyPlans: {
     organization: r.one.organizations({ from: r.studyPlans.organizationId, to: r.organizations.id, optional: false }),
+    campaign: r.one.campaigns({ from: r.studyPlans.campaignCode, to: r.campaigns.code, optional: false }),
     topics: r.many.studyPlanTopics({ from: r.studyPlans.id, to: r.studyPlanTopics.planId }),
   },
   studyPlanTopics: {
     plan: r.one.studyPlans({ from: r.studyPlanTopics.planId, to: r.studyPlans.id, optional: false }),
+    activity: r.one.activities({ from: r.studyPlanTopics.activityId, to: r.activities.id }),
   },
   studyRecords: {
     cadre: r.one.cadres({ from: r.studyRecords.cadreId, to: r.cadres.id, optional: false }),
     material: r.one.studyMaterials({ from: r.studyRecords.materialId, to: r.studyMaterials.id }),
+    activity: r.one.activities({ from: r.studyRecords.activityId, to: r.activities.id }),
   },
 }));
 

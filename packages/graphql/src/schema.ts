@@ -10,6 +10,7 @@ import './modules/access/admin.ts';
 import './modules/audit/audit.ts';
 import './modules/study/study.ts';
 import './modules/study/compliance.ts';
+import './modules/study/compliance.derivation.ts';
 import './modules/study/plan.ts';
 import './modules/campaign/activity.ts';
 import './modules/campaign/campaign.ts';

@@ -1,6 +1,8 @@
-import { inArray } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../client.ts';
+import { activities, campaigns } from '../schema/campaign.ts';
 import { cadres, organizations } from '../schema/directory.ts';
+import { metricDefinitions } from '../schema/metrics.ts';
 import {
   type StudyMaterialKind,
   type StudyMethod,
@@ -73,6 +75,23 @@ export const demoStudyRequirement: DemoStudyRequirement = {
   ],
   provenance: 'document',
 };
+
+/**
+ * The study compliance rate as a metric, so dashboards read it through `metricSeries` like the
+ * zone's other figures (the platform computes it; see the STUDY_COMPLIANCE_RATE derivation).
+ */
+export const demoStudyComplianceMetric = {
+  code: 'STUDY_COMPLIANCE_RATE',
+  name: '干部学习达标率',
+  unit: '%',
+  kind: 'STOCK',
+  aggregation: 'NONE',
+  direction: 'HIGHER_IS_BETTER',
+  category: 'CAMPAIGN',
+  reportingGranularity: 'MONTH',
+  description: '机关干部中已完成全年学习要求（笔记不少于2万字、必学内容、三本书中任选一本）的比例',
+  derivation: `STUDY_COMPLIANCE_RATE:${DEMO_STUDY_CAMPAIGN_CODE}`,
+} as const;
 
 /**
  * 党工委理论中心组: 12 个专题，每月集中学习. The document gives the count and the rhythm, not the
@@ -196,6 +215,11 @@ export async function loadStudyDemoData(tx: Executor): Promise<void> {
       );
   }
 
+  await tx.insert(metricDefinitions).values({
+    ...demoStudyComplianceMetric,
+    sortOrder: sql`(select coalesce(max(${metricDefinitions.sortOrder}) + 1, 0) from ${metricDefinitions})`,
+  });
+
   const [planOrg] = await tx
     .select({ id: organizations.id })
     .from(organizations)
@@ -210,8 +234,39 @@ export async function loadStudyDemoData(tx: Executor): Promise<void> {
         title: demoStudyPlan.title,
       })
       .returning({ id: studyPlans.id });
-    if (plan)
-      await tx.insert(studyPlanTopics).values(demoStudyPlan.topics.map((topic) => ({ ...topic, planId: plan.id })));
+    const [campaign] = await tx
+      .select({ id: campaigns.id })
+      .from(campaigns)
+      .where(eq(campaigns.code, demoStudyPlan.campaignCode));
+    if (plan) {
+      // The topics already held were held at the center group's meetings (demo activities on those days).
+      const heldTopics = demoStudyPlan.topics.filter((topic) => topic.heldOn !== null);
+      const meetings =
+        !campaign || heldTopics.length === 0
+          ? []
+          : await tx
+              .insert(activities)
+              .values(
+                heldTopics.map((topic) => ({
+                  campaignId: campaign.id,
+                  organizerOrganizationId: planOrg.id,
+                  kind: 'CENTER_GROUP_STUDY' as const,
+                  title: `理论学习中心组集中学习：${topic.title}`,
+                  startsAt: `${topic.heldOn}T09:00:00+08:00`,
+                  summary: '演示数据',
+                })),
+              )
+              .returning({ id: activities.id });
+      // RETURNING gives the rows in the order of the VALUES list.
+      const meetingOf = new Map(heldTopics.map((topic, index) => [topic.month, meetings[index]?.id ?? null]));
+      await tx.insert(studyPlanTopics).values(
+        demoStudyPlan.topics.map((topic) => ({
+          ...topic,
+          planId: plan.id,
+          activityId: meetingOf.get(topic.month) ?? null,
+        })),
+      );
+    }
   }
 
   const cadreRows = await tx

@@ -7,6 +7,7 @@ import {
   attendanceStatuses,
   campaignDimensions,
   type Executor,
+  organizations,
   writeAuditEvent,
 } from '@sixtype/db';
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
@@ -249,4 +250,25 @@ join organizations o on o.id = c.organization_id
 ${where}
 group by o.id, o.code, o.name, o.path${byCadre ? sql`, c.id, c.employee_number, c.name` : sql``}
 order by o.path${byCadre ? sql`, c.name, c.id` : sql``}`;
+}
+
+/**
+ * The activity another record links to (a study record, a plan topic), with its organizer's path:
+ * an id of another type is invalid, an id of no activity NOT_FOUND.
+ */
+export async function findLinkedActivity(tx: Executor, activityId: number) {
+  if (activityId <= 0) throw ValidationError.of(['input', 'activityId'], 'is not the id of an activity');
+  const [activity] = await tx
+    .select({
+      id: activities.id,
+      startsAt: activities.startsAt,
+      endsAt: activities.endsAt,
+      recurrence: activities.recurrence,
+      organizerPath: organizations.path,
+    })
+    .from(activities)
+    .innerJoin(organizations, eq(organizations.id, activities.organizerOrganizationId))
+    .where(eq(activities.id, activityId));
+  if (!activity) throw new NotFoundError('Activity', String(activityId));
+  return activity;
 }

@@ -13,6 +13,7 @@ import {
   type StringFilterInput,
   stringFilterSql,
 } from '../common/filters.ts';
+import { databaseIdOf } from '../common/ids.ts';
 import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import { rowsOf } from '../common/rows.ts';
 import { assertOrganizationExists } from '../directory/directory.service.ts';
@@ -339,7 +340,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => ({
       activity: await recordAttendance(ctx.db, writeAccessOf(ctx.viewer), {
         ...input,
-        activityId: input.activityId.typename === 'Activity' ? Number(input.activityId.id) : -1,
+        activityId: databaseIdOf(input.activityId, 'Activity'),
       }),
     }),
   }),

@@ -5,6 +5,7 @@ import { builder, parseCalendarDate } from '../../builder.ts';
 import { directorySubtree, writeAccessOf } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
+import { databaseIdOf } from '../common/ids.ts';
 import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
 import { rowsOf } from '../common/rows.ts';
 import { assertOrganizationExists } from '../directory/directory.service.ts';
@@ -372,7 +373,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => ({
       leadingGroup: await setLeadingGroupMember(ctx.db, writeAccessOf(ctx.viewer), {
         ...input,
-        leadingGroupId: input.leadingGroupId.typename === 'LeadingGroup' ? Number(input.leadingGroupId.id) : -1,
+        leadingGroupId: databaseIdOf(input.leadingGroupId, 'LeadingGroup'),
       }),
     }),
   }),

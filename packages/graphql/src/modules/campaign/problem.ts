@@ -13,6 +13,7 @@ import {
   type StringFilterInput,
   stringFilterSql,
 } from '../common/filters.ts';
+import { databaseIdOf } from '../common/ids.ts';
 import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import { rowsOf } from '../common/rows.ts';
 import { assertOrganizationExists } from '../directory/directory.service.ts';
@@ -339,10 +340,6 @@ const ProblemPayload = (name: string) =>
     }),
   });
 
-/** A global id of the wrong type is an id of nothing. */
-const idOf = (globalId: { typename: string; id: string } | null | undefined, typename: string) =>
-  globalId == null ? null : globalId.typename === typename ? Number(globalId.id) : -1;
-
 builder.mutationFields((t) => ({
   reportProblem: t.field({
     type: ProblemPayload('ReportProblemPayload'),
@@ -355,7 +352,7 @@ builder.mutationFields((t) => ({
       return {
         problem: await reportProblem(ctx.db, writeAccessOf(ctx.viewer), {
           ...rest,
-          inspectionActivityId: idOf(inspectionId, 'Activity'),
+          inspectionActivityId: databaseIdOf(inspectionId ?? null, 'Activity'),
         }),
       };
     },
@@ -372,7 +369,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { input }, ctx) => ({
       problem: await transitionProblem(ctx.db, writeAccessOf(ctx.viewer), {
-        problemId: idOf(input.problemId, 'Problem'),
+        problemId: databaseIdOf(input.problemId, 'Problem'),
         toState: input.toState,
         comment: input.comment,
       }),
@@ -386,7 +383,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => ({
       problem: await updateProblem(ctx.db, writeAccessOf(ctx.viewer), {
         ...input,
-        problemId: idOf(input.problemId, 'Problem'),
+        problemId: databaseIdOf(input.problemId, 'Problem'),
       }),
     }),
   }),

@@ -52,3 +52,16 @@ export function expandOccurrences(
 export function zoneDay(instant: Date): string {
   return new Date(instant.getTime() + ZONE_OFFSET_MS).toISOString().slice(0, 10);
 }
+
+/**
+ * Whether an activity takes place on a zone-time calendar day: one of its occurrences starts that
+ * day, or, for a one-off spanning several days (a study tour), the day lies between its first and last.
+ */
+export function activityOccursOn(
+  activity: { startsAt: string | Date; endsAt: string | Date | null; recurrence: string | null },
+  day: string,
+): boolean {
+  if (expandOccurrences(activity.startsAt, activity.recurrence, day, day).length > 0) return true;
+  if (activity.recurrence || !activity.endsAt) return false;
+  return zoneDay(new Date(activity.startsAt)) <= day && day <= zoneDay(new Date(activity.endsAt));
+}

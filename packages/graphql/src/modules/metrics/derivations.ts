@@ -1,4 +1,17 @@
+import type { Executor, MetricAggregation, MetricKind } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
+
+/** What a derivation's SQL may refer to, besides the months asked for. */
+export interface DerivationScope {
+  /** First and last day of the months wanted (as SQL dates). */
+  from: SQL;
+  to: SQL;
+  /** The metric's argument as SQL text (the part after `NAME:`), for a derivation that takes one. */
+  argument: SQL;
+  /** The id and ltree path of the unit the series is asked for (its subtree root). */
+  rootId: SQL;
+  rootPath: SQL;
+}
 
 /**
  * A figure the platform computes from its own data. `monthly` selects `(organization_id,
@@ -8,7 +21,22 @@ import { type SQL, sql } from 'drizzle-orm';
  */
 export interface Derivation {
   description: string;
-  monthly(range: { from: SQL; to: SQL }): SQL;
+  /**
+   * What the figure is about, when it takes an argument (a campaign's code): the metric's
+   * derivation is then written `NAME:ARGUMENT`, e.g. `STUDY_COMPLIANCE_RATE:SIX_TYPE_2012`.
+   */
+  argument?: {
+    description: string;
+    pattern: RegExp;
+    /** Looks the argument up (the campaign exists): a message when it is wrong, else null. */
+    check?: (db: Executor, value: string) => Promise<string | null>;
+  };
+  /**
+   * The kind and aggregation a metric using it must have. A rate over a subtree is computed for the
+   * subtree's root itself (aggregation NONE), since rates of units do not add up.
+   */
+  requires?: { kind?: MetricKind; aggregation?: MetricAggregation };
+  monthly(scope: DerivationScope): SQL;
 }
 
 const registry = new Map<string, Derivation>();
@@ -18,19 +46,53 @@ export function registerDerivation(name: string, derivation: Derivation) {
   registry.set(name, derivation);
 }
 
+/** The registered derivations, each written as a metric would name it (`NAME` or `NAME:<argument>`). */
 export function derivationNames(): string[] {
-  return [...registry.keys()].sort();
+  return [...registry.entries()]
+    .map(([name, derivation]) => (derivation.argument ? `${name}:<${derivation.argument.description}>` : name))
+    .sort();
 }
 
-/** Every registered derivation as one union, each branch only for the metrics that use it. */
+/** A metric's `derivation` text, split and looked up; `error` says what is wrong with it. */
+export function parseDerivation(
+  text: string,
+): { name: string; argument: string | null; derivation: Derivation } | { error: string } {
+  const separator = text.indexOf(':');
+  const name = separator < 0 ? text : text.slice(0, separator);
+  const argument = separator < 0 ? null : text.slice(separator + 1);
+  const derivation = registry.get(name);
+  if (!derivation) return { error: `must be one of ${derivationNames().join(', ')}` };
+  if (derivation.argument) {
+    if (argument === null || !derivation.argument.pattern.test(argument)) {
+      return { error: `${name} takes an argument: ${name}:<${derivation.argument.description}>` };
+    }
+  } else if (argument !== null) {
+    return { error: `${name} takes no argument` };
+  }
+  return { name, argument, derivation };
+}
+
+/**
+ * Every registered derivation as one union, each branch only for the requested metrics (the
+ * `metrics` CTE of the series) that use it. `root` names the CTE holding the series' unit.
+ */
 export function derivedObservationsSql(range: { from: SQL; to: SQL }): SQL | undefined {
-  const branches = [...registry.entries()].map(
-    ([name, derivation]) => sql`
+  const scope = { ...range, rootId: sql`(select root.id from root)`, rootPath: sql`(select root.path from root)` };
+  const branches = [...registry.entries()].map(([name, derivation]) =>
+    derivation.argument
+      ? // Evaluated once per requested metric naming it, with that metric's argument.
+        sql`
+      select m.id as metric_id, d.organization_id, d.period_start::date as period_start, d.value::numeric as value,
+             1 as revision, ('derived: ' || m.derivation)::text as source
+      from metrics m
+      cross join lateral (${derivation.monthly({ ...scope, argument: sql`substr(m.derivation, ${name.length + 2})` })}) d
+      where m.derivation like ${`${name}:%`}`
+      : sql`
       select m.id as metric_id, d.organization_id, d.period_start::date as period_start, d.value::numeric as value,
              1 as revision, ${`derived: ${name}`}::text as source
       from metrics m
       join (
-        select * from (${derivation.monthly(range)}) source
+        select * from (${derivation.monthly({ ...scope, argument: sql`null` })}) source
         -- A one-time filter: the source is not scanned at all unless a requested metric uses it.
         where exists (select 1 from metrics used where used.derivation = ${name})
       ) d on m.derivation = ${name}`,

@@ -20,7 +20,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';
-import { derivationNames } from './derivations.ts';
+import { parseDerivation } from './derivations.ts';
 import { MONTHS_IN } from './series.sql.ts';
 
 export type MetricDefinitionRow = typeof metricDefinitions.$inferSelect;
@@ -81,8 +81,21 @@ const createDefinitionInput = z
   .object({ code: metricCode, ...definitionFields, derivation: z.string().trim().nullish() })
   .superRefine((input, ctx) => {
     if (!input.derivation) return;
-    if (!derivationNames().includes(input.derivation)) {
-      ctx.addIssue({ code: 'custom', path: ['derivation'], message: `must be one of ${derivationNames().join(', ')}` });
+    const parsed = parseDerivation(input.derivation);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', path: ['derivation'], message: parsed.error });
+    } else {
+      const { kind, aggregation } = parsed.derivation.requires ?? {};
+      if (kind && input.kind !== kind) {
+        ctx.addIssue({ code: 'custom', path: ['kind'], message: `${parsed.name} is a ${kind} figure` });
+      }
+      if (aggregation && input.aggregation !== aggregation) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aggregation'],
+          message: `${parsed.name} needs aggregation ${aggregation}`,
+        });
+      }
     }
     if (input.reportingGranularity !== 'MONTH') {
       ctx.addIssue({
@@ -121,6 +134,11 @@ export async function createMetricDefinition(db: Executor, actor: AuditActor, ra
       .from(metricDefinitions)
       .where(eq(metricDefinitions.code, input.code));
     if (existing) throw new ConflictError(`metric ${input.code} already exists`, 'code');
+    const derived = input.derivation ? parseDerivation(input.derivation) : null;
+    if (derived && !('error' in derived) && derived.argument !== null) {
+      const problem = await derived.derivation.argument?.check?.(tx, derived.argument);
+      if (problem) throw ValidationError.of(['input', 'derivation'], problem);
+    }
     const ownerOrganizationId = await organizationIdOf(tx, ownerOrgCode);
     const [next] = await tx
       .select({ n: sql<number>`coalesce(max(${metricDefinitions.sortOrder}) + 1, 0)`.mapWith(Number) })
@@ -153,6 +171,11 @@ export async function updateMetricDefinition(db: Executor, actor: AuditActor, ra
   return inTransaction(db, async (tx) => {
     const [before] = await tx.select().from(metricDefinitions).where(eq(metricDefinitions.code, code)).for('update');
     if (!before) throw new NotFoundError('MetricDefinition', code);
+    const derived = before.derivation ? parseDerivation(before.derivation) : null;
+    const required = derived && !('error' in derived) ? derived.derivation.requires?.aggregation : undefined;
+    if (required && changes.aggregation !== undefined && changes.aggregation !== required) {
+      throw ValidationError.of(['input', 'aggregation'], `${before.derivation} needs aggregation ${required}`);
+    }
     const set: Partial<typeof metricDefinitions.$inferInsert> = Object.fromEntries(
       Object.entries(changes).filter(([, value]) => value !== undefined),
     );

@@ -1,5 +1,6 @@
 import {
   cadres,
+  campaigns,
   organizations,
   studyMaterials,
   studyRecords,
@@ -47,6 +48,7 @@ beforeAll(async () => {
       row.id,
     ]),
   );
+  await api.db.insert(campaigns).values({ code: CAMPAIGN, name: '规模测试活动' });
   const [requirement] = await api.db
     .insert(studyRequirements)
     .values({ campaignCode: CAMPAIGN, year: 2012, noteCharactersQuota: QUOTA, hoursQuota: '60' })
@@ -146,21 +148,38 @@ const reference = () => {
   return cachedReference;
 };
 
-async function computeReference(): Promise<Map<string, Expected>> {
-  const cadreRows = await api.db.select().from(cadres).where(eq(cadres.status, 'ACTIVE'));
-  const materialCodes = new Map((await api.db.select().from(studyMaterials)).map((row) => [row.id, row.code] as const));
-  const records = await api.db
-    .select({
-      cadreId: studyRecords.cadreId,
-      studiedOn: studyRecords.studiedOn,
-      materialId: studyRecords.materialId,
-      hours: studyRecords.hours,
-      note: studyRecords.note,
-    })
-    .from(studyRecords);
+/** The raw rows, read once: the reference is computed from them for any as-of day. */
+let cachedRaw:
+  | Promise<{
+      cadreRows: (typeof cadres.$inferSelect)[];
+      materialCodes: Map<number, string>;
+      records: { cadreId: number; studiedOn: string; materialId: number | null; hours: string; note: string }[];
+    }>
+  | undefined;
+const raw = () => {
+  cachedRaw ??= (async () => ({
+    cadreRows: await api.db.select().from(cadres).where(eq(cadres.status, 'ACTIVE')),
+    materialCodes: new Map((await api.db.select().from(studyMaterials)).map((row) => [row.id, row.code] as const)),
+    records: await api.db
+      .select({
+        cadreId: studyRecords.cadreId,
+        studiedOn: studyRecords.studiedOn,
+        materialId: studyRecords.materialId,
+        hours: studyRecords.hours,
+        note: studyRecords.note,
+      })
+      .from(studyRecords),
+  }))();
+  return cachedRaw;
+};
+
+async function computeReference(asOf = '2012-12-31', unitId?: number): Promise<Map<string, Expected>> {
+  const data = await raw();
+  const cadreRows = data.cadreRows.filter((cadre) => unitId === undefined || cadre.organizationId === unitId);
+  const { materialCodes, records } = data;
   const byCadre = new Map<number, { characters: number; tenths: number; materials: Set<string> }>();
   for (const record of records) {
-    if (!record.studiedOn.startsWith('2012-')) continue;
+    if (!record.studiedOn.startsWith('2012-') || record.studiedOn > asOf) continue;
     const entry = byCadre.get(record.cadreId) ?? { characters: 0, tenths: 0, materials: new Set<string>() };
     entry.characters += [...record.note].length;
     entry.tenths += Math.round(Number(record.hours) * 10);
@@ -291,6 +310,139 @@ describe('compliance at scale: 1,000 cadres and 50,000 records', () => {
     expect(dataOf(failing).studyCompliance.totalCount).toBe(
       [...expected.values()].filter((entry) => !entry.compliant).length,
     );
+  }, 60_000);
+});
+
+/** round(100 · part / whole, 2) as PostgreSQL prints it after trim_scale: half away from zero, no trailing zeros. */
+const percent = (part: number, whole: number) => String(Math.floor((2 * part * 10_000 + whole) / (2 * whole)) / 100);
+
+describe('the compliance rate as a derived metric', () => {
+  it('publishes each month’s rate through metricSeries in one statement, matching the reference', async () => {
+    const created = await api.execute<{ createMetricDefinition: { __typename: string } }>(
+      `mutation { createMetricDefinition(input: { code: "SCALE_STUDY_COMPLIANCE", name: "规模测试达标率", unit: "%",
+        kind: STOCK, aggregation: NONE, direction: HIGHER_IS_BETTER, reportingGranularity: MONTH,
+        derivation: "STUDY_COMPLIANCE_RATE:SCALE_TEST_2012" }) { __typename } }`,
+    );
+    expect(dataOf(created).createMetricDefinition.__typename).toBe('CreateMetricDefinitionPayload');
+
+    const SERIES = /* GraphQL */ `
+      query Series($orgCode: String!, $granularity: Granularity!) {
+        metricSeries(input: { metricCodes: ["SCALE_STUDY_COMPLIANCE"], orgCode: $orgCode, includeDescendants: true,
+                              from: "2012-01-01", to: "2012-12-31", granularity: $granularity }) {
+          points { period { start } value source }
+        }
+      }
+    `;
+    type Series = {
+      metricSeries: { points: { periodStart: string; value: string | null; source: string | null }[] }[];
+    };
+    const started = performance.now();
+    const zone = await api.execute<Series>(SERIES, { orgCode: 'ZONE', granularity: 'MONTH' });
+    console.info(`ZONE compliance series, 12 months: ${Math.round(performance.now() - started)} ms`);
+    expect(zone.statements).toHaveLength(1);
+    const points = dataOf(zone).metricSeries[0]?.points ?? [];
+    expect(points).toHaveLength(12);
+
+    const monthEnds = Array.from({ length: 12 }, (_, month) =>
+      new Date(Date.UTC(2012, month + 1, 0)).toISOString().slice(0, 10),
+    );
+    const expectedRates = [];
+    for (const monthEnd of monthEnds) {
+      const byMonthEnd = [...(await computeReference(monthEnd)).values()];
+      expectedRates.push(percent(byMonthEnd.filter((entry) => entry.compliant).length, byMonthEnd.length));
+    }
+    expect(points.map((point) => point.value)).toEqual(expectedRates);
+    expect(points[0]?.source).toBe('derived: STUDY_COMPLIANCE_RATE:SCALE_TEST_2012');
+    // The rate climbs through the year and some cadres are compliant by December.
+    expect(Number(expectedRates[11])).toBeGreaterThan(Number(expectedRates[5]));
+
+    // December is the year's figure: the same as the ranking's rate, as a percentage.
+    const ranking = await api.execute<{ studyComplianceRanking: { parent: { complianceRate: string } } }>(
+      `{ studyComplianceRanking(campaignCode: "SCALE_TEST_2012", year: 2012) { parent { complianceRate } } }`,
+    );
+    expect(Number(points[11]?.value)).toBe(Number(dataOf(ranking).studyComplianceRanking.parent.complianceRate) * 100);
+    const year = await api.execute<Series>(SERIES, { orgCode: 'ZONE', granularity: 'YEAR' });
+    expect(dataOf(year).metricSeries[0]?.points.map((point) => point.value)).toEqual([expectedRates[11]]);
+
+    // A unit's figure covers its own cadres only.
+    const [unit] = await api.db.select().from(organizations).where(eq(organizations.code, 'SCALE_UNIT_3'));
+    const unitSeries = await api.execute<Series>(SERIES, { orgCode: 'SCALE_UNIT_3', granularity: 'MONTH' });
+    const unitJune = [...(await computeReference('2012-06-30', unit?.id)).values()];
+    expect(dataOf(unitSeries).metricSeries[0]?.points[5]?.value).toBe(
+      percent(unitJune.filter((entry) => entry.compliant).length, unitJune.length),
+    );
+  }, 60_000);
+});
+
+describe('the lagging list at scale', () => {
+  it('ranks the cadres furthest behind first, page after page, one statement a page', async () => {
+    const LAGGING = /* GraphQL */ `
+      query Lagging($after: String) {
+        studyLagging(campaignCode: "SCALE_TEST_2012", year: 2012, asOfDate: "2012-06-30", orgCode: "ZONE",
+                     includeDescendants: true, first: 100, after: $after) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          nodes { cadre { employeeNumber } charactersBehind hoursBehind }
+        }
+      }
+    `;
+    // 30 June 2012 is day 182 of 366: pace ceil(1500·182/366) = 746 characters and round(60·182/366, 1) = 29.8 hours.
+    const cadreRows = await api.db.select().from(cadres).where(eq(cadres.status, 'ACTIVE'));
+    const records = await api.db
+      .select({
+        cadreId: studyRecords.cadreId,
+        studiedOn: studyRecords.studiedOn,
+        hours: studyRecords.hours,
+        note: studyRecords.note,
+      })
+      .from(studyRecords)
+      .where(sql`${studyRecords.studiedOn} between '2012-01-01' and '2012-06-30'`);
+    const written = new Map<number, { characters: number; tenths: number }>();
+    for (const record of records) {
+      const entry = written.get(record.cadreId) ?? { characters: 0, tenths: 0 };
+      entry.characters += [...record.note].length;
+      entry.tenths += Math.round(Number(record.hours) * 10);
+      written.set(record.cadreId, entry);
+    }
+    const expected = cadreRows
+      .map((cadre) => {
+        const entry = written.get(cadre.id) ?? { characters: 0, tenths: 0 };
+        const hoursBehindTenths = Math.max(298 - entry.tenths, 0);
+        return {
+          cadre: { employeeNumber: cadre.employeeNumber },
+          charactersBehind: Math.max(746 - entry.characters, 0),
+          hoursBehind: String(hoursBehindTenths / 10),
+          hoursBehindTenths,
+        };
+      })
+      .filter((entry) => entry.charactersBehind > 0 || entry.hoursBehindTenths > 0)
+      .sort(
+        (a, b) =>
+          b.charactersBehind - a.charactersBehind ||
+          b.hoursBehindTenths - a.hoursBehindTenths ||
+          (a.cadre.employeeNumber < b.cadre.employeeNumber ? -1 : 1),
+      )
+      .map(({ hoursBehindTenths: _tenths, ...entry }) => entry);
+    expect(expected.length).toBeGreaterThan(100);
+
+    const seen: typeof expected = [];
+    let after: string | null = null;
+    do {
+      type Lagging = {
+        studyLagging: {
+          totalCount: number;
+          pageInfo: { hasNextPage: boolean; endCursor: string | null };
+          nodes: (typeof expected)[number][];
+        };
+      };
+      const executed: Executed<Lagging> = await api.execute<Lagging>(LAGGING, { after });
+      expect(executed.statements).toHaveLength(1);
+      const page: Lagging['studyLagging'] = dataOf(executed).studyLagging;
+      expect(page.totalCount).toBe(expected.length);
+      seen.push(...page.nodes);
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    expect(seen).toEqual(expected);
   }, 60_000);
 });
 

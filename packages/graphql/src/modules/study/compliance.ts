@@ -1,4 +1,5 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
+import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import type { cadres } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
 import type { GraphQLResolveInfo } from 'graphql';
@@ -132,6 +133,26 @@ interface ComplianceListArgs {
 }
 
 /**
+ * A compliance list's arguments checked: the requirement's campaign and year, the unit, and the
+ * cadres selected (the unit's, the viewer may see) as a predicate on `c`.
+ */
+function complianceScope(args: ComplianceListArgs, ctx: GraphQLContext) {
+  assertPageSize(args);
+  const query: ComplianceQuery = {
+    campaignCode: checked(campaignCodeArg, args.campaignCode, 'campaignCode'),
+    year: checked(yearArg, args.year, 'year'),
+    asOfDate: args.asOfDate ?? null,
+  };
+  const orgCode = args.orgCode ? checked(orgCodeArg, args.orgCode, 'orgCode') : null;
+  const selected = sql`${orgCode ? cadreInUnitSql(orgCode, args.includeDescendants ?? false) : sql`true`} and ${studyVisibleSql(
+    studyVisibility(ctx.viewer),
+    sql`c.id`,
+    sql`c.organization_id`,
+  )}`;
+  return { query, orgCode, selected };
+}
+
+/**
  * One page of compliance entries in one statement: the cadres that qualify (in scope, visible,
  * under the requirement, matching `keep`) are picked by an uncorrelated set-based subquery over
  * all of them, `totalCount` counts the same set, and each cadre on the page carries its figures
@@ -144,19 +165,7 @@ async function loadCompliancePage(
   keep: (row: SQL) => SQL,
   fieldBuilder: { drizzleQueryFromInfo: (...a: never[]) => unknown },
 ): Promise<EntryPage> {
-  assertPageSize(args);
-  const query: ComplianceQuery = {
-    campaignCode: checked(campaignCodeArg, args.campaignCode, 'campaignCode'),
-    year: checked(yearArg, args.year, 'year'),
-    asOfDate: args.asOfDate ?? null,
-  };
-  const orgCode = args.orgCode ? checked(orgCodeArg, args.orgCode, 'orgCode') : null;
-  const visibility = studyVisibility(ctx.viewer);
-  const selected = sql`${orgCode ? cadreInUnitSql(orgCode, args.includeDescendants ?? false) : sql`true`} and ${studyVisibleSql(
-    visibility,
-    sql`c.id`,
-    sql`c.organization_id`,
-  )}`;
+  const { query, orgCode, selected } = complianceScope(args, ctx);
   const matching = sql`select x."cadreId" from (${complianceRowsSql(query, selected)}) x where ${keep(sql`x`)}`;
   const planned = compliancePages.getQuery(args, ctx, (select) =>
     (fieldBuilder.drizzleQueryFromInfo as (table: unknown, options: unknown) => unknown)(StudyComplianceEntry, {
@@ -186,6 +195,80 @@ async function loadCompliancePage(
     assertScopeExists: () => assertComplianceScopeExists(ctx.db, { ...query, orgCode }),
   });
   return { ...compliancePages.resolve(rows as never, args, ctx), totalCount } as unknown as EntryPage;
+}
+
+/** How far behind a lagging cadre is: the order of the reminder list, worst first. */
+const LAGGING_ORDER = sql`x."charactersBehind" desc, coalesce(x."hoursBehind"::numeric, 0) desc, lc.employee_number, lc.id`;
+
+interface LaggingEntryRow extends ComplianceEntryRow {
+  laggingEmployeeNumber: string;
+  id: number;
+}
+
+/** The same order as LAGGING_ORDER, for the rows of one page. */
+function byHowFarBehind(a: LaggingEntryRow, b: LaggingEntryRow): number {
+  const [x, y] = [a.studyCompliance, b.studyCompliance];
+  return (
+    y.charactersBehind - x.charactersBehind ||
+    Number(y.hoursBehind ?? 0) - Number(x.hoursBehind ?? 0) ||
+    (a.laggingEmployeeNumber < b.laggingEmployeeNumber
+      ? -1
+      : a.laggingEmployeeNumber > b.laggingEmployeeNumber
+        ? 1
+        : 0) ||
+    a.id - b.id
+  );
+}
+
+/**
+ * One page of the lagging list, worst first, in one statement: the cadres behind are ranked by
+ * how far behind in an uncorrelated subquery (evaluated once), the page's window of that ranking
+ * picks the rows, and each row's figures ride along as in `loadCompliancePage`. Cursors are
+ * positions in the ranking (the ranking moves as records are written, so a key would not hold).
+ */
+async function loadLaggingPage(
+  args: ComplianceListArgs,
+  ctx: GraphQLContext,
+  info: GraphQLResolveInfo,
+  fieldBuilder: { drizzleQueryFromInfo: (...a: never[]) => unknown },
+) {
+  const { query, orgCode, selected } = complianceScope(args, ctx);
+  const behind = sql`from (${complianceRowsSql(query, selected)}) x join cadres lc on lc.id = x."cadreId"
+    where x."charactersBehind" > 0 or coalesce(x."hoursBehind"::numeric, 0) > 0`;
+  const planned = (fieldBuilder.drizzleQueryFromInfo as (table: unknown, options: unknown) => unknown)(
+    StudyComplianceEntry,
+    { context: ctx, info, paths: NODE_PATHS },
+  ) as object;
+  let totalCount = 0;
+  const connection = await resolveOffsetConnection({ args }, async ({ offset, limit }) => {
+    const page = await loadRootPage({
+      info,
+      db: ctx.db,
+      countQuery: sql`select count(*) ${behind}`,
+      loadPage: (extras) =>
+        ctx.db.query.cadres.findMany({
+          ...planned,
+          where: {
+            RAW: (table: typeof cadres) => sql`${table.id} = any(array(
+              select ranked."cadreId" from (
+                select x."cadreId", row_number() over (order by ${LAGGING_ORDER}) as position ${behind}
+              ) ranked
+              where ranked.position > ${offset} and ranked.position <= ${offset + limit}))`,
+          },
+          extras: {
+            ...extrasOf(planned),
+            ...extras,
+            laggingEmployeeNumber: (table: typeof cadres) => sql`${table.employeeNumber}`,
+            studyCompliance: (table: typeof cadres) =>
+              sql`(select row_to_json(one) from (${complianceRowsSql(query, sql`c.id = ${table.id}`)}) one)`,
+          },
+        } as never) as unknown as Promise<LaggingEntryRow[]>,
+      assertScopeExists: () => assertComplianceScopeExists(ctx.db, { ...query, orgCode }),
+    });
+    totalCount = page.totalCount;
+    return [...page.rows].sort(byHowFarBehind);
+  });
+  return { ...connection, totalCount };
 }
 
 builder.queryFields((t) => ({
@@ -219,7 +302,7 @@ builder.queryFields((t) => ({
     {
       type: StudyComplianceEntry,
       description:
-        'Cadres behind the pro-rated quota on `asOfDate` (characters, or hours when there is an hours quota), with how far behind: the reminder list. One statement.',
+        'Cadres behind the pro-rated quota on `asOfDate` (characters, or hours when there is an hours quota), with how far behind, furthest behind first (then by employee number): the reminder list. One statement.',
       authScopes: { studyRead: true },
       args: {
         ...compliancePages.getArgs(),
@@ -229,14 +312,7 @@ builder.queryFields((t) => ({
         orgCode: t.arg.string(),
         includeDescendants: t.arg.boolean({ defaultValue: false }),
       },
-      resolve: (_root, args, ctx, info) =>
-        loadCompliancePage(
-          args,
-          ctx,
-          info,
-          (x) => sql`(${x}."charactersBehind" > 0 or coalesce(${x}."hoursBehind"::numeric, 0) > 0)`,
-          t,
-        ) as never,
+      resolve: (_root, args, ctx, info) => loadLaggingPage(args, ctx, info, t) as never,
     },
     { name: 'StudyLaggingConnection', fields: (c) => ({ totalCount: c.int(totalCountField) }) },
   ),

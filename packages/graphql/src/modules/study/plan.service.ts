@@ -11,6 +11,9 @@ import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { pathWithin, type WriteAccess } from '../../context.ts';
 import { ConflictError, graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
+import { findLinkedActivity } from '../campaign/activity.service.ts';
+import { findCampaignId } from '../campaign/campaign.service.ts';
+import { activityOccursOn, zoneDay } from '../campaign/recurrence.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';
 
@@ -63,6 +66,8 @@ const markTopicHeldInput = z.object({
   year: z.number().int().min(1949).max(2200),
   month,
   heldOn: z.iso.date('must be a calendar day YYYY-MM-DD').nullable(),
+  /** Database id of the activity at which it was held; -1 stands for an id of another type. */
+  activityId: z.number().int().nullish(),
 });
 
 type Raw<T> = { [K in keyof T]: T[K] | null };
@@ -86,6 +91,7 @@ export async function createStudyPlan(db: Executor, access: WriteAccess, rawInpu
   const input = parseInput(createStudyPlanInput, rawInput);
   return inTransaction(db, async (tx) => {
     const unit = await writableUnit(tx, input.orgCode, access);
+    await findCampaignId(tx, input.campaignCode);
     const [plan] = await tx
       .insert(studyPlans)
       .values({ organizationId: unit.id, campaignCode: input.campaignCode, year: input.year, title: input.title })
@@ -118,6 +124,26 @@ export async function createStudyPlan(db: Executor, access: WriteAccess, rawInpu
   });
 }
 
+/**
+ * A topic held at an activity: one organized by the plan's unit or a unit above it (a session the
+ * unit attended), taking place on `heldOn`. Left out, `heldOn` is a one-off activity's day; a
+ * recurring activity needs the day of the occurrence named.
+ */
+async function heldAtActivity(tx: Executor, unitPath: string, activityId: number, heldOn: string | null) {
+  const activity = await findLinkedActivity(tx, activityId);
+  if (!pathWithin(unitPath, activity.organizerPath)) {
+    throw ValidationError.of(['input', 'activityId'], 'must be organized by the plan’s unit or a unit above it');
+  }
+  if (!heldOn && activity.recurrence) {
+    throw ValidationError.of(['input', 'heldOn'], 'name the day of the recurring activity’s occurrence');
+  }
+  const day = heldOn ?? zoneDay(new Date(activity.startsAt));
+  if (!activityOccursOn(activity, day)) {
+    throw ValidationError.of(['input', 'activityId'], `the activity does not take place on ${day}`);
+  }
+  return { heldOn: day, activityId: activity.id };
+}
+
 /** Records that a month's topic was held (plan progress), or clears it with `heldOn: null`. */
 export async function markStudyPlanTopicHeld(db: Executor, access: WriteAccess, rawInput: MarkStudyPlanTopicHeldInput) {
   const input = parseInput(markTopicHeldInput, rawInput);
@@ -134,7 +160,11 @@ export async function markStudyPlanTopicHeld(db: Executor, access: WriteAccess, 
         ),
       );
     if (!plan) throw new NotFoundError('StudyPlan', `${input.orgCode}/${input.campaignCode}/${input.year}`);
-    if (input.heldOn && Number(input.heldOn.slice(0, 4)) !== plan.year) {
+    const held =
+      input.activityId == null
+        ? { heldOn: input.heldOn, activityId: null }
+        : await heldAtActivity(tx, unit.path, input.activityId, input.heldOn);
+    if (held.heldOn && Number(held.heldOn.slice(0, 4)) !== plan.year) {
       throw ValidationError.of(['input', 'heldOn'], `must fall in ${plan.year}`);
     }
     const [before] = await tx
@@ -145,7 +175,7 @@ export async function markStudyPlanTopicHeld(db: Executor, access: WriteAccess, 
     if (!before) throw new NotFoundError('StudyPlanTopic', `${input.orgCode}/${input.year}-${input.month}`);
     const [after] = await tx
       .update(studyPlanTopics)
-      .set({ heldOn: input.heldOn, updatedAt: sql`now()` })
+      .set({ heldOn: held.heldOn, activityId: held.activityId, updatedAt: sql`now()` })
       .where(eq(studyPlanTopics.id, before.id))
       .returning();
     await writeAuditEvent(tx, access.actor, {

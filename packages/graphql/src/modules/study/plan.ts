@@ -3,6 +3,7 @@ import { builder } from '../../builder.ts';
 import { writeAccessOf } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
+import { databaseIdOf } from '../common/ids.ts';
 import { createStudyPlan, markStudyPlanTopicHeld, type StudyPlanRow } from './plan.service.ts';
 import { StudyMethod } from './study.ts';
 
@@ -16,6 +17,10 @@ export const StudyPlanTopic = builder.drizzleObject('studyPlanTopics', {
     keyPoints: t.exposeString('keyPoints', { nullable: true, description: '学习要点' }),
     method: t.expose('method', { type: StudyMethod, description: '学习方式' }),
     heldOn: t.expose('heldOn', { type: 'Date', nullable: true, description: 'When it was held; null while to come.' }),
+    activity: t.relation('activity', {
+      nullable: true,
+      description: 'The activity (the center group’s meeting) at which it was held, when recorded.',
+    }),
   }),
 });
 
@@ -24,6 +29,7 @@ export const StudyPlan = builder.drizzleObject('studyPlans', {
   description: 'A unit’s study plan for a campaign year.',
   fields: (t) => ({
     organization: t.relation('organization'),
+    campaign: t.relation('campaign'),
     campaignCode: t.exposeString('campaignCode'),
     year: t.exposeInt('year'),
     title: t.exposeString('title'),
@@ -106,7 +112,14 @@ const MarkStudyPlanTopicHeldInput = builder.inputType('MarkStudyPlanTopicHeldInp
     campaignCode: t.string({ required: true }),
     year: t.int({ required: true }),
     month: t.int({ required: true }),
-    heldOn: t.field({ type: 'Date', description: 'null clears it.' }),
+    heldOn: t.field({
+      type: 'Date',
+      description:
+        'The day it was held; null (with no activity) clears it. With an activity, defaults to a one-off’s day.',
+    }),
+    activityId: t.globalID({
+      description: 'The activity at which it was held, organized by the plan’s unit or a unit above it.',
+    }),
   }),
 });
 
@@ -145,7 +158,11 @@ builder.mutationFields((t) => ({
       union: { name: 'MarkStudyPlanTopicHeldResult' },
     },
     resolve: async (_root, { input }, ctx) => ({
-      plan: await markStudyPlanTopicHeld(ctx.db, writeAccessOf(ctx.viewer), { ...input, heldOn: input.heldOn ?? null }),
+      plan: await markStudyPlanTopicHeld(ctx.db, writeAccessOf(ctx.viewer), {
+        ...input,
+        heldOn: input.heldOn ?? null,
+        activityId: databaseIdOf(input.activityId ?? null, 'Activity'),
+      }),
     }),
   }),
 }));

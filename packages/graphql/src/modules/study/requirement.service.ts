@@ -14,6 +14,7 @@ import {
 import { and, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import { NotFoundError } from '../../errors.ts';
+import { findCampaignId } from '../campaign/campaign.service.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';
 
@@ -93,6 +94,7 @@ export async function createStudyMaterial(db: Executor, actor: AuditActor, rawIn
 export async function setStudyRequirement(db: Executor, actor: AuditActor, rawInput: SetStudyRequirementInput) {
   const input = parseInput(setStudyRequirementInput, rawInput);
   return inTransaction(db, async (tx) => {
+    await findCampaignId(tx, input.campaignCode);
     const codes = [...new Set(input.groups.flatMap((group) => group.materialCodes))];
     const materials =
       codes.length === 0 ? [] : await tx.select().from(studyMaterials).where(inArray(studyMaterials.code, codes));

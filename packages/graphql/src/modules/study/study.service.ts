@@ -13,6 +13,8 @@ import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { auditActorOf, type Viewer } from '../../context.ts';
 import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
+import { findLinkedActivity } from '../campaign/activity.service.ts';
+import { activityOccursOn } from '../campaign/recurrence.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';
@@ -63,11 +65,12 @@ export async function assertComplianceScopeExists(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Compliance, for reuse outside GraphQL (the derived metrics publish these figures)
+// Compliance, for reuse outside GraphQL
 
 /**
- * The study compliance of every unit, each with its whole subtree rolled up, as of a day: the
- * figures `metricSeries` publishes as the study compliance rate per org and month. One statement.
+ * The study compliance of every unit, each with its whole subtree rolled up, as of a day (the
+ * STUDY_COMPLIANCE_RATE derivation publishes the same rate per month through `metricSeries`).
+ * One statement.
  */
 export async function complianceRateByOrg(
   db: Executor,
@@ -193,6 +196,8 @@ const createStudyRecordInput = z.object({
   method: z.enum(studyMethods),
   hours: hours.nullish(),
   note,
+  /** Database id of the activity the study was part of; -1 stands for an id of another type. */
+  activityId: z.number().int().nullish(),
 });
 
 const updateStudyRecordInput = z.object({
@@ -202,6 +207,8 @@ const updateStudyRecordInput = z.object({
   method: z.enum(studyMethods).optional(),
   hours: hours.optional(),
   note: note.optional(),
+  /** null unlinks the activity; left out, it stays. */
+  activityId: z.number().int().nullish(),
 });
 
 type Raw<T> = { [K in keyof T]: T[K] | null };
@@ -217,6 +224,18 @@ async function findMaterialId(tx: Executor, materialCode: string): Promise<numbe
     .where(eq(studyMaterials.code, materialCode));
   if (!row) throw new NotFoundError('StudyMaterial', materialCode);
   return row.id;
+}
+
+/**
+ * The activity a record is linked to: it must exist and take place on the day studied (an
+ * occurrence of a recurring one, or a day of a one-off's span).
+ */
+async function linkedActivityId(tx: Executor, activityId: number, studiedOn: string): Promise<number> {
+  const activity = await findLinkedActivity(tx, activityId);
+  if (!activityOccursOn(activity, studiedOn)) {
+    throw ValidationError.of(['input', 'activityId'], `the activity does not take place on ${studiedOn}`);
+  }
+  return activity.id;
 }
 
 /** The cadre a new record belongs to: the viewer's own unless an admin names another. */
@@ -240,6 +259,7 @@ export async function createStudyRecord(db: Executor, viewer: Viewer, rawInput: 
   return inTransaction(db, async (tx) => {
     const cadreId = await recordOwner(tx, viewer, input.employeeNumber);
     const materialId = input.materialCode ? await findMaterialId(tx, input.materialCode) : null;
+    const activityId = input.activityId == null ? null : await linkedActivityId(tx, input.activityId, input.studiedOn);
     const [record] = await tx
       .insert(studyRecords)
       .values({
@@ -249,6 +269,7 @@ export async function createStudyRecord(db: Executor, viewer: Viewer, rawInput: 
         method: input.method,
         hours: input.hours ?? '0',
         note: input.note,
+        activityId,
       })
       .returning();
     if (!record) throw new Error('insert returned no row');
@@ -271,13 +292,20 @@ async function lockOwnRecord(tx: Executor, viewer: Viewer, id: number): Promise<
 
 export async function updateStudyRecord(db: Executor, viewer: Viewer, rawInput: UpdateStudyRecordInput) {
   const input = parseInput(updateStudyRecordInput, rawInput);
-  const { id, materialCode, ...changes } = input;
+  const { id, materialCode, activityId, ...changes } = input;
   return inTransaction(db, async (tx) => {
     const before = await lockOwnRecord(tx, viewer, id);
     const set: Partial<typeof studyRecords.$inferInsert> = Object.fromEntries(
       Object.entries(changes).filter(([, value]) => value !== undefined),
     );
     if (materialCode !== undefined) set.materialId = materialCode ? await findMaterialId(tx, materialCode) : null;
+    // A kept activity is checked again when the day changes.
+    const linked = activityId === undefined ? before.activityId : activityId;
+    if (linked != null && (activityId !== undefined || set.studiedOn !== undefined)) {
+      set.activityId = await linkedActivityId(tx, linked, set.studiedOn ?? before.studiedOn);
+    } else if (activityId === null) {
+      set.activityId = null;
+    }
     const [after] = await tx
       .update(studyRecords)
       .set({ ...set, updatedAt: sql`now()` })

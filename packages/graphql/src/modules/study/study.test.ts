@@ -1,4 +1,14 @@
-import { auditEvents, cadres, demoCadres, organizations, studyRecords } from '@sixtype/db';
+import {
+  activities,
+  auditEvents,
+  cadres,
+  campaigns,
+  demoCadres,
+  metricDefinitions,
+  organizations,
+  studyRecords,
+  studyRequirements,
+} from '@sixtype/db';
 import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../context.ts';
@@ -335,7 +345,11 @@ describe('the lagging list', () => {
           charactersBehind: Math.max(9946 - written, 0),
         };
       })
-      .filter((entry) => entry.charactersBehind > 0);
+      .filter((entry) => entry.charactersBehind > 0)
+      // Furthest behind first, then by employee number.
+      .sort(
+        (a, b) => b.charactersBehind - a.charactersBehind || (a.cadre.employeeNumber < b.cadre.employeeNumber ? -1 : 1),
+      );
     expect(expected.length).toBeGreaterThan(0);
     expect(dataOf(executed).studyLagging).toEqual({ totalCount: expected.length, nodes: expected });
   });
@@ -582,5 +596,180 @@ describe('requirements are data', () => {
     expect(choiceWithoutMin.setStudyRequirement).toMatchObject({ __typename: 'ValidationError' });
     const manager = await userViewer(api.db, 'ORG_MANAGER', { orgCode: 'ZONE' });
     expect(errorCodes(await api.execute(SET, { input }, manager))).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('records linked to activities', () => {
+  const LINK = /* GraphQL */ `
+    mutation Link($input: CreateStudyRecordInput!) {
+      createStudyRecord(input: $input) {
+        __typename
+        ... on CreateStudyRecordPayload { record { id studiedOn activity { title kind } } }
+        ... on UserError { code message }
+      }
+    }
+  `;
+  type Linked = {
+    createStudyRecord: {
+      __typename: string;
+      code?: string;
+      message?: string;
+      record?: { id: string; studiedOn: string; activity: { title: string; kind: string } | null };
+    };
+  };
+  const UNLINK = /* GraphQL */ `
+    mutation Unlink($input: UpdateStudyRecordInput!) {
+      updateStudyRecord(input: $input) {
+        __typename
+        ... on UpdateStudyRecordPayload { record { studiedOn activity { title } } }
+        ... on UserError { code message }
+      }
+    }
+  `;
+
+  it('takes an activity that takes place on the day studied, and refuses one that does not', async () => {
+    await addCadre('T-ACTIVITY', OTHER_UNIT);
+    const [campaign] = await api.db.select().from(campaigns).where(eq(campaigns.code, CAMPAIGN));
+    const [unit] = await api.db.select().from(organizations).where(eq(organizations.code, OTHER_UNIT));
+    const [oneOff, weekly] = await api.db
+      .insert(activities)
+      .values([
+        {
+          campaignId: campaign?.id ?? 0,
+          organizerOrganizationId: unit?.id ?? 0,
+          kind: 'TOPIC_TUTORING',
+          title: '专题辅导（测试）',
+          startsAt: '2012-04-10T09:00:00+08:00',
+        },
+        {
+          campaignId: campaign?.id ?? 0,
+          organizerOrganizationId: unit?.id ?? 0,
+          kind: 'CONCENTRATED_STUDY',
+          title: '每周二集中学习（测试）',
+          startsAt: '2012-01-03T16:00:00+08:00',
+          recurrence: 'FREQ=WEEKLY;BYDAY=TU',
+        },
+      ])
+      .returning();
+    const oneOffId = globalId('Activity', oneOff?.id ?? 0);
+    const weeklyId = globalId('Activity', weekly?.id ?? 0);
+    const link = (studiedOn: string, activityId: string) =>
+      api.execute<Linked>(
+        LINK,
+        { input: { employeeNumber: 'T-ACTIVITY', method: 'TOPIC_TUTORING', studiedOn, note: '辅导笔记', activityId } },
+        SYSTEM_ADMIN,
+      );
+
+    expect(dataOf(await link('2012-04-10', oneOffId)).createStudyRecord).toMatchObject({
+      record: { studiedOn: '2012-04-10', activity: { title: '专题辅导（测试）', kind: 'TOPIC_TUTORING' } },
+    });
+    // 17 April 2012 is a Tuesday; the 18th is not.
+    const tuesday = dataOf(await link('2012-04-17', weeklyId)).createStudyRecord;
+    expect(tuesday).toMatchObject({ record: { activity: { title: '每周二集中学习（测试）' } } });
+
+    const recordsBefore = await api.rowCount(studyRecords);
+    const wrongDay = dataOf(await link('2012-04-11', oneOffId)).createStudyRecord;
+    expect(wrongDay).toMatchObject({ __typename: 'ValidationError', code: 'BAD_USER_INPUT' });
+    expect(wrongDay.message).toContain('2012-04-11');
+    expect(dataOf(await link('2012-04-18', weeklyId)).createStudyRecord).toMatchObject({
+      __typename: 'ValidationError',
+    });
+    expect(dataOf(await link('2012-04-10', globalId('Activity', 999_999))).createStudyRecord).toMatchObject({
+      __typename: 'NotFoundError',
+      code: 'NOT_FOUND',
+    });
+    expect(dataOf(await link('2012-04-10', globalId('Cadre', 1))).createStudyRecord).toMatchObject({
+      __typename: 'ValidationError',
+    });
+    expect(await api.rowCount(studyRecords)).toBe(recordsBefore);
+
+    // Moving a linked record to a day the activity does not take place is refused; unlinking is not.
+    const id = tuesday.record?.id ?? '';
+    const moved = dataOf(
+      await api.execute<{ updateStudyRecord: { __typename: string } }>(
+        UNLINK,
+        { input: { id, studiedOn: '2012-04-18' } },
+        SYSTEM_ADMIN,
+      ),
+    );
+    expect(moved.updateStudyRecord).toMatchObject({ __typename: 'ValidationError' });
+    const unlinked = dataOf(
+      await api.execute<{ updateStudyRecord: unknown }>(
+        UNLINK,
+        { input: { id, studiedOn: '2012-04-18', activityId: null } },
+        SYSTEM_ADMIN,
+      ),
+    );
+    expect(unlinked.updateStudyRecord).toMatchObject({ record: { studiedOn: '2012-04-18', activity: null } });
+  });
+});
+
+describe('requirements and plans belong to campaigns', () => {
+  it('refuses a requirement for a campaign that does not exist, and serves the campaign of one that does', async () => {
+    const before = await api.rowCount(studyRequirements);
+    const unknown = dataOf(
+      await api.execute<{ setStudyRequirement: unknown }>(
+        `mutation { setStudyRequirement(input: { campaignCode: "NO_SUCH_CAMPAIGN", year: 2012, noteCharactersQuota: 1,
+           groups: [] }) { __typename ... on UserError { code message } } }`,
+      ),
+    );
+    expect(unknown.setStudyRequirement).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
+    expect(await api.rowCount(studyRequirements)).toBe(before);
+    const requirement = await api.execute<{ studyRequirement: { campaign: { code: string; name: string } } }>(
+      `{ studyRequirement(campaignCode: "SIX_TYPE_2012", year: 2012) { campaign { code name } } }`,
+    );
+    expect(requirement.statements).toHaveLength(1);
+    expect(dataOf(requirement).studyRequirement.campaign.code).toBe('SIX_TYPE_2012');
+  });
+});
+
+describe('the compliance rate as a metric', () => {
+  const CREATE_METRIC = /* GraphQL */ `
+    mutation M($derivation: String!, $aggregation: MetricAggregation!) {
+      createMetricDefinition(input: { code: "STUDY_RATE_TEST", name: "达标率（测试）", unit: "%", kind: STOCK,
+        aggregation: $aggregation, direction: HIGHER_IS_BETTER, reportingGranularity: MONTH, derivation: $derivation }) {
+        __typename
+        ... on UserError { code message }
+      }
+    }
+  `;
+
+  it('serves the demo metric: December’s figure is the year’s compliance rate as a percentage', async () => {
+    const series = await api.execute<{ metricSeries: { points: { period: { label: string }; value: string }[] }[] }>(
+      `{ metricSeries(input: { metricCodes: ["STUDY_COMPLIANCE_RATE"], orgCode: "ZONE", includeDescendants: true,
+           from: "2012-01-01", to: "2012-12-31", granularity: MONTH }) { points { period { label } value } } }`,
+    );
+    expect(series.statements).toHaveLength(1);
+    const points = dataOf(series).metricSeries[0]?.points ?? [];
+    expect(points.map((point) => point.period.label)).toHaveLength(12);
+    const ranking = await api.execute<{ studyComplianceRanking: { parent: { complianceRate: string } } }>(
+      `{ studyComplianceRanking(campaignCode: "SIX_TYPE_2012", year: 2012) { parent { complianceRate } } }`,
+    );
+    const yearRate = Number(dataOf(ranking).studyComplianceRanking.parent.complianceRate);
+    expect(yearRate).toBeGreaterThan(0);
+    expect(Number(points[11]?.value)).toBeCloseTo(yearRate * 100, 10);
+    // Never falling: a cadre who has met the year's requirement stays compliant.
+    const values = points.map((point) => Number(point.value));
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+  });
+
+  it('needs a campaign that exists, and aggregation NONE; nothing is written otherwise', async () => {
+    const before = await api.rowCount(metricDefinitions);
+    const create = async (derivation: string, aggregation = 'NONE') =>
+      dataOf(
+        await api.execute<{ createMetricDefinition: { __typename: string; message?: string } }>(CREATE_METRIC, {
+          derivation,
+          aggregation,
+        }),
+      ).createMetricDefinition;
+    expect(await create('STUDY_COMPLIANCE_RATE')).toMatchObject({ __typename: 'ValidationError' });
+    const unknown = await create('STUDY_COMPLIANCE_RATE:NO_SUCH_CAMPAIGN');
+    expect(unknown).toMatchObject({ __typename: 'ValidationError' });
+    expect(unknown.message).toContain('NO_SUCH_CAMPAIGN');
+    expect(await create('STUDY_COMPLIANCE_RATE:SIX_TYPE_2012', 'SUM')).toMatchObject({
+      __typename: 'ValidationError',
+    });
+    expect(await create('ACTIVITIES_HELD:SIX_TYPE_2012')).toMatchObject({ __typename: 'ValidationError' });
+    expect(await api.rowCount(metricDefinitions)).toBe(before);
   });
 });

@@ -14,6 +14,7 @@ import { builder, type PothosTypes } from '../../builder.ts';
 import { auditActorOf } from '../../context.ts';
 import { graphQLError, ValidationError } from '../../errors.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
+import { databaseIdOf } from '../common/ids.ts';
 import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import { Cadre } from '../directory/cadre.ts';
 import { assertOrganizationExists } from '../directory/directory.service.ts';
@@ -80,6 +81,7 @@ export const StudyRequirement = builder.drizzleObject('studyRequirements', {
     }),
     audience: t.expose('audience', { type: StudyAudience }),
     description: t.exposeString('description', { nullable: true }),
+    campaign: t.relation('campaign'),
     groups: t.relation('groups', { query: { orderBy: { sortOrder: 'asc', id: 'asc' } } }),
   }),
 });
@@ -113,6 +115,10 @@ export const StudyRecord = builder.drizzleNode('studyRecords', {
     note: t.exposeString('note'),
     noteCharacters: t.exposeInt('noteCharacters', {
       description: 'Characters of the note as Unicode code points, counted by the database (学 is one).',
+    }),
+    activity: t.relation('activity', {
+      nullable: true,
+      description: 'The activity (a concentrated session, a tutoring) this study was part of.',
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -256,6 +262,9 @@ const CreateStudyRecordInput = builder.inputType('CreateStudyRecordInput', {
       required: true,
       description: 'The notes. Their characters are counted by the server; no count is accepted from the client.',
     }),
+    activityId: t.globalID({
+      description: 'The activity this study was part of (optional); it must take place on `studiedOn`.',
+    }),
   }),
 });
 
@@ -268,6 +277,7 @@ const UpdateStudyRecordInput = builder.inputType('UpdateStudyRecordInput', {
     method: t.field({ type: StudyMethod }),
     hours: t.field({ type: 'Decimal' }),
     note: t.string(),
+    activityId: t.globalID({ description: '`null` unlinks the activity.' }),
   }),
 });
 
@@ -316,7 +326,12 @@ builder.mutationFields((t) => ({
     authScopes: { studyRead: true },
     args: { input: t.arg({ type: CreateStudyRecordInput, required: true }) },
     errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateStudyRecordResult' } },
-    resolve: async (_root, { input }, ctx) => ({ record: await createStudyRecord(ctx.db, ctx.viewer, input) }),
+    resolve: async (_root, { input }, ctx) => ({
+      record: await createStudyRecord(ctx.db, ctx.viewer, {
+        ...input,
+        activityId: databaseIdOf(input.activityId, 'Activity'),
+      }),
+    }),
   }),
   updateStudyRecord: t.field({
     type: RecordPayload('UpdateStudyRecordPayload'),
@@ -324,7 +339,11 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateStudyRecordInput, required: true }) },
     errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'UpdateStudyRecordResult' } },
     resolve: async (_root, { input }, ctx) => ({
-      record: await updateStudyRecord(ctx.db, ctx.viewer, { ...input, id: recordIdOf(input.id) }),
+      record: await updateStudyRecord(ctx.db, ctx.viewer, {
+        ...input,
+        id: recordIdOf(input.id),
+        activityId: databaseIdOf(input.activityId, 'Activity'),
+      }),
     }),
   }),
   deleteStudyRecord: t.field({
