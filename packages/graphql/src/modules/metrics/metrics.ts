@@ -502,7 +502,8 @@ const Ranking = builder
 builder.queryField('metricRanking', (t) =>
   t.field({
     type: Ranking,
-    description: 'The units below a parent ranked on one metric for one period (one SQL statement).',
+    description:
+      'The units below a parent ranked on one metric for one period (one SQL statement). Submitted figures only: a derived one is BAD_USER_INPUT.',
     authScopes: { metricsRead: true },
     args: { input: t.arg({ type: RankingInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
@@ -524,6 +525,13 @@ builder.queryField('metricRanking', (t) =>
         ),
       );
       if (!row) throw graphQLError('NOT_FOUND', `No metric ${input.metricCode}`);
+      if (row.metric.derivation) {
+        // Refused rather than answered with empty entries (studyComplianceRanking ranks study compliance).
+        throw graphQLError(
+          'BAD_USER_INPUT',
+          `${input.metricCode} is computed by the platform (${row.metric.derivation}); metricRanking ranks submitted figures only`,
+        );
+      }
       return {
         metric: row.metric,
         period: {

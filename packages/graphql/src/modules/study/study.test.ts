@@ -748,6 +748,12 @@ describe('the compliance rate as a metric', () => {
     const yearRate = Number(dataOf(ranking).studyComplianceRanking.parent.complianceRate);
     expect(yearRate).toBeGreaterThan(0);
     expect(Number(points[11]?.value)).toBeCloseTo(yearRate * 100, 10);
+    // Ranking units on it is refused rather than answered with empty figures.
+    const ranked = await api.execute(
+      `{ metricRanking(input: { metricCode: "STUDY_COMPLIANCE_RATE", granularity: YEAR, periodStart: "2012-01-01" }) {
+           entries { orgCode } } }`,
+    );
+    expect(errorCodes(ranked)).toEqual(['BAD_USER_INPUT']);
     // Never falling: a cadre who has met the year's requirement stays compliant.
     const values = points.map((point) => Number(point.value));
     expect(values).toEqual([...values].sort((a, b) => a - b));
