@@ -1,0 +1,1 @@
+CREATE INDEX "study_records_cadre_method_day_idx" ON "study_records" ("cadre_id","method","studied_on");
