@@ -5,13 +5,19 @@ import { ltree } from '@electric-sql/pglite/contrib/ltree';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'drizzle-orm/logger';
-import type { PgAsyncDatabase, PgAsyncTransaction, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
+import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator';
+import {
+  type PgAsyncDatabase,
+  type PgAsyncTransaction,
+  type PgQueryResultHKT,
+  withReplicas,
+} from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
+import pg from 'pg';
 import { lockDataFolder } from './lock.ts';
+import { type PoolStats, RequestAwarePool } from './pool.ts';
 import { type Relations, relations } from './relations.ts';
 
 export type Database = PgAsyncDatabase<PgQueryResultHKT, Relations>;
@@ -32,15 +38,31 @@ export interface CreateDbOptions {
   maxConnections?: number | undefined;
   /** Milliseconds after which PostgreSQL cancels a statement. */
   statementTimeoutMs?: number | undefined;
+  /** Milliseconds a statement waits for a free pooled connection before failing (PoolTimeoutError). */
+  poolTimeoutMs?: number | undefined;
+  /**
+   * Read replicas (PostgreSQL only): `reads` sends selects, relational queries and `execute` to one
+   * of them at random, and writes and transactions to the primary (drizzle's `withReplicas`).
+   */
+  replicaUrls?: readonly string[] | undefined;
 }
 
 export interface DatabaseHandle {
+  /** The primary: writes, transactions, and reads that must see the latest commit (sign-in). */
   readonly db: Database;
+  /**
+   * For reads that may lag the primary a little: with replicas, selects, relational queries and raw
+   * `execute` go to one of them, inserts, updates, deletes and transactions to the primary
+   * (drizzle's `withReplicas`); without replicas, the same as `db`.
+   */
+  readonly reads: Database;
   readonly kind: 'pglite' | 'postgres';
   /** Applies the committed migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
   /** Throws when the database cannot answer a trivial query. */
   ping(): Promise<void>;
+  /** Connections of each postgres.js pool (empty on PGlite). */
+  poolStats(): PoolStats[];
   close(): Promise<void>;
 }
 
@@ -51,32 +73,58 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
   const logger = options.logger ?? false;
   if (options.databaseUrl) {
     const statementTimeout = options.statementTimeoutMs ?? 30_000;
-    const client = postgres(options.databaseUrl, {
-      max: options.maxConnections ?? 10,
-      onnotice: () => {},
-      connection: { statement_timeout: statementTimeout, application_name: 'sixtype' },
-    });
-    const db = drizzlePostgres({ client, relations, logger });
+    const max = options.maxConnections ?? 10;
+    // node-postgres rather than postgres.js: its pool has an acquire timeout and counters, and it
+    // survives a server restart mid-transaction, where postgres.js 3.4.9 writes the rollback to
+    // the closed socket from a timer and crashes the process (porsager/postgres#1154, #1208).
+    const open = (url: string, name: string) => {
+      const pool = new RequestAwarePool({
+        url,
+        name,
+        max,
+        timeoutMs: options.poolTimeoutMs ?? 5_000,
+        statementTimeoutMs: statementTimeout,
+      });
+      const db: Database = drizzlePostgres({ client: pool as unknown as pg.Pool, relations, logger });
+      return { pool, db };
+    };
+    const primary = open(options.databaseUrl, 'primary');
+    const replicas = (options.replicaUrls ?? []).map((url, index) => open(url, `replica${index + 1}`));
+    const [firstReplica, ...otherReplicas] = replicas.map((replica) => replica.db);
+    let reads = primary.db;
+    if (firstReplica) {
+      const replicaDbs = [firstReplica, ...otherReplicas] as const;
+      const pick = () => replicaDbs[Math.floor(Math.random() * replicaDbs.length)] ?? firstReplica;
+      const routed = withReplicas(primary.db, [...replicaDbs], pick);
+      // withReplicas sends `execute` to the primary, since raw SQL may write. Through `reads` it is
+      // a read (the hand-written metrics and study SQL), so it goes to a replica as well.
+      routed.execute = ((...args: Parameters<Database['execute']>) => pick().execute(...args)) as Database['execute'];
+      reads = routed;
+    }
     return {
-      db,
+      db: primary.db,
+      reads,
       kind: 'postgres',
+      poolStats: () => [primary, ...replicas].map(({ pool }) => pool.stats()),
       async migrate() {
         // A dedicated connection holds the advisory lock for the whole run, so two API processes
         // starting together apply each migration once.
-        const lockClient = postgres(options.databaseUrl as string, { max: 1, onnotice: () => {} });
+        const lockClient = new pg.Client({ connectionString: options.databaseUrl });
+        lockClient.on('error', () => {});
+        await lockClient.connect();
         try {
-          await lockClient`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+          await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
           await migratePostgres(drizzlePostgres({ client: lockClient, relations }), { migrationsFolder });
         } finally {
-          await lockClient`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
+          await lockClient.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
           await lockClient.end();
         }
       },
       async ping() {
-        await db.execute(sql`select 1`);
+        await primary.db.execute(sql`select 1`);
       },
       async close() {
-        await client.end({ timeout: 5 });
+        await Promise.all([primary, ...replicas].map(({ pool }) => pool.end()));
       },
     };
   }
@@ -94,7 +142,9 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
   const db = drizzlePglite({ client, relations, logger });
   return {
     db,
+    reads: db,
     kind: 'pglite',
+    poolStats: () => [],
     async migrate() {
       await migratePglite(db, { migrationsFolder });
     },

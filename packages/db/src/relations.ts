@@ -103,6 +103,7 @@ export const relations = defineRelations(schema, (r) => ({
     participants: r.many.activityParticipants({ from: r.activities.id, to: r.activityParticipants.activityId }),
     attendance: r.many.activityAttendance({ from: r.activities.id, to: r.activityAttendance.activityId }),
     studyRecords: r.many.studyRecords({ from: r.activities.id, to: r.studyRecords.activityId }),
+    occurrences: r.many.activityOccurrences({ from: r.activities.id, to: r.activityOccurrences.activityId }),
   },
   activityParticipants: {
     cadre: r.one.cadres({ from: r.activityParticipants.cadreId, to: r.cadres.id, optional: false }),

@@ -5,6 +5,7 @@ import {
   type CreateOrganizationMutation,
   CurrentViewerDocument,
   createClient,
+  isTransientError,
   ListCadresDocument,
   OrganizationByCodeDocument,
   type OrganizationByCodeQuery,
@@ -151,6 +152,32 @@ describe('request', () => {
       errors,
       data: { organization: null },
     });
+  });
+
+  it('carries the database codes: DATABASE_UNAVAILABLE on a 503 is transient, QUERY_TIMEOUT is not', async () => {
+    const { fetch } = fakeFetch(() =>
+      json(
+        { errors: [{ message: 'The database is unavailable.', extensions: { code: 'DATABASE_UNAVAILABLE' } }] },
+        503,
+      ),
+    );
+    const unavailable = await rejectionOf(
+      createClient({ url, fetch, retry: false }).request(OrganizationByCodeDocument, { code: 'ZONE' }),
+    );
+    expect(unavailable).toMatchObject({ code: 'DATABASE_UNAVAILABLE', status: 503 });
+    expect(isTransientError(unavailable)).toBe(true);
+
+    const slow = fakeFetch(() =>
+      json(
+        { errors: [{ message: 'The query took too long.', extensions: { code: 'QUERY_TIMEOUT' } }], data: null },
+        200,
+      ),
+    );
+    const timedOut = await rejectionOf(
+      createClient({ url, fetch: slow.fetch }).request(OrganizationByCodeDocument, { code: 'ZONE' }),
+    );
+    expect(timedOut).toMatchObject({ code: 'QUERY_TIMEOUT' });
+    expect(isTransientError(timedOut)).toBe(false);
   });
 
   it('reports an error without a known extensions.code as INTERNAL_SERVER_ERROR', async () => {

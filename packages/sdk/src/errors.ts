@@ -13,6 +13,14 @@ export const SIXTYPE_ERROR_CODES = [
   'INVALID_TRANSITION',
   'QUERY_TOO_COMPLEX',
   'RATE_LIMITED',
+  /** The API cannot reach its database (HTTP 503 with Retry-After; retried like a gateway's 503). */
+  'DATABASE_UNAVAILABLE',
+  /** Every database connection was busy for the pool's wait (HTTP 503 with Retry-After; retried). */
+  'DATABASE_BUSY',
+  /** The statement ran past the server's statement timeout; narrow the request rather than retry it. */
+  'QUERY_TIMEOUT',
+  /** The server stopped the work because the request was cancelled (the client went away). */
+  'REQUEST_CANCELLED',
   'INTERNAL_SERVER_ERROR',
   /** The HTTP request itself was refused: not JSON, over 1 MB, a batch, a GET without the CSRF header. */
   'BAD_REQUEST',

@@ -13,6 +13,9 @@ export async function openDatabase(env: Env, logger: Logger): Promise<DatabaseHa
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATABASE_URL ? undefined : env.DATA_DIR,
     statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
+    maxConnections: env.DATABASE_POOL_MAX,
+    poolTimeoutMs: env.DATABASE_POOL_TIMEOUT_MS,
+    replicaUrls: env.DATABASE_REPLICA_URLS,
   });
   logger.info(
     { database: database.kind, dataDir: database.kind === 'pglite' ? env.DATA_DIR : undefined },

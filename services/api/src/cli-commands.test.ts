@@ -1,4 +1,8 @@
-import { apiClients, auditEvents, users } from '@sixtype/db';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiClients, auditEvents, cadres, createDb, users } from '@sixtype/db';
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
 import { authenticate, loadTokenSecret, login } from '@sixtype/graphql';
 import { and, desc, eq, sql } from 'drizzle-orm';
@@ -8,31 +12,41 @@ import { loadEnv } from './env.ts';
 
 let database: TestDatabase;
 let secret: string;
+/** Where the tests' files go (the CLI's working folder). */
+let folder: string;
 
 beforeAll(async () => {
   database = await openTestDatabase();
   secret = await loadTokenSecret(database.db);
+  folder = mkdtempSync(join(tmpdir(), 'sixtype-cli-'));
 });
 afterAll(async () => {
   await database?.close();
+  if (folder) rmSync(folder, { recursive: true, force: true });
 });
 
 interface Run {
   code: number;
   stdout: string[];
   stderr: string[];
+  /** What the command wrote to stdout as raw text (an export). */
+  written: string;
   opened: boolean;
 }
 
 /** Runs the CLI in this process against the test database (PGlite, or PostgreSQL with TEST_DATABASE_URL). */
 async function cli(argv: string[], stdin = ''): Promise<Run> {
-  const run: Run = { code: -1, stdout: [], stderr: [], opened: false };
+  const run: Run = { code: -1, stdout: [], stderr: [], written: '', opened: false };
   run.code = await runCli(argv, {
-    env: loadEnv({ LOG_LEVEL: 'warn' }),
+    env: loadEnv({ LOG_LEVEL: 'warn', DATABASE_URL: database.url }),
+    cwd: folder,
     actor: { kind: 'SYSTEM', id: 'cli:test' },
     io: {
       stdout: (line) => run.stdout.push(...line.split('\n')),
       stderr: (line) => run.stderr.push(...line.split('\n')),
+      write: (text) => {
+        run.written += text;
+      },
       readSecret: async () => stdin.split('\n')[0] ?? '',
     },
     open: async () => {
@@ -44,7 +58,7 @@ async function cli(argv: string[], stdin = ''): Promise<Run> {
   return run;
 }
 
-const count = async (table: typeof users | typeof apiClients | typeof auditEvents) => {
+const count = async (table: typeof users | typeof apiClients | typeof auditEvents | typeof cadres) => {
   const [row] = await database.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(table);
   return row?.n ?? 0;
 };
@@ -69,6 +83,9 @@ describe('help', () => {
       'create-api-key',
       'rotate-api-key',
       'revoke-api-key',
+      'import-metrics',
+      'export-compliance',
+      'backup',
     ]) {
       expect(text).toContain(command);
     }
@@ -224,4 +241,149 @@ describe('API keys', () => {
       'revokeApiClient',
     ]);
   });
+});
+
+describe('export-compliance', () => {
+  const demoCadres = () => count(cadres);
+
+  it("writes the zone's compliance as CSV on stdout: the header, then one row per cadre", async () => {
+    const run = await cli(['export-compliance', '--campaign', 'SIX_TYPE_2012', '--year', '2012', '--org', 'ZONE']);
+    expect(run).toMatchObject({ code: 0, stderr: [] });
+    const lines = run.written.split('\r\n');
+    expect(lines.at(-1)).toBe('');
+    expect(lines[0]).toBe('单位代码,单位名称,工号,姓名,笔记字数,字数要求,学时,字数达标,必学内容已学,所选书目,合格');
+    expect(lines.length - 2).toBe(await demoCadres());
+    // Every demo cadre is in the demo data as 工号 KFQ-…, and one in three is compliant.
+    expect(lines.slice(1, -1).every((line) => /^[A-Z_]+,[^,]+,KFQ-\d{4},/.test(line))).toBe(true);
+    expect(lines.some((line) => line.endsWith(',是'))).toBe(true);
+    expect(lines.some((line) => line.endsWith(',否'))).toBe(true);
+  });
+
+  it('writes to --out and refuses to overwrite it; --only-unit leaves out the units below', async () => {
+    const run = await cli([
+      'export-compliance',
+      '--campaign',
+      'SIX_TYPE_2012',
+      '--year',
+      '2012',
+      '--org',
+      'ZONE',
+      '--out',
+      'zone.csv',
+    ]);
+    expect(run.code).toBe(0);
+    const file = join(folder, 'zone.csv');
+    expect(run.stdout.join('\n')).toBe(`${await demoCadres()} cadres written to ${file}`);
+    expect(readFileSync(file, 'utf8').split('\r\n').length - 2).toBe(await demoCadres());
+
+    const again = await cli([
+      'export-compliance',
+      '--campaign',
+      'SIX_TYPE_2012',
+      '--year',
+      '2012',
+      '--org',
+      'ZONE',
+      '--out',
+      'zone.csv',
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stderr.join('\n')).toContain(`${file} already exists`);
+
+    const onlyZone = await cli([
+      'export-compliance',
+      '--campaign',
+      'SIX_TYPE_2012',
+      '--year',
+      '2012',
+      '--org',
+      'ZONE',
+      '--only-unit',
+    ]);
+    expect(onlyZone.code).toBe(0);
+    expect(onlyZone.written.split('\r\n').length - 2).toBeLessThan(await demoCadres());
+  });
+
+  it('refuses a bad command line with exit code 2 and an unknown campaign or unit with exit code 1', async () => {
+    const missing = await cli(['export-compliance', '--year', '2012', '--org', 'ZONE']);
+    expect(missing).toMatchObject({ code: 2, opened: false });
+    expect(missing.stderr[0]).toBe('export-compliance: give --campaign CODE');
+    const badYear = await cli([
+      'export-compliance',
+      '--campaign',
+      'SIX_TYPE_2012',
+      '--year',
+      'twelve',
+      '--org',
+      'ZONE',
+    ]);
+    expect(badYear).toMatchObject({ code: 2, opened: false });
+    expect(badYear.stderr[0]).toBe('export-compliance: --year must be a year, e.g. 2012');
+
+    const campaign = await cli(['export-compliance', '--campaign', 'NO_SUCH', '--year', '2012', '--org', 'ZONE']);
+    expect(campaign).toMatchObject({ code: 1, written: '' });
+    expect(campaign.stderr.join('\n')).toContain('No study requirement for campaign NO_SUCH in 2012');
+    const unit = await cli(['export-compliance', '--campaign', 'SIX_TYPE_2012', '--year', '2012', '--org', 'NOPE']);
+    expect(unit.code).toBe(1);
+    expect(unit.stderr.join('\n')).toContain('Organization NOPE does not exist');
+  });
+});
+
+describe('backup', () => {
+  it('explains itself with --help', async () => {
+    const run = await cli(['backup', '--help']);
+    expect(run).toMatchObject({ code: 0, opened: false });
+    expect(run.stdout.join('\n')).toContain('pg_restore');
+  });
+
+  it('writes a backup that restores to the same rows', async () => {
+    const run = await cli(['backup', '--out', 'db.backup']);
+    expect(run.stderr).toEqual([]);
+    expect(run.code).toBe(0);
+    const file = join(folder, 'db.backup');
+    expect(run.stdout[0]).toContain(`to ${file} (${statSync(file).size} bytes)`);
+    const cadresBefore = await count(cadres);
+    expect(cadresBefore).toBeGreaterThan(0);
+
+    let restoredCadres: number;
+    if (database.kind === 'pglite') {
+      // The operator's restore: unpack into an empty folder and open it as DATA_DIR.
+      const dataDir = join(folder, 'restored');
+      mkdirSync(dataDir);
+      execFileSync('tar', ['-xzf', file, '-C', dataDir], { stdio: 'pipe' });
+      const restored = await createDb({ dataDir });
+      const [row] = await restored.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(cadres);
+      restoredCadres = row?.n ?? 0;
+      await restored.close();
+    } else {
+      const target = await openTestDatabase({ demo: false });
+      try {
+        execFileSync('pg_restore', ['--no-owner', '--clean', '--if-exists', `--dbname=${target.url}`, file], {
+          stdio: 'pipe',
+        });
+        const [row] = await target.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(cadres);
+        restoredCadres = row?.n ?? 0;
+      } finally {
+        await target.close();
+      }
+    }
+    expect(restoredCadres).toBe(cadresBefore);
+
+    const again = await cli(['backup', '--out', 'db.backup']);
+    expect(again.code).toBe(1);
+    expect(again.stderr.join('\n')).toContain(`${file} already exists; name a new file`);
+  });
+
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    'says what to install when pg_dump is missing, leaving no file',
+    async () => {
+      const run = await cli(['backup', '--out', 'missing.dump', '--pg-dump', '/nonexistent/pg_dump']);
+      expect(run.code).toBe(1);
+      expect(run.stderr.join('\n')).toContain(
+        '/nonexistent/pg_dump was not found: install the PostgreSQL client tools',
+      );
+      expect(() => statSync(join(folder, 'missing.dump'))).toThrow();
+      expect(() => statSync(join(folder, 'missing.dump.partial'))).toThrow();
+    },
+  );
 });

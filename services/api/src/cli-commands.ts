@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type AuditActor, type DatabaseHandle, loadDemoData } from '@sixtype/db';
 import { apiScopes, createApiClient, createUser, revokeApiClient, rotateApiClientKey } from '@sixtype/graphql';
 import { pino } from 'pino';
 import { openDatabase } from './bootstrap.ts';
+import { backupCommand, exportComplianceCommand } from './cli-operations.ts';
 import type { Env } from './env.ts';
 import { importMetricsCsv } from './import-metrics.ts';
 import type { Logger } from './logger.ts';
@@ -11,6 +13,8 @@ import type { Logger } from './logger.ts';
 export interface CliIo {
   stdout(line: string): void;
   stderr(line: string): void;
+  /** Writes text to stdout as it is (a CSV export); `stdout` line by line when absent. */
+  write?(text: string): void;
   /** Reads one line of a secret (the password) from standard input. */
   readSecret(prompt: string): Promise<string>;
 }
@@ -22,12 +26,16 @@ export interface CliOptions {
   actor: AuditActor;
   /** Opens the configured database; tests hand in their own. */
   open?: (env: Env, logger: Logger) => Promise<DatabaseHandle>;
+  /** The folder relative file names are read from and written to (default: the process's). */
+  cwd?: string;
+  /** Shows progress bars on this stream (the CLI passes stderr when it is a terminal). */
+  progress?: NodeJS.WritableStream | undefined;
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-type Values = Record<string, string | boolean | undefined>;
+export type Options = NonNullable<ParseArgsConfig['options']>;
+export type Values = Record<string, string | boolean | undefined>;
 
-interface Command {
+export interface Command {
   summary: string;
   help: string;
   options: Options;
@@ -36,7 +44,7 @@ interface Command {
   run(values: Values, context: RunContext): Promise<void>;
 }
 
-interface RunContext extends CliOptions {
+export interface RunContext extends CliOptions {
   database: DatabaseHandle;
   /** Arguments that are not options (a file name). */
   positionals: string[];
@@ -84,16 +92,16 @@ an import interrupted and run again, writes every row exactly once. Exits 1 when
         return '--batch-size must be a positive whole number';
       return undefined;
     },
-    async run(values, { database, io, actor, positionals }) {
-      const [file] = positionals;
-      if (!file) throw new UsageError('name the CSV file to import');
+    async run(values, { database, io, actor, positionals, cwd, progress }) {
+      const [name] = positionals;
+      if (!name) throw new UsageError('name the CSV file to import');
       const summary = await importMetricsCsv({
         db: database.db,
         actor,
-        file,
+        file: resolve(cwd ?? '.', name),
         key: values.key as string | undefined,
         batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined,
-        progress: process.stderr.isTTY ? process.stderr : undefined,
+        progress,
       });
       for (const error of summary.errors) io.stderr(`line ${error.line}: ${error.field}: ${error.message}`);
       io.stdout(
@@ -236,6 +244,9 @@ Options:
     },
   },
 };
+
+commands['export-compliance'] = exportComplianceCommand;
+commands.backup = backupCommand;
 
 function splitScopes(list: string): string[] {
   return list

@@ -61,8 +61,12 @@ try {
     io: {
       stdout: (line) => process.stdout.write(`${line}\n`),
       stderr: (line) => process.stderr.write(`${line}\n`),
+      write: (text) => process.stdout.write(text),
       readSecret,
     },
+    // `npm run cli` runs in services/api; file names are meant from where the operator typed it.
+    cwd: process.env.INIT_CWD ?? process.cwd(),
+    progress: process.stderr.isTTY ? process.stderr : undefined,
   });
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

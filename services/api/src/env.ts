@@ -27,6 +27,25 @@ const envSchema = z.object({
   /** Signs session tokens; when unset a random secret is kept in the database. */
   TOKEN_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Connections of each PostgreSQL pool (the primary's and each replica's), per API process. */
+  DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
+  /** How long a statement waits for a free connection before the request fails with DATABASE_BUSY. */
+  DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  /** Comma-separated postgres:// URLs of read replicas: queries read there, mutations use DATABASE_URL. */
+  DATABASE_REPLICA_URLS: optionalString.pipe(
+    z
+      .string()
+      .optional()
+      .transform((value) =>
+        (value ?? '')
+          .split(',')
+          .map((url) => url.trim())
+          .filter((url) => url !== ''),
+      )
+      .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, 'must be postgres:// URLs separated by commas'))),
+  ),
+  /** `npm run start:cluster`: how many API processes share the port (default: one per CPU). */
+  CLUSTER_WORKERS: z.coerce.number().int().positive().optional(),
   /** Requests per minute for each API client and each signed-in user; 0 turns the limit off. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMIT_PER_MINUTE),
   /** Requests per minute for anonymous callers, per client address; 0 turns the limit off. */

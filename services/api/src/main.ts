@@ -18,22 +18,33 @@ try {
   if (hint) logger.warn(hint);
   // Last, so that whoever waits for this line has seen everything startup had to say.
   logger.info(`GraphiQL at http://localhost:${new URL(running.url).port}/graphql`);
+  // Under `start:cluster` the primary counts these to say when every process is serving.
+  process.send?.({ kind: 'sixtype:ready', port: Number(new URL(running.url).port) });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
+    // Subscriptions (event streams) never finish by themselves: after a grace period for ordinary
+    // requests, whatever is still open is closed (an SDK subscriber then resubscribes elsewhere).
+    const grace = setTimeout(() => {
+      logger.info('closing connections still open after 5 s (subscriptions)');
+      running.server.closeAllConnections();
+    }, 5_000);
+    grace.unref();
     const timer = setTimeout(() => {
       logger.error('requests still running after 10 s; exiting');
       process.exit(1);
     }, 10_000);
     timer.unref();
     await running.stop();
+    clearTimeout(grace);
     await events.close();
     await database.close();
     logger.info('stopped');
-    process.exit(0);
+    // Exit once the log line is written: the last word of a stopped process should not be lost.
+    logger.flush(() => process.exit(0));
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

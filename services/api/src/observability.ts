@@ -1,23 +1,66 @@
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import type { DatabaseHandle, PoolStats } from '@sixtype/db';
 import type { GraphQLContext } from '@sixtype/graphql';
 import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { databaseErrorCode } from './database.ts';
 import type { Logger } from './logger.ts';
 
 /**
  * `/metrics` in Prometheus text: request counts and durations by operation (yoga's and envelop's
- * metrics), errors by `extensions.code`, queries in flight on the database, and Node's own
- * metrics (event-loop delay, heap, CPU). Each app has its own registry, so several apps in one
- * process (tests, a cluster worker) do not collide.
+ * metrics), errors by `extensions.code`, operations in flight, the PostgreSQL pools' connections
+ * (in use, maximum, statements waiting for one), and Node's own metrics (event-loop delay, heap,
+ * CPU). Each app has its own registry, so several apps in one process (tests) do not collide.
  */
-export function useObservability(options: { logger: Logger }): Plugin<GraphQLContext>[] {
+export function useObservability(options: {
+  logger: Logger;
+  database?: Pick<DatabaseHandle, 'poolStats'>;
+  /** Operation names always labelled as themselves: the SDK's persisted operations, GraphiQL's examples. */
+  knownOperations?: Iterable<string>;
+}): Plugin<GraphQLContext>[] {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sixtype_' });
+  const database = options.database;
+  if (database) {
+    // Read when scraped: each gauge sets one value per pool (`primary`, `replica1`, …).
+    const poolGauge = (name: string, help: string, pick: (stats: PoolStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['pool'],
+        registers: [registry],
+        collect() {
+          for (const stats of database.poolStats()) this.set({ pool: stats.name }, pick(stats));
+        },
+      });
+    poolGauge('sixtype_db_pool_connections_max', 'Connections the pool may open', (stats) => stats.max);
+    poolGauge(
+      'sixtype_db_pool_connections_in_use',
+      'Connections running a statement or transaction',
+      (stats) => stats.inUse,
+    );
+    poolGauge('sixtype_db_pool_waiting', 'Statements waiting for a free connection', (stats) => stats.waiting);
+  }
+  const operationLabel = boundedOperationLabel(options.knownOperations ?? []);
   const errorsByCode = new Counter({
     name: 'sixtype_graphql_errors_total',
     help: 'GraphQL errors sent to clients, by extensions.code',
     labelNames: ['code', 'operation'],
+    registers: [registry],
+  });
+  const operationDuration = new Histogram({
+    name: 'sixtype_graphql_operation_duration_seconds',
+    help: 'GraphQL operations executed (the _count) and how long each took, by operation and type',
+    labelNames: ['operation', 'type'],
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'sixtype_http_request_duration_seconds',
+    help: 'HTTP requests answered and how long each took, by method and status',
+    labelNames: ['method', 'status'],
+    buckets: DURATION_BUCKETS,
     registers: [registry],
   });
   const inFlight = new Gauge({
@@ -25,43 +68,108 @@ export function useObservability(options: { logger: Logger }): Plugin<GraphQLCon
     help: 'GraphQL operations being executed now (each holds at most one database connection at a time)',
     registers: [registry],
   });
+  // Only metrics whose labels are bounded: the plugin's own HTTP histogram is labelled with the
+  // full URL and the client's operation name, and every new value would stay in memory for good
+  // (sixtype_http_request_duration_seconds and sixtype_graphql_operation_duration_seconds replace it).
   const prometheus: Plugin = usePrometheus({
     endpoint: '/metrics',
     registry,
+    labels: { operationName: false, path: false, fieldName: false, typeName: false, returnType: false },
     metrics: {
-      graphql_yoga_http_duration: true,
-      graphql_envelop_request: true,
-      graphql_envelop_request_duration: true,
+      graphql_yoga_http_duration: false,
+      graphql_envelop_request: false,
+      graphql_envelop_request_duration: false,
+      graphql_envelop_request_time_summary: false,
+      graphql_envelop_deprecated_field: false,
+      graphql_envelop_schema_change: false,
+      graphql_envelop_phase_context: false,
+      graphql_envelop_phase_subscribe: false,
       graphql_envelop_phase_parse: true,
       graphql_envelop_phase_validate: true,
       graphql_envelop_phase_execute: true,
-      graphql_envelop_error_result: true,
+      graphql_envelop_error_result: false,
     },
   });
+  const httpTimer: Plugin = {
+    onRequest({ request, url }) {
+      if (url.pathname !== '/metrics') startedAt.set(request, performance.now());
+    },
+    onResponse({ request, response }) {
+      const started = startedAt.get(request);
+      if (started === undefined) return;
+      httpDuration.observe(
+        { method: request.method, status: String(response.status) },
+        (performance.now() - started) / 1000,
+      );
+    },
+  };
+  const startedAt = new WeakMap<Request, number>();
   // The prometheus plugin reads no context; it is typed for any.
-  return [prometheus as Plugin<GraphQLContext>, requestLog({ logger: options.logger, errorsByCode, inFlight })];
+  return [
+    prometheus as Plugin<GraphQLContext>,
+    httpTimer as Plugin<GraphQLContext>,
+    requestLog({ logger: options.logger, errorsByCode, inFlight, operationDuration, operationLabel }),
+  ];
+}
+
+/** Seconds: from a cached lookup to a request that ran into the statement timeout. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Distinct ad-hoc operation names labelled as themselves before the rest count as `other`. */
+export const MAX_AD_HOC_OPERATION_LABELS = 100;
+
+/**
+ * A metric label for an operation name that cannot grow without bound: known names as they are,
+ * the first MAX_AD_HOC_OPERATION_LABELS other names too (an admin's queries in GraphiQL), then
+ * `other`. Names come from clients, so without a cap anyone could fill memory with label sets.
+ */
+export function boundedOperationLabel(known: Iterable<string>): (name: string | undefined) => string {
+  const allowed = new Set(known);
+  const adHoc = new Set<string>();
+  return (name) => {
+    if (!name) return 'anonymous';
+    if (allowed.has(name) || adHoc.has(name)) return name;
+    if (adHoc.size < MAX_AD_HOC_OPERATION_LABELS && /^[_A-Za-z][_0-9A-Za-z]{0,99}$/.test(name)) {
+      adHoc.add(name);
+      return name;
+    }
+    return 'other';
+  };
 }
 
 /** One structured line per operation: request id, operation, viewer kind, duration, error codes. */
-function requestLog(deps: { logger: Logger; errorsByCode: Counter; inFlight: Gauge }): Plugin<GraphQLContext> {
+function requestLog(deps: {
+  logger: Logger;
+  errorsByCode: Counter;
+  inFlight: Gauge;
+  operationDuration: Histogram;
+  operationLabel: (name: string | undefined) => string;
+}): Plugin<GraphQLContext> {
   return {
     onExecute({ args }) {
       const started = performance.now();
       const context = args.contextValue;
       const operation = args.operationName ?? operationNameOf(args.document) ?? 'anonymous';
+      const label = deps.operationLabel(args.operationName ?? operationNameOf(args.document));
+      const type = operationTypeOf(args.document, args.operationName);
       deps.inFlight.inc();
       return {
         onExecuteDone({ result }) {
           deps.inFlight.dec();
+          const seconds = (performance.now() - started) / 1000;
+          deps.operationDuration.observe({ operation: label, type }, seconds);
           const errors = 'errors' in result ? ((result.errors ?? []) as readonly GraphQLError[]) : [];
-          const codes = errors.map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
-          for (const code of codes) deps.errorsByCode.inc({ code, operation });
+          // Before masking: a database fault is counted under the code its client receives.
+          const codes = errors.map((error) =>
+            String(error.extensions?.code ?? databaseErrorCode(error.originalError) ?? 'INTERNAL_SERVER_ERROR'),
+          );
+          for (const code of codes) deps.errorsByCode.inc({ code, operation: label });
           deps.logger.info(
             {
               requestId: context.requestId,
               operation,
               viewer: context.viewer.kind,
-              durationMs: Math.round((performance.now() - started) * 10) / 10,
+              durationMs: Math.round(seconds * 10_000) / 10,
               ...(codes.length > 0 ? { errors: codes } : {}),
             },
             'graphql operation',
@@ -70,6 +178,15 @@ function requestLog(deps: { logger: Logger; errorsByCode: Counter; inFlight: Gau
       };
     },
   };
+}
+
+function operationTypeOf(document: unknown, name: string | null | undefined): string {
+  const definitions =
+    (document as { definitions?: { kind: string; operation?: string; name?: { value: string } }[] }).definitions ?? [];
+  const operation = definitions.find(
+    (definition) => definition.kind === 'OperationDefinition' && (!name || definition.name?.value === name),
+  );
+  return operation?.operation ?? 'unknown';
 }
 
 function operationNameOf(document: unknown): string | undefined {

@@ -3,6 +3,7 @@ import { createApiClient, createUser, loadTokenSecret, login, revokeApiClient, S
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from './env.ts';
+import { MAX_AD_HOC_OPERATION_LABELS } from './observability.ts';
 import { loadPersistedOperations } from './persisted-operations.ts';
 import { type App, createApp } from './server.ts';
 
@@ -242,9 +243,34 @@ describe('observability', () => {
     expect(logged[1]).toMatchObject({ operation: 'Broken', errors: ['BAD_USER_INPUT'] });
 
     const metrics = await (await observed.fetch('http://api.test/metrics')).text();
-    expect(metrics).toMatch(/graphql_envelop_request_duration_count\{[^}]*operationName="ZoneName"[^}]*\} 1/);
+    expect(metrics).toMatch(/sixtype_graphql_operation_duration_seconds_count\{operation="ZoneName",type="query"\} 1/);
     expect(metrics).toMatch(/sixtype_graphql_errors_total\{code="BAD_USER_INPUT",operation="Broken"\} 1/);
+    expect(metrics).toMatch(/sixtype_http_request_duration_seconds_count\{method="POST",status="200"\} 2/);
     expect(metrics).toContain('sixtype_nodejs_eventloop_lag_seconds');
+  });
+
+  it('keeps /metrics bounded whatever operation names and URLs clients send', async () => {
+    const observed = createApp({ database, logger: pino({ level: 'silent' }), env: { NODE_ENV: 'test' }, tokenSecret });
+    const lineCount = async () => (await (await observed.fetch('http://api.test/metrics')).text()).split('\n').length;
+    const ask = (name: string, search: string) =>
+      observed.fetch(`http://api.test/graphql?${search}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({ query: `query ${name} { __typename }` }),
+      });
+    // An SDK operation keeps its own label however many ad-hoc names come after it.
+    await ask('OrganizationByCode', 'v=0');
+    for (let i = 0; i < MAX_AD_HOC_OPERATION_LABELS; i += 1) await ask(`AdHoc${i}`, `v=${i}`);
+    await ask('FirstOverflow', 'v=first');
+    const filled = await lineCount();
+    for (let i = 0; i < 300; i += 1) await ask(`Flood${i}`, `junk=${i}`);
+    const metrics = await (await observed.fetch('http://api.test/metrics')).text();
+    expect(metrics.split('\n').length).toBe(filled);
+    expect(metrics).toMatch(/sixtype_graphql_operation_duration_seconds_count\{operation="other",type="query"\} 301/);
+    expect(metrics).toMatch(
+      /sixtype_graphql_operation_duration_seconds_count\{operation="OrganizationByCode",type="query"\} 1/,
+    );
+    expect(metrics).not.toContain('junk=');
   });
 });
 

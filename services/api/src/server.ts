@@ -1,12 +1,15 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
-import type { DatabaseHandle } from '@sixtype/db';
+import { type DatabaseHandle, withQuerySignal } from '@sixtype/db';
 import { type EventBus, type GraphQLContext, schema } from '@sixtype/graphql';
+import { Kind, parse } from 'graphql';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { createContext } from './context.ts';
+import { useDatabaseRouting, withDatabaseErrors } from './database.ts';
 import type { Env } from './env.ts';
 import { createErrorMasker } from './errors.ts';
 import { createEventBus } from './events.ts';
-import { CSRF_HEADER, MAX_REQUEST_BODY_BYTES, useQueryLimits, useRequestGuard, withRequestErrors } from './limits.ts';
+import { createGraphiQLRenderer, GRAPHIQL_EXAMPLES, graphiqlOptions } from './graphiql.ts';
+import { MAX_REQUEST_BODY_BYTES, useQueryLimits, useRequestGuard, withRequestErrors } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { useObservability } from './observability.ts';
 import { loadPersistedOperations, useOperationPolicy } from './persisted-operations.ts';
@@ -18,30 +21,8 @@ import {
   useRateLimit,
 } from './rate-limit.ts';
 
-export const GRAPHIQL_DEFAULT_QUERY = `# Sign in first, then put the token in the Headers tab:
-#   { "Authorization": "Bearer <token>" }
-mutation SignIn {
-  login(input: { username: "admin", password: "" }) {
-    token
-    expiresAt
-  }
-}
-
-# The zone's units and the cadres of each (demo data).
-query ZoneUnits {
-  organization(code: "ZONE") {
-    name
-    children {
-      code
-      name
-      cadres(first: 5) {
-        totalCount
-        nodes { name position }
-      }
-    }
-  }
-}
-`;
+// The default tab's text, kept under its old name for importers of @sixtype/api.
+export { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
 
 export interface AppDependencies {
   database: DatabaseHandle;
@@ -80,6 +61,16 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       },
       { redisUrl: env.REDIS_URL, logger },
     );
+  const operations = loadPersistedOperations(env.PERSISTED_OPERATIONS_FILE);
+  // Labelled as themselves in /metrics: the SDK's operations and GraphiQL's examples.
+  const knownOperations = [
+    ...[...operations.values()].flatMap((text) =>
+      parse(text).definitions.flatMap((definition) =>
+        definition.kind === Kind.OPERATION_DEFINITION && definition.name ? [definition.name.value] : [],
+      ),
+    ),
+    ...GRAPHIQL_EXAMPLES.map((example) => example.name),
+  ];
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -91,14 +82,16 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
     multipart: false,
     // GraphQL-over-HTTP's name for a persisted operation's id, beside the APQ extension.
     extraParamNames: ['documentId'],
-    graphiql: {
-      title: 'Six-Type Agency platform',
-      defaultQuery: GRAPHIQL_DEFAULT_QUERY,
-      method: 'POST',
-      additionalHeaders: { [CSRF_HEADER]: 'graphiql' },
+    // Self-contained (no CDN), with the sign-in tab and example operations (graphiql.ts).
+    graphiql: graphiqlOptions,
+    renderGraphiQL: createGraphiQLRenderer(),
+    // Under the request's signal, like execution (useDatabaseRouting): a client that leaves cancels the credential check too.
+    context: ({ request }) =>
+      withQuerySignal(request.signal, () => createContext({ db: database.db, tokenSecret, events: eventBus }, request)),
+    maskedErrors: {
+      maskError: withRequestErrors(withDatabaseErrors(createErrorMasker(logger), logger)),
+      isDev: env.NODE_ENV === 'development',
     },
-    context: ({ request }) => createContext({ db: database.db, tokenSecret, events: eventBus }, request),
-    maskedErrors: { maskError: withRequestErrors(createErrorMasker(logger)), isDev: env.NODE_ENV === 'development' },
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
@@ -118,12 +111,13 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
           }
         },
       }),
-      ...useObservability({ logger }),
+      ...useObservability({ logger, database, knownOperations }),
+      useDatabaseRouting(database),
       useRequestGuard(),
       useQueryLimits(),
       useRateLimit({ limiter, trustProxy: env.TRUST_PROXY ?? false }),
       ...useOperationPolicy({
-        operations: loadPersistedOperations(env.PERSISTED_OPERATIONS_FILE),
+        operations,
         nodeEnv: env.NODE_ENV,
       }),
     ],
@@ -150,7 +144,14 @@ export async function listen(app: App, port: number, host = '0.0.0.0'): Promise<
     url: `http://localhost:${actualPort}/graphql`,
     stop: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
+        // A keep-alive connection whose request finishes during the drain becomes idle only then:
+        // close those as they appear, or the drain would wait for the client's keep-alive timeout.
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        server.close((error) => {
+          clearInterval(idle);
+          if (error) reject(error);
+          else resolve();
+        });
         server.closeIdleConnections();
       }),
   };

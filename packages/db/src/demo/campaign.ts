@@ -1,5 +1,6 @@
 import { inArray } from 'drizzle-orm';
 import type { Executor } from '../client.ts';
+import { writeOccurrences } from '../recurrence.ts';
 import {
   type ActivityKind,
   type AttendanceStatus,
@@ -442,6 +443,11 @@ export async function loadCampaignDemo(tx: Executor, orgIds: ReadonlyMap<string,
       })
       .returning({ id: activities.id });
     if (!row) throw new Error(`demo activity ${activity.key} was not inserted`);
+    await writeOccurrences(
+      tx,
+      { id: row.id, startsAt: activity.startsAt, recurrence: activity.recurrence ?? null },
+      c.endsOn,
+    );
     activityIds.set(activity.key, row.id);
     const dimensionIds = activity.dimensions.map((code) => dimensionRows.find((d) => d.code === code)?.id ?? 0);
     if (dimensionIds.length > 0) {

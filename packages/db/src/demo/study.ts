@@ -1,5 +1,6 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../client.ts';
+import { writeOccurrences } from '../recurrence.ts';
 import { activities, campaigns } from '../schema/campaign.ts';
 import { cadres, organizations } from '../schema/directory.ts';
 import { metricDefinitions } from '../schema/metrics.ts';
@@ -256,7 +257,8 @@ export async function loadStudyDemoData(tx: Executor): Promise<void> {
                   summary: '演示数据',
                 })),
               )
-              .returning({ id: activities.id });
+              .returning({ id: activities.id, startsAt: activities.startsAt, recurrence: activities.recurrence });
+      for (const meeting of meetings) await writeOccurrences(tx, meeting, null);
       // RETURNING gives the rows in the order of the VALUES list.
       const meetingOf = new Map(heldTopics.map((topic, index) => [topic.month, meetings[index]?.id ?? null]));
       await tx.insert(studyPlanTopics).values(

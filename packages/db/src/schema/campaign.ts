@@ -245,6 +245,27 @@ export const activities = snakeCase.table(
   ],
 );
 
+/**
+ * When an activity takes place: a one-off's start, each occurrence of a recurring one (stored when
+ * it is created, up to its campaign's end). `day` is the day in China Standard Time, the zone's
+ * calendar, which cadences and monthly counts go by.
+ */
+export const activityOccurrences = snakeCase.table(
+  'activity_occurrences',
+  {
+    activityId: integer()
+      .notNull()
+      .references(() => activities.id, { onDelete: 'cascade' }),
+    startsAt: timestamp({ withTimezone: true, mode: 'string' }).notNull(),
+    day: date({ mode: 'string' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.activityId, t.startsAt] }),
+    index('activity_occurrences_day_idx').on(t.day, t.activityId),
+    check('activity_occurrences_day_in_zone', sql`${t.day} = (${t.startsAt} at time zone 'Asia/Shanghai')::date`),
+  ],
+);
+
 /** Which dimensions of its campaign an activity serves. */
 export const activityDimensions = snakeCase.table(
   'activity_dimensions',

@@ -6,9 +6,14 @@ import {
   activityParticipants,
   attendanceStatuses,
   campaignDimensions,
+  campaigns,
   type Executor,
+  expandOccurrences,
+  isValidRecurrence,
   organizations,
   writeAuditEvent,
+  writeOccurrences,
+  zoneDay,
 } from '@sixtype/db';
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -26,7 +31,6 @@ import {
   outsideSubtree,
   type Raw,
 } from './campaign.service.ts';
-import { expandOccurrences, isValidRecurrence, zoneDay } from './recurrence.ts';
 
 export type ActivityRow = typeof activities.$inferSelect;
 
@@ -131,6 +135,11 @@ export async function createActivity(db: Executor, access: WriteAccess, rawInput
       })
       .returning();
     if (!created) throw new Error('insert returned no row');
+    const [campaign] = await tx
+      .select({ endsOn: campaigns.endsOn })
+      .from(campaigns)
+      .where(eq(campaigns.id, campaignId));
+    await writeOccurrences(tx, created, campaign?.endsOn ?? null);
     if (dimensions.length > 0) {
       await tx
         .insert(activityDimensions)

@@ -1,7 +1,7 @@
-import { activityAttendance, auditEvents } from '@sixtype/db';
+import { activityAttendance, auditEvents, expandOccurrences, isValidRecurrence } from '@sixtype/db';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataOf, errorCodes, openTestApi, type TestApi, userViewer } from '../../test-support.ts';
-import { expandOccurrences, isValidRecurrence } from './recurrence.ts';
 
 let api: TestApi;
 
@@ -176,6 +176,33 @@ describe('createActivity and recordAttendance', () => {
     dimensionCodes: ['LEARNING', 'SERVICE'],
     participants: [{ employeeNumber: 'KFQ-0015' }, { employeeNumber: 'KFQ-0016' }],
   };
+
+  it('stores the occurrences: the rule’s COUNT, or up to the campaign’s last day', async () => {
+    const occurrencesOf = async (title: string) => {
+      const raw = await api.db.execute(sql`
+        select to_char(o.day, 'YYYY-MM-DD') as day from activity_occurrences o
+        join activities a on a.id = o.activity_id where a.title = ${title} order by o.day`);
+      return (Array.isArray(raw) ? raw : (raw as { rows: unknown[] }).rows).map((row) => (row as { day: string }).day);
+    };
+    const create = async (title: string, startsAt: string, recurrence: string | null) =>
+      dataOf(
+        await api.execute<{ createActivity: { __typename: string } }>(CREATE, {
+          input: { ...input, title, startsAt, recurrence, participants: [], dimensionCodes: [] },
+        }),
+      ).createActivity.__typename;
+    expect(await create('十次周二学习（测试）', '2012-04-03T09:00:00+08:00', 'FREQ=WEEKLY;BYDAY=TU;COUNT=10')).toBe(
+      'CreateActivityPayload',
+    );
+    const ten = await occurrencesOf('十次周二学习（测试）');
+    expect(ten).toHaveLength(10);
+    expect([ten[0], ten[9]]).toEqual(['2012-04-03', '2012-06-05']);
+    // No end in the rule: the campaign (SIX_TYPE_2012) ends on 31 December 2012.
+    await create('每月学习（测试）', '2012-10-15T09:00:00+08:00', 'FREQ=MONTHLY');
+    expect(await occurrencesOf('每月学习（测试）')).toEqual(['2012-10-15', '2012-11-15', '2012-12-15']);
+    // A one-off: its start, on the zone's day (00:30 on 1 May in the zone is 30 April in UTC).
+    await create('单次学习（测试）', '2012-05-01T00:30:00+08:00', null);
+    expect(await occurrencesOf('单次学习（测试）')).toEqual(['2012-05-01']);
+  });
 
   it('creates an activity with one audit row, and records attendance per occurrence', async () => {
     const before = await api.lastAuditId();

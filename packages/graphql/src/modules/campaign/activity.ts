@@ -1,5 +1,5 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
-import { activities, activityKinds, attendanceStatuses } from '@sixtype/db';
+import { activities, activityKinds, attendanceStatuses, expandOccurrences, MAX_OCCURRENCES } from '@sixtype/db';
 import { and, type SQL, sql } from 'drizzle-orm';
 import { builder, parseCalendarDate } from '../../builder.ts';
 import { directorySubtree, writeAccessOf } from '../../context.ts';
@@ -25,7 +25,6 @@ import {
   recordAttendance,
 } from './activity.service.ts';
 import { cadreColumnVisibleSql, codeArg, orgColumnScopeSql, orgColumnVisibleSql } from './campaign.service.ts';
-import { expandOccurrences, MAX_OCCURRENCES } from './recurrence.ts';
 
 export const ActivityKind = builder.enumType('ActivityKind', { values: activityKinds });
 export const AttendanceStatus = builder.enumType('AttendanceStatus', { values: attendanceStatuses });

@@ -13,8 +13,9 @@ export interface CadenceGapQuery {
  * cadence rule of the campaign, generate_series walks the months touching the range; a MONTH rule
  * takes each month whole, a HALF_MONTH rule splits it into the 1st–15th and the 16th–last day
  * (month arithmetic gives February 28 or 29 and 30/31 right). A period counts as held when an
- * activity of the rule's kind, organized by the unit (or a unit below it), starts on one of its days
- * in the zone's time. Periods overlapping the range are reported whole.
+ * activity of the rule's kind, organized by the unit (or a unit below it), takes place on one of its
+ * days in the zone's time: a one-off's start or any occurrence of a recurring one (the stored
+ * activity_occurrences). Periods overlapping the range are reported whole.
  */
 export function cadenceGapsSql(q: CadenceGapQuery): SQL {
   const scope = q.includeDescendants
@@ -46,9 +47,13 @@ periods as (
   where r.period = 'HALF_MONTH'
 ),
 held as (
-  select a.campaign_id, a.kind, (a.starts_at at time zone 'Asia/Shanghai')::date as day
-  from activities a join organizations o on o.id = a.organizer_organization_id
+  select a.campaign_id, a.kind, occ.day
+  from activity_occurrences occ
+  join activities a on a.id = occ.activity_id
+  join organizations o on o.id = a.organizer_organization_id
   where ${scope}
+    and occ.day between date_trunc('month', ${q.from}::date)::date
+                    and (date_trunc('month', ${q.to}::date) + interval '1 month' - interval '1 day')::date
 )
 select p.activity_kind::text as activity_kind, p.period::text as period,
        p.period_start::text as period_start, p.period_end::text as period_end, p.label

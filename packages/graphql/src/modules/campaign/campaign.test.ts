@@ -198,6 +198,13 @@ describe('cadenceGaps', () => {
         path: 'ZONE.CADENCE_FIXTURE.CADENCE_FIXTURE_CHILD',
       })
       .returning();
+    await api.db.insert(organizations).values({
+      code: 'CADENCE_RECURRING',
+      name: '双周调度测试单位',
+      kind: 'OFFICE',
+      parentId: zone.id,
+      path: 'ZONE.CADENCE_RECURRING',
+    });
     const meeting = (kind: 'DISPATCH_MEETING' | 'INSPECTION', startsAt: string, organizerId = unit?.id ?? 0) => ({
       campaignId: campaign.id,
       organizerOrganizationId: organizerId,
@@ -247,6 +254,28 @@ describe('cadenceGaps', () => {
         label: '2012-03-H2',
       },
     ]);
+  });
+
+  it('counts every occurrence of a recurring meeting, not only its first', async () => {
+    const created = dataOf(
+      await api.execute<{ createActivity: { __typename: string } }>(
+        `mutation { createActivity(input: { campaignCode: "SIX_TYPE_2012", organizerOrgCode: "CADENCE_RECURRING",
+           kind: DISPATCH_MEETING, title: "双周调度会（测试）", startsAt: "2012-01-05T09:00:00+08:00",
+           recurrence: "FREQ=WEEKLY;INTERVAL=2" }) { __typename } }`,
+      ),
+    );
+    expect(created.createActivity.__typename).toBe('CreateActivityPayload');
+    // Every other Thursday from 5 January: the 5th and 19th, 2 and 16 February, 1, 15 and 29 March —
+    // at least one in each half-month, so only the inspections are missing.
+    const gaps = dataOf(
+      await api.execute<{ cadenceGaps: Gap[] }>(GAPS, {
+        orgCode: 'CADENCE_RECURRING',
+        from: '2012-01-01',
+        to: '2012-03-31',
+      }),
+    ).cadenceGaps;
+    expect(gaps.map((gap) => gap.label)).toEqual(['2012-01', '2012-02', '2012-03']);
+    expect(gaps.every((gap) => gap.activityKind === 'INSPECTION')).toBe(true);
   });
 
   it('ends February on the 29th in a leap year and the 28th otherwise', async () => {

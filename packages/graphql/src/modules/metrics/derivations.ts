@@ -113,13 +113,13 @@ registerDerivation('CADRE_TRANSFERS_IN', {
 // Campaign figures. Times are read in China Standard Time, the zone's own calendar.
 registerDerivation('ACTIVITIES_HELD', {
   description:
-    'Campaign activities organized by the unit, by the month they start (a recurring activity counts once, in its first month).',
+    'Campaign activities held by the unit, by month: each occurrence of a recurring activity counts in its own month.',
   monthly: ({ from, to }) => sql`
-    select a.organizer_organization_id as organization_id,
-           date_trunc('month', a.starts_at at time zone 'Asia/Shanghai')::date as period_start,
+    select a.organizer_organization_id as organization_id, date_trunc('month', occ.day)::date as period_start,
            count(*) as value
-    from activities a
-    where (a.starts_at at time zone 'Asia/Shanghai')::date between ${from} and ${to}
+    from activity_occurrences occ
+    join activities a on a.id = occ.activity_id
+    where occ.day between ${from} and ${to}
     group by 1, 2`,
 });
 

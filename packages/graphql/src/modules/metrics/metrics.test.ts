@@ -1,5 +1,5 @@
 import { createPubSub } from '@graphql-yoga/subscription';
-import { metricObservations } from '@sixtype/db';
+import { activities, expandOccurrences, metricObservations, zoneDay } from '@sixtype/db';
 import { count, sql } from 'drizzle-orm';
 import { graphql, parse, subscribe } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -639,30 +639,39 @@ describe('derived figures', () => {
 });
 
 describe('campaign figures through the same contract', () => {
-  it('counts the activities each unit held, matching the activity rows themselves', async () => {
+  it('counts the activities each unit held, each occurrence of a recurring one in its month', async () => {
     const created = await api.execute<{ createMetricDefinition: { __typename: string } }>(
       `mutation { createMetricDefinition(input: { code: "ACTIVITIES_HELD", name: "开展创建活动", unit: "次", kind: FLOW,
         aggregation: SUM, direction: HIGHER_IS_BETTER, reportingGranularity: MONTH, derivation: "ACTIVITIES_HELD" }) { __typename } }`,
     );
     expect(dataOf(created).createMetricDefinition.__typename).toBe('CreateMetricDefinitionPayload');
-    const raw = await api.db.execute(sql`
-      select to_char(starts_at at time zone 'Asia/Shanghai', 'YYYY') as year, count(*)::int as n
-      from activities group by 1 order by 1`);
-    const byYear = (Array.isArray(raw) ? raw : (raw as { rows: { year: string; n: number }[] }).rows) as {
-      year: string;
-      n: number;
-    }[];
-    expect(byYear.length).toBeGreaterThan(0);
-    const first = byYear[0] as { year: string; n: number };
+    // The reference: every activity's occurrences in 2012 expanded here from its rule (the demo
+    // campaign ends on 31 December 2012, so its rules end there too).
+    const rows = await api.db
+      .select({ startsAt: activities.startsAt, recurrence: activities.recurrence })
+      .from(activities);
+    const perMonth = new Map<string, number>();
+    for (const row of rows) {
+      for (const start of expandOccurrences(row.startsAt, row.recurrence, '2012-01-01', '2012-12-31')) {
+        const month = zoneDay(start).slice(0, 7);
+        perMonth.set(month, (perMonth.get(month) ?? 0) + 1);
+      }
+    }
+    expect(rows.some((row) => row.recurrence !== null)).toBe(true);
     const { series: result, statements } = await series({
       metricCodes: ['ACTIVITIES_HELD'],
       orgCode: 'ZONE',
       includeDescendants: true,
-      from: `${first.year}-01-01`,
-      to: `${first.year}-12-31`,
-      granularity: 'YEAR',
+      from: '2012-01-01',
+      to: '2012-12-31',
+      granularity: 'MONTH',
     });
     expect(statements).toHaveLength(1);
-    expect(result[0]?.points[0]?.value).toBe(String(first.n));
+    const months = Array.from({ length: 12 }, (_, i) => `2012-${String(i + 1).padStart(2, '0')}`);
+    expect(result[0]?.points.map((point) => point.value)).toEqual(
+      months.map((month) => (perMonth.has(month) ? String(perMonth.get(month)) : null)),
+    );
+    // The weekly language day alone is held four or five times a month.
+    expect(Math.min(...months.map((month) => perMonth.get(month) ?? 0))).toBeGreaterThanOrEqual(4);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  activityOccursOn,
   type Executor,
   organizations,
   studyLimits,
@@ -6,6 +7,7 @@ import {
   studyPlans,
   studyPlanTopics,
   writeAuditEvent,
+  zoneDay,
 } from '@sixtype/db';
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -13,7 +15,6 @@ import { pathWithin, type WriteAccess } from '../../context.ts';
 import { ConflictError, graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { findLinkedActivity } from '../campaign/activity.service.ts';
 import { findCampaignId } from '../campaign/campaign.service.ts';
-import { activityOccursOn, zoneDay } from '../campaign/recurrence.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';
 

@@ -1,4 +1,5 @@
 import {
+  activityOccursOn,
   cadres,
   type Executor,
   organizations,
@@ -14,7 +15,6 @@ import { z } from 'zod';
 import { auditActorOf, type Viewer } from '../../context.ts';
 import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { findLinkedActivity } from '../campaign/activity.service.ts';
-import { activityOccursOn } from '../campaign/recurrence.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { parseInput } from '../common/validation.ts';

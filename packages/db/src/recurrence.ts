@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import rrule from 'rrule';
+import type { Executor } from './client.ts';
 
 const { RRule } = rrule;
 
@@ -64,4 +66,32 @@ export function activityOccursOn(
   if (expandOccurrences(activity.startsAt, activity.recurrence, day, day).length > 0) return true;
   if (activity.recurrence || !activity.endsAt) return false;
   return zoneDay(new Date(activity.startsAt)) <= day && day <= zoneDay(new Date(activity.endsAt));
+}
+
+/** How far ahead a recurring activity's occurrences are stored when its campaign sets no end. */
+export const OCCURRENCE_HORIZON_YEARS = 3;
+
+/**
+ * Stores an activity's occurrences (activity_occurrences), which the cadence checks and the monthly
+ * counts read in SQL: a one-off's start, or a rule's occurrences up to the campaign's last day (or
+ * OCCURRENCE_HORIZON_YEARS ahead when it has none), at most MAX_OCCURRENCES.
+ */
+export async function writeOccurrences(
+  tx: Executor,
+  activity: { id: number; startsAt: string; recurrence: string | null },
+  campaignEndsOn: string | null,
+): Promise<number> {
+  const start = new Date(activity.startsAt);
+  const horizon = new Date(start);
+  horizon.setUTCFullYear(horizon.getUTCFullYear() + OCCURRENCE_HORIZON_YEARS);
+  const last = campaignEndsOn ?? zoneDay(horizon);
+  const starts = activity.recurrence ? expandOccurrences(start, activity.recurrence, zoneDay(start), last) : [start];
+  if (starts.length === 0) return 0;
+  // One JSON parameter: PGlite and postgres.js pass it alike.
+  await tx.execute(sql`
+    insert into activity_occurrences (activity_id, starts_at, day)
+    select ${activity.id}, s::timestamptz, (s::timestamptz at time zone 'Asia/Shanghai')::date
+    from json_array_elements_text(${JSON.stringify(starts.map((instant) => instant.toISOString()))}::json) s
+    on conflict do nothing`);
+  return starts.length;
 }

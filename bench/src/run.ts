@@ -1,0 +1,358 @@
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import type { LoggedStatement } from './api.ts';
+import { BENCH_DATABASE_URL } from './env.ts';
+import type { LoadJob, LoadResult } from './load.ts';
+import { copyToPglite } from './pglite.ts';
+import { type BenchResults, machineInfo, type TargetName, writeReports } from './report.ts';
+import { readTargets, type Scenario, scenarios, VARIANTS } from './scenarios.ts';
+import type { ServerStats } from './servers/stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    repeats: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '1,4,16' },
+    scenarios: { type: 'string', default: scenarios.map((s) => s.id).join(',') },
+    out: { type: 'string', default: fileURLToPath(new URL('../results', import.meta.url)) },
+    pool: { type: 'string', default: '10' },
+    /** Writes a V8 CPU profile of the API process (for the scenarios run) into this folder. */
+    'cpu-prof': { type: 'string' },
+    /** Also measure the API on embedded PGlite (a copy of the dataset), reads at concurrency 1. */
+    pglite: { type: 'boolean', default: false },
+    /** Then hold the API under load this many seconds (one scenario, 4 connections), sampling RSS. */
+    soak: { type: 'string' },
+    'soak-scenario': { type: 'string', default: 'S4' },
+    /** Capture the SQL and write the plans, without load. */
+    'plans-only': { type: 'boolean', default: false },
+  },
+});
+const durationSeconds = Number(values.duration);
+const warmupSeconds = Number(values.warmup);
+const repeats = Number(values.repeats);
+const connectionLevels = (values.connections ?? '1,4,16').split(',').map(Number);
+// Writes run last, so that whatever a write run leaves behind cannot slow the reads.
+const chosen = scenarios
+  .filter((s) => (values.scenarios ?? '').split(',').includes(s.id))
+  .sort((a, b) => Number(Boolean(a.rowsPerRequest)) - Number(Boolean(b.rowsPerRequest)));
+const pool = values.pool ?? '10';
+const databaseUrl = BENCH_DATABASE_URL;
+const runId = Date.now().toString(36);
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+interface Started {
+  process: ChildProcess;
+  base: string;
+  token?: string;
+}
+
+/** Starts one server under test in its own Node process and waits for the port it announces. */
+async function startServer(file: string, args: string[], nodeOptions: string[] = []): Promise<Started> {
+  const script = fileURLToPath(new URL(file, import.meta.url));
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before listening`)));
+  });
+  const { port, token } = JSON.parse(first) as { port: number; token?: string };
+  return { process: child, base: `http://127.0.0.1:${port}`, ...(token ? { token } : {}) };
+}
+
+async function stop(server: Started | undefined) {
+  if (!server || server.process.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.process.once('exit', resolve));
+  server.process.kill('SIGTERM');
+  const timer = setTimeout(() => server.process.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const getJson = async <T>(url: string): Promise<T> => (await fetch(url)).json() as Promise<T>;
+
+async function post(url: string, body: string, headers: Record<string, string>) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+/** The one load process, forked once and driven over IPC. */
+function startLoadProcess() {
+  const child = fork(fileURLToPath(new URL('./load.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return {
+    run: (job: LoadJob) =>
+      new Promise<LoadResult>((resolve, reject) => {
+        child.once('message', (message: { ok: boolean; result?: LoadResult; error?: string }) =>
+          message.ok && message.result ? resolve(message.result) : reject(new Error(message.error)),
+        );
+        child.send(job);
+      }),
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+const targets = await readTargets(databaseUrl);
+const dataset = await (async () => {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ value: string }[]>`select value from system_settings where key = 'bench_dataset'`;
+    if (!row) throw new Error(`${databaseUrl} holds no benchmark dataset: run npm run bench:data first`);
+    return JSON.parse(row.value) as { size: string; seed: number; rows: Record<string, number> };
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+})();
+log(`dataset ${dataset.size} (seed ${dataset.seed}); scenarios ${chosen.map((s) => s.id).join(' ')}`);
+
+const servers: Partial<Record<TargetName, Started>> = {};
+const load = startLoadProcess();
+const cleanup = async () => {
+  load.stop();
+  await Promise.all(Object.values(servers).map((server) => stop(server)));
+};
+process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+
+try {
+  const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+  servers.api = await startServer('./servers/api-server.ts', [databaseUrl, pool], profile);
+  const api = servers.api;
+  const auth = { authorization: `Bearer ${api.token}` };
+
+  if (values.pglite) {
+    // The embedded mode on the same rows, copied before anything is written: reads, one
+    // connection (PGlite runs one statement at a time).
+    const dataDir = join(tmpdir(), `sixtype-bench-pglite-${dataset.size}`);
+    log(`copying the dataset into PGlite (${dataDir})`);
+    await copyToPglite(databaseUrl, dataDir);
+    servers.pglite = await startServer('./servers/api-server.ts', [`pglite:${dataDir}`, pool]);
+  }
+
+  // 1. Capture: each variant once through the real API, with drizzle's statements.
+  const captured: Record<string, LoggedStatement[][]> = {};
+  const answers: Record<string, string[]> = {};
+  for (const scenario of chosen) {
+    captured[scenario.id] = [];
+    answers[scenario.id] = [];
+    const variants = scenario.floor ? VARIANTS : 1;
+    for (let v = 0; v < variants; v++) {
+      await getJson(`${api.base}/__bench/capture`);
+      const response = await post(
+        `${api.base}/graphql`,
+        JSON.stringify(scenario.body(targets, v, `${runId}-capture`)),
+        auth,
+      );
+      if (response.status !== 200 || response.text.includes('"errors"')) {
+        throw new Error(`${scenario.id} variant ${v}: ${response.status} ${response.text.slice(0, 300)}`);
+      }
+      answers[scenario.id]?.push(sha256(response.text));
+      captured[scenario.id]?.push(await getJson<LoggedStatement[]>(`${api.base}/__bench/statements`));
+    }
+  }
+  const capturedFile = join(tmpdir(), `sixtype-bench-${runId}.json`);
+  writeFileSync(capturedFile, JSON.stringify(captured));
+
+  // 2. Plans: EXPLAIN (ANALYZE, BUFFERS) of every read statement of variant 0.
+  const plansDir = join(values.out as string, `plans-${dataset.size}`);
+  mkdirSync(plansDir, { recursive: true });
+  const explainSql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    for (const scenario of chosen) {
+      if (!scenario.floor) continue;
+      const statements = captured[scenario.id]?.[0] ?? [];
+      let text = `# ${scenario.id}: ${scenario.title}\n`;
+      for (const [i, { query, params }] of statements.entries()) {
+        const plan = await explainSql.unsafe(
+          `explain (analyze, buffers) ${query}`,
+          params as postgres.ParameterOrJSON<never>[],
+        );
+        text += `\n## statement ${i + 1}\n\n${query}\n\nparams: ${JSON.stringify(params)}\n\n`;
+        text += `${plan.map((row) => row['QUERY PLAN']).join('\n')}\n`;
+      }
+      writeFileSync(join(plansDir, `${scenario.id}.txt`), text);
+    }
+  } finally {
+    await explainSql.end({ timeout: 2 });
+  }
+  log(`plans written to ${plansDir}`);
+  if (values['plans-only']) {
+    await cleanup();
+    process.exit(0);
+  }
+
+  servers.floor = await startServer('./servers/floor-server.ts', [databaseUrl, capturedFile, pool]);
+  servers.naive = await startServer('./servers/naive-server.ts', [databaseUrl, pool]);
+
+  // 3. The naive server must give the same answers as the API, or the comparison means nothing.
+  const naiveMatches: Record<string, boolean> = {};
+  for (const scenario of chosen.filter((s) => s.naive)) {
+    const body = JSON.stringify(scenario.body(targets, 0));
+    const response = await post(`${servers.naive.base}/graphql`, body, {});
+    naiveMatches[scenario.id] = sha256(response.text) === answers[scenario.id]?.[0];
+    if (!naiveMatches[scenario.id]) log(`${scenario.id}: naive answer differs: ${response.text.slice(0, 200)}`);
+  }
+
+  const bodiesFor = (scenario: Scenario, target: TargetName) =>
+    Array.from({ length: scenario.rowsPerRequest ? 4 : VARIANTS }, (_, v) =>
+      target === 'floor'
+        ? JSON.stringify({ scenario: scenario.id, variant: v })
+        : JSON.stringify(scenario.body(targets, v, '__KEY__')).replace(/"bench-__KEY__-\d+"/, '"__KEY__"'),
+    );
+
+  async function measure(scenario: Scenario, target: TargetName, connections: number, overallRate?: number) {
+    const server = servers[target] as Started;
+    const job: LoadJob = {
+      url: `${server.base}${target === 'floor' ? '/floor' : '/graphql'}`,
+      headers: server.token ? { authorization: `Bearer ${server.token}` } : {},
+      bodies: bodiesFor(scenario, target),
+      connections,
+      durationSeconds,
+      keyPrefix: `bench-${runId}-${target}-${connections}-${overallRate ?? 0}-${Math.random().toString(36).slice(2)}`,
+      ...(overallRate ? { overallRate } : {}),
+      // A write is run for a number of requests rather than a time, so no run ends by cutting a
+      // request (and its transaction) off mid-way.
+      ...(scenario.rowsPerRequest
+        ? { amount: overallRate ? overallRate * durationSeconds : connections * 2 * durationSeconds }
+        : {}),
+    };
+    if (!overallRate && warmupSeconds > 0)
+      await load.run({ ...job, durationSeconds: warmupSeconds, keyPrefix: `${job.keyPrefix}-w` });
+    await getJson(`${server.base}/__bench/reset`);
+    const result = await load.run(job);
+    const stats = await getJson<ServerStats>(`${server.base}/__bench/stats`);
+    return {
+      target,
+      connections,
+      ...(overallRate ? { overallRate } : {}),
+      ...result,
+      statementsPerRequest: stats.requests ? stats.statements / stats.requests : 0,
+      cpuMsPerRequest: stats.requests ? stats.cpuMs / stats.requests : 0,
+      peakRssMb: stats.peakRssMb,
+    };
+  }
+
+  const results: BenchResults = {
+    runId,
+    startedAt: new Date().toISOString(),
+    machine: await machineInfo(databaseUrl),
+    dataset,
+    settings: { durationSeconds, warmupSeconds, repeats, connectionLevels, pool: Number(pool) },
+    scenarios: [],
+  };
+  for (const scenario of chosen) {
+    const names: TargetName[] = [
+      'api',
+      ...(scenario.floor ? (['floor'] as const) : []),
+      ...(scenario.naive ? (['naive'] as const) : []),
+    ];
+    const runs: Awaited<ReturnType<typeof measure>>[] = [];
+    for (let r = 0; r < repeats; r++) {
+      // Alternate the order so drift (other work on the machine, caches) does not favour one target.
+      const order = r % 2 === 0 ? names : [...names].reverse();
+      for (const target of order) {
+        for (const connections of connectionLevels) {
+          const run = await measure(scenario, target, connections);
+          runs.push(run);
+          log(
+            `${scenario.id} ${target.padEnd(5)} c=${connections} ${run.requestsPerSecond.toFixed(1)} req/s p50 ${run.p50} ms p99 ${run.p99} ms ${run.statementsPerRequest.toFixed(2)} stmt/req${run.non2xx ? ` non2xx ${run.non2xx}` : ''}`,
+          );
+        }
+      }
+    }
+    const fixedRate: typeof runs = [];
+    for (const [r, fraction] of [0.5, 0.8].entries()) {
+      const order = r % 2 === 0 ? names : [...names].reverse();
+      for (const target of order) {
+        const best = Math.max(...runs.filter((x) => x.target === target).map((x) => x.requestsPerSecond));
+        const rate = Math.max(1, Math.floor(best * fraction));
+        const run = await measure(scenario, target, Math.max(...connectionLevels), rate);
+        fixedRate.push({ ...run, fraction } as typeof run);
+        log(
+          `${scenario.id} ${target.padEnd(5)} ${fraction * 100}% (${rate} req/s): p50 ${run.p50} ms p99 ${run.p99} ms`,
+        );
+      }
+    }
+    results.scenarios.push({
+      id: scenario.id,
+      title: scenario.title,
+      rowsPerRequest: scenario.rowsPerRequest ?? null,
+      answerSha256: answers[scenario.id]?.[0] ?? '',
+      apiStatements: captured[scenario.id]?.[0]?.length ?? 0,
+      naiveAnswerMatches: naiveMatches[scenario.id] ?? null,
+      runs,
+      fixedRate,
+    });
+    writeReports(values.out as string, results);
+  }
+  if (servers.pglite) {
+    for (const result of results.scenarios) {
+      const scenario = chosen.find((s) => s.id === result.id) as Scenario;
+      if (scenario.rowsPerRequest) continue;
+      const body = JSON.stringify(scenario.body(targets, 0));
+      const response = await post(`${servers.pglite.base}/graphql`, body, {
+        authorization: `Bearer ${servers.pglite.token}`,
+      });
+      result.pgliteAnswerMatches = sha256(response.text) === result.answerSha256;
+      for (let r = 0; r < repeats; r++) {
+        const run = await measure(scenario, 'pglite', 1);
+        result.runs.push(run);
+        log(`${scenario.id} pglite c=1 ${run.requestsPerSecond.toFixed(1)} req/s p50 ${run.p50} ms p99 ${run.p99} ms`);
+      }
+    }
+  }
+  if (values.soak) {
+    const scenario = scenarios.find((s) => s.id === values['soak-scenario']) as Scenario;
+    const seconds = Number(values.soak);
+    const api = servers.api as Started;
+    const samples: { seconds: number; rssMb: number }[] = [];
+    const started = performance.now();
+    const sampler = setInterval(() => {
+      void getJson<ServerStats>(`${api.base}/__bench/stats`).then((stats) =>
+        samples.push({ seconds: Math.round((performance.now() - started) / 1000), rssMb: stats.rssMb }),
+      );
+    }, 5_000);
+    log(`soak: ${scenario.id} for ${seconds} s at 4 connections`);
+    const run = await load.run({
+      url: `${api.base}/graphql`,
+      headers: { authorization: `Bearer ${api.token}` },
+      bodies: bodiesFor(scenario, 'api'),
+      connections: 4,
+      durationSeconds: seconds,
+      keyPrefix: `soak-${runId}`,
+    });
+    clearInterval(sampler);
+    const at = (t: number) => samples.filter((x) => x.seconds <= t).at(-1)?.rssMb ?? Number.NaN;
+    results.soak = {
+      scenario: scenario.id,
+      seconds,
+      requests: run.requests,
+      non2xx: run.non2xx,
+      rssAfter60sMb: at(60),
+      rssAtEndMb: samples.at(-1)?.rssMb ?? Number.NaN,
+      samples,
+    };
+    log(`soak: RSS ${at(60).toFixed(0)} MB after 60 s, ${results.soak.rssAtEndMb.toFixed(0)} MB at the end`);
+  }
+  writeReports(values.out as string, results);
+  log(`results written to ${values.out}`);
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,65 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * What each server under test reports about itself: requests served, SQL statements sent, CPU time
+ * and peak RSS since the last reset. The load process never runs inside these processes, so their
+ * CPU time is the server's own.
+ */
+export function createStats() {
+  let requests = 0;
+  let statements = 0;
+  let cpu = process.cpuUsage();
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 50);
+  sampler.unref();
+  return {
+    request() {
+      requests += 1;
+    },
+    statement() {
+      statements += 1;
+    },
+    /** Answers `/__bench/stats` and `/__bench/reset`; false for any other path. */
+    handle(request: IncomingMessage, response: ServerResponse): boolean {
+      if (request.url === '/__bench/reset') {
+        requests = 0;
+        statements = 0;
+        cpu = process.cpuUsage();
+        peakRss = process.memoryUsage.rss();
+        response.end('{}');
+        return true;
+      }
+      if (request.url === '/__bench/stats') {
+        const used = process.cpuUsage(cpu);
+        peakRss = Math.max(peakRss, process.memoryUsage.rss());
+        response.setHeader('content-type', 'application/json');
+        response.end(
+          JSON.stringify({
+            requests,
+            statements,
+            cpuMs: (used.user + used.system) / 1000,
+            peakRssMb: peakRss / 1024 / 1024,
+            rssMb: process.memoryUsage.rss() / 1024 / 1024,
+          }),
+        );
+        return true;
+      }
+      return false;
+    },
+  };
+}
+
+export type ServerStats = {
+  requests: number;
+  statements: number;
+  cpuMs: number;
+  peakRssMb: number;
+  rssMb: number;
+};
+
+/** Tells the parent process the port once listening (the parent reads one JSON line from stdout). */
+export function announce(port: number, extra: Record<string, unknown> = {}) {
+  process.stdout.write(`${JSON.stringify({ port, ...extra })}\n`);
+}

@@ -1,0 +1,79 @@
+/**
+ * How much demo data each dataset size holds. Issue 8 fixes L and asks for S at one tenth; XS is
+ * the CI smoke size (it loads in seconds).
+ *
+ * The generated tree hangs below the demo root `ZONE` (depth 0) and is five levels deep, so the
+ * whole tree is six deep. The level widths make a level-3 unit's subtree about 50 units (S1, S2)
+ * and a level-4 unit's subtree about 500 cadres (S6).
+ */
+export interface DatasetSize {
+  name: 'XS' | 'S' | 'L';
+  /** Units per level below ZONE (levels 1–5); each unit's parent is chosen round-robin one level up. */
+  unitsPerLevel: readonly number[];
+  cadres: number;
+  studyRecords: number;
+  activities: number;
+  /** Attendance rows per activity (distinct cadres of the organizing unit's level, on the start day). */
+  attendancePerActivity: number;
+  metrics: number;
+  /** Units that report each metric (spread evenly across the tree). */
+  reportingUnits: number;
+  /** Months of observations, ending with December 2012. */
+  months: number;
+  /** The first this many metrics also get monthly targets for 2012. */
+  metricsWithTargets: number;
+  problems: number;
+}
+
+export const datasetSizes: Record<DatasetSize['name'], DatasetSize> = {
+  L: {
+    name: 'L',
+    unitsPerLevel: [4, 14, 57, 194, 2730],
+    cadres: 100_000,
+    studyRecords: 1_000_000,
+    activities: 200_000,
+    attendancePerActivity: 3,
+    metrics: 100,
+    reportingUnits: 1_000,
+    months: 48,
+    metricsWithTargets: 10,
+    problems: 20_000,
+  },
+  S: {
+    name: 'S',
+    unitsPerLevel: [2, 3, 6, 20, 268],
+    cadres: 10_000,
+    studyRecords: 100_000,
+    activities: 20_000,
+    attendancePerActivity: 3,
+    metrics: 100,
+    reportingUnits: 100,
+    months: 48,
+    metricsWithTargets: 10,
+    problems: 2_000,
+  },
+  XS: {
+    name: 'XS',
+    unitsPerLevel: [2, 3, 4, 8, 42],
+    cadres: 1_000,
+    studyRecords: 10_000,
+    activities: 1_000,
+    attendancePerActivity: 3,
+    metrics: 10,
+    reportingUnits: 20,
+    months: 24,
+    metricsWithTargets: 5,
+    problems: 200,
+  },
+};
+
+export function datasetSize(name: string): DatasetSize {
+  const size = datasetSizes[name.toUpperCase() as DatasetSize['name']];
+  if (!size) throw new Error(`Unknown dataset size ${name}: use ${Object.keys(datasetSizes).join(', ')}`);
+  return size;
+}
+
+/** The first day of the last month of observations; series and targets end with 2012. */
+export const LAST_MONTH = '2012-12-01';
+export const STUDY_YEAR = 2012;
+export const CAMPAIGN_CODE = 'SIX_TYPE_2012';

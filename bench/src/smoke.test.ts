@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BenchApi, openBenchApi } from './api.ts';
+import { loadDataset } from './dataset.ts';
+import { readTargets, scenarios, type Targets } from './scenarios.ts';
+import { datasetSizes } from './sizes.ts';
+
+/**
+ * The benchmark's scenarios on the XS dataset (size S takes ~15 s to load; XS ~2 s): each answer
+ * must hash to its golden value and cost the golden number of SQL statements. Nothing timed.
+ * Runs only against PostgreSQL (CI's second pass), in a database of its own on that server.
+ * `UPDATE_GOLDEN=1` rewrites the golden file after a deliberate change.
+ */
+const serverUrl = process.env.TEST_DATABASE_URL;
+const goldenFile = fileURLToPath(new URL('./golden-XS.json', import.meta.url));
+type Golden = Record<string, { sha256: string; statements: number }>;
+const golden: Golden = existsSync(goldenFile) ? JSON.parse(readFileSync(goldenFile, 'utf8')) : {};
+const updating = process.env.UPDATE_GOLDEN === '1';
+
+describe.runIf(serverUrl)('benchmark scenarios on dataset XS (PostgreSQL)', () => {
+  const url = new URL(serverUrl ?? 'postgres://localhost/unused');
+  url.pathname = `/${url.pathname.slice(1)}_bench_xs`;
+  const databaseUrl = url.toString();
+  let api: BenchApi;
+  let targets: Targets;
+  const seen: Golden = {};
+
+  beforeAll(async () => {
+    await loadDataset(databaseUrl, datasetSizes.XS);
+    targets = await readTargets(databaseUrl);
+    api = await openBenchApi(databaseUrl, 2);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    if (updating) writeFileSync(goldenFile, `${JSON.stringify(seen, null, 2)}\n`);
+    const admin = new URL(databaseUrl);
+    const name = admin.pathname.slice(1);
+    admin.pathname = '/postgres';
+    const sql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
+    await sql.unsafe(`drop database if exists "${name}" with (force)`);
+    await sql.end();
+  });
+
+  for (const scenario of scenarios) {
+    it(`${scenario.id} (${scenario.title}) gives the golden answer in the golden number of statements`, async () => {
+      api.statements.length = 0;
+      const response = await api.app.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${api.token}` },
+        body: JSON.stringify(scenario.body(targets, 0)),
+      });
+      const text = await response.text();
+      expect(response.status).toBe(200);
+      expect(JSON.parse(text).errors).toBeUndefined();
+      const answer = { sha256: createHash('sha256').update(text).digest('hex'), statements: api.statements.length };
+      seen[scenario.id] = answer;
+      if (!updating) expect(answer).toEqual(golden[scenario.id]);
+    });
+  }
+});

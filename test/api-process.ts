@@ -1,0 +1,60 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const apiFolder = fileURLToPath(new URL('../services/api', import.meta.url));
+
+export interface ApiProcess {
+  child: ChildProcess;
+  /** http://localhost:<port>/graphql */
+  url: string;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code once the process has exited. */
+  exited(): Promise<number | null>;
+  /** SIGKILL if it still runs (for cleanup). */
+  kill(): void;
+}
+
+/**
+ * Starts the API as `npm start` does (`src/main.ts`, or another entry such as `src/cluster.ts`) and
+ * resolves once it logs the line announcing GraphiQL, which comes after everything startup does.
+ */
+export async function startApiProcess(
+  env: Record<string, string>,
+  options: { entry?: string; ready?: RegExp } = {},
+): Promise<ApiProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? 'src/main.ts'], {
+    cwd: apiFolder,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  // 'close' rather than 'exit': by then everything the process wrote has been read.
+  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the API did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = (options.ready ?? /GraphiQL at (http:\/\/localhost:\d+\/graphql)/).exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the API exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    child,
+    url,
+    output: () => output,
+    exited: () => exit,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
