@@ -21,7 +21,9 @@ import { pathWithin, type WriteAccess } from '../../context.ts';
 import { ConflictError, graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { parseInput } from '../common/validation.ts';
+import { codeSchema, parseInput, type Raw } from '../common/validation.ts';
+
+export { codeSchema, type Raw };
 
 // ---------------------------------------------------------------------------------------------
 // Predicates shared by the campaign, activity and problem lists. They take columns of the
@@ -69,12 +71,6 @@ export function campaignCodeSql(column: AnyPgColumn, campaignCode: string | null
 // ---------------------------------------------------------------------------------------------
 // Input pieces and lookups used by the writes.
 
-export const codeSchema = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(64, 'must be at most 64 characters')
-  .regex(/^[A-Z][A-Z0-9_]*$/, 'must be upper-case letters, digits and underscores, starting with a letter');
 export const codeArg = codeSchema.nullish();
 export const employeeNumberSchema = z
   .string()
@@ -85,7 +81,6 @@ export const employeeNumberSchema = z
 export const calendarDay = z.iso.date('must be a calendar day YYYY-MM-DD');
 
 /** What a caller may hand in: GraphQL sends `null` for an omitted optional field, zod sorts it out. */
-export type Raw<T> = { [K in keyof T]: T[K] | null };
 
 export const outsideSubtree = (what: string) =>
   graphQLError('FORBIDDEN', `${what} is outside the part of the organization you may change`);

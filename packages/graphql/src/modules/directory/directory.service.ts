@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { pathWithin, type WriteAccess } from '../../context.ts';
 import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { parseInput } from '../common/validation.ts';
+import { parseInput, type Raw } from '../common/validation.ts';
 
 export type OrganizationRow = typeof organizations.$inferSelect;
 export type CadreRow = typeof cadres.$inferSelect;
@@ -176,7 +176,6 @@ const transferCadreInput = z.object({
 });
 
 /** What a caller may hand in: GraphQL sends `null` for an omitted optional field, zod sorts it out. */
-type Raw<T> = { [K in keyof T]: T[K] | null };
 export type CreateOrganizationInput = Raw<z.input<typeof createOrganizationInput>>;
 export type UpdateOrganizationInput = Raw<z.input<typeof updateOrganizationInput>>;
 export type MoveOrganizationInput = Raw<z.input<typeof moveOrganizationInput>>;

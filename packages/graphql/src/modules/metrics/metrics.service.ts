@@ -19,7 +19,7 @@ import { type MetricUpdateEvent, pathWithin } from '../../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { parseInput } from '../common/validation.ts';
+import { parseInput, type Raw } from '../common/validation.ts';
 import { parseDerivation } from './derivations.ts';
 import { MONTHS_IN } from './series.sql.ts';
 
@@ -115,7 +115,6 @@ const updateDefinitionInput = z.object({
   description: definitionFields.description,
   ownerOrgCode: definitionFields.ownerOrgCode,
 });
-type Raw<T> = { [K in keyof T]: T[K] | null };
 export type CreateMetricDefinitionInput = Raw<z.input<typeof createDefinitionInput>>;
 export type UpdateMetricDefinitionInput = Raw<z.input<typeof updateDefinitionInput>>;
 

@@ -3,11 +3,11 @@ import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import type { cadres } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { z } from 'zod';
 import { builder } from '../../builder.ts';
 import type { GraphQLContext } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
+import { checkedArg } from '../common/validation.ts';
 import { Cadre } from '../directory/cadre.ts';
 import { type ComplianceQuery, type ComplianceRow, cadreInUnitSql, complianceRowsSql } from './compliance.sql.ts';
 import {
@@ -100,14 +100,6 @@ export const StudyComplianceEntry = builder.drizzleObject('cadres', {
   }),
 });
 
-const checked = <S extends z.ZodType>(schema: S, value: unknown, name: string): z.output<S> => {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw graphQLError('BAD_USER_INPUT', `${name}: ${result.error.issues.map((issue) => issue.message).join('; ')}`);
-  }
-  return result.data;
-};
-
 const compliancePages = drizzleConnectionHelpers(builder, StudyComplianceEntry, {
   query: () => ({ orderBy: { employeeNumber: 'asc' } }),
 });
@@ -139,11 +131,11 @@ interface ComplianceListArgs {
 function complianceScope(args: ComplianceListArgs, ctx: GraphQLContext) {
   assertPageSize(args);
   const query: ComplianceQuery = {
-    campaignCode: checked(campaignCodeArg, args.campaignCode, 'campaignCode'),
-    year: checked(yearArg, args.year, 'year'),
+    campaignCode: checkedArg(campaignCodeArg, args.campaignCode, 'campaignCode'),
+    year: checkedArg(yearArg, args.year, 'year'),
     asOfDate: args.asOfDate ?? null,
   };
-  const orgCode = args.orgCode ? checked(orgCodeArg, args.orgCode, 'orgCode') : null;
+  const orgCode = args.orgCode ? checkedArg(orgCodeArg, args.orgCode, 'orgCode') : null;
   const selected = sql`${orgCode ? cadreInUnitSql(orgCode, args.includeDescendants ?? false) : sql`true`} and ${studyVisibleSql(
     studyVisibility(ctx.viewer),
     sql`c.id`,
@@ -379,10 +371,10 @@ builder.queryFields((t) => ({
       asOfDate: t.arg({ type: 'Date' }),
     },
     resolve: async (_root, args, ctx) => {
-      const parentOrgCode = checked(orgCodeArg, args.parentOrgCode ?? 'ZONE', 'parentOrgCode');
+      const parentOrgCode = checkedArg(orgCodeArg, args.parentOrgCode ?? 'ZONE', 'parentOrgCode');
       const query = {
-        campaignCode: checked(campaignCodeArg, args.campaignCode, 'campaignCode'),
-        year: checked(yearArg, args.year, 'year'),
+        campaignCode: checkedArg(campaignCodeArg, args.campaignCode, 'campaignCode'),
+        year: checkedArg(yearArg, args.year, 'year'),
         asOfDate: args.asOfDate ?? null,
         parentOrgCode,
       };
@@ -406,10 +398,10 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, ctx) => {
       const query = {
-        campaignCode: checked(campaignCodeArg, args.campaignCode, 'campaignCode'),
-        year: checked(yearArg, args.year, 'year'),
+        campaignCode: checkedArg(campaignCodeArg, args.campaignCode, 'campaignCode'),
+        year: checkedArg(yearArg, args.year, 'year'),
         asOfDate: args.asOfDate ?? null,
-        orgCode: checked(orgCodeArg, args.orgCode, 'orgCode'),
+        orgCode: checkedArg(orgCodeArg, args.orgCode, 'orgCode'),
         includeDescendants: args.includeDescendants ?? true,
       };
       const rows = await complianceExportRows(ctx.db, studyVisibility(ctx.viewer), query);

@@ -1,7 +1,6 @@
 import {
   activityOccursOn,
   type Executor,
-  organizations,
   studyLimits,
   studyMethods,
   studyPlans,
@@ -12,20 +11,15 @@ import {
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { pathWithin, type WriteAccess } from '../../context.ts';
-import { ConflictError, graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { findLinkedActivity } from '../campaign/activity.service.ts';
-import { findCampaignId } from '../campaign/campaign.service.ts';
+import { findCampaignId, findWritableOrganization } from '../campaign/campaign.service.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { parseInput } from '../common/validation.ts';
+import { codeSchema, parseInput, type Raw } from '../common/validation.ts';
 
 export type StudyPlanRow = typeof studyPlans.$inferSelect;
 
-const code = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(studyLimits.codeMaxLength)
-  .regex(/^[A-Z][A-Z0-9_]*$/, 'must be upper-case letters, digits and underscores, starting with a letter');
+const code = codeSchema;
 const title = z.string().trim().min(1, 'must not be empty').max(studyLimits.titleMaxLength);
 const longText = z
   .string()
@@ -71,27 +65,16 @@ const markTopicHeldInput = z.object({
   activityId: z.number().int().nullish(),
 });
 
-type Raw<T> = { [K in keyof T]: T[K] | null };
 export type CreateStudyPlanInput = Omit<Raw<z.input<typeof createStudyPlanInput>>, 'topics'> & {
   topics: readonly Raw<z.input<typeof topicInput>>[];
 };
 export type MarkStudyPlanTopicHeldInput = Raw<z.input<typeof markTopicHeldInput>>;
 
-const outsideSubtree = (orgCode: string) =>
-  graphQLError('FORBIDDEN', `Unit ${orgCode} is outside the part of the organization you may change`);
-
-async function writableUnit(tx: Executor, orgCode: string, access: WriteAccess) {
-  const [unit] = await tx.select().from(organizations).where(eq(organizations.code, orgCode)).for('share');
-  if (!unit) throw new NotFoundError('Organization', orgCode);
-  if (!pathWithin(unit.path, access.writable)) throw outsideSubtree(orgCode);
-  return unit;
-}
-
 /** A unit's plan for a year with its monthly topics; a second plan for the same unit and year is a conflict. */
 export async function createStudyPlan(db: Executor, access: WriteAccess, rawInput: CreateStudyPlanInput) {
   const input = parseInput(createStudyPlanInput, rawInput);
   return inTransaction(db, async (tx) => {
-    const unit = await writableUnit(tx, input.orgCode, access);
+    const unit = await findWritableOrganization(tx, input.orgCode, access);
     await findCampaignId(tx, input.campaignCode);
     const [plan] = await tx
       .insert(studyPlans)
@@ -149,7 +132,7 @@ async function heldAtActivity(tx: Executor, unitPath: string, activityId: number
 export async function markStudyPlanTopicHeld(db: Executor, access: WriteAccess, rawInput: MarkStudyPlanTopicHeldInput) {
   const input = parseInput(markTopicHeldInput, rawInput);
   return inTransaction(db, async (tx) => {
-    const unit = await writableUnit(tx, input.orgCode, access);
+    const unit = await findWritableOrganization(tx, input.orgCode, access);
     const [plan] = await tx
       .select()
       .from(studyPlans)

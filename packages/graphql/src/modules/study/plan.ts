@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { builder } from '../../builder.ts';
 import { writeAccessOf } from '../../context.ts';
-import { graphQLError } from '../../errors.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
 import { databaseIdOf } from '../common/ids.ts';
+import { checkedArg } from '../common/validation.ts';
 import { createStudyPlan, markStudyPlanTopicHeld, type StudyPlanRow } from './plan.service.ts';
+import { yearArg } from './study.service.ts';
 import { StudyMethod } from './study.ts';
 
 export const StudyPlanTopic = builder.drizzleObject('studyPlanTopics', {
@@ -57,11 +58,6 @@ export const StudyPlan = builder.drizzleObject('studyPlans', {
   }),
 });
 
-const yearRange = (year: number) => {
-  if (!Number.isInteger(year) || year < 1949 || year > 2200) throw graphQLError('BAD_USER_INPUT', 'year: out of range');
-  return year;
-};
-
 builder.queryFields((t) => ({
   studyPlan: t.drizzleField({
     type: 'studyPlans',
@@ -78,7 +74,7 @@ builder.queryFields((t) => ({
         query({
           where: {
             campaignCode: args.campaignCode,
-            year: yearRange(args.year),
+            year: checkedArg(yearArg, args.year, 'year'),
             organization: { code: args.orgCode },
           },
         }),

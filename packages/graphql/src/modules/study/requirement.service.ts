@@ -16,14 +16,9 @@ import { z } from 'zod';
 import { NotFoundError } from '../../errors.ts';
 import { findCampaignId } from '../campaign/campaign.service.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { parseInput } from '../common/validation.ts';
+import { codeSchema, parseInput, type Raw } from '../common/validation.ts';
 
-const code = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(studyLimits.codeMaxLength)
-  .regex(/^[A-Z][A-Z0-9_]*$/, 'must be upper-case letters, digits and underscores, starting with a letter');
+const code = codeSchema;
 const title = z.string().trim().min(1, 'must not be empty').max(studyLimits.titleMaxLength);
 
 const createStudyMaterialInput = z.object({ code, title, kind: z.enum(studyMaterialKinds) });
@@ -65,7 +60,6 @@ const setStudyRequirementInput = z.object({
   groups: z.array(groupInput).max(20),
 });
 
-type Raw<T> = { [K in keyof T]: T[K] | null };
 export type CreateStudyMaterialInput = z.input<typeof createStudyMaterialInput>;
 export type SetStudyRequirementInput = Omit<Raw<z.input<typeof setStudyRequirementInput>>, 'groups'> & {
   groups: readonly Raw<z.input<typeof groupInput>>[];

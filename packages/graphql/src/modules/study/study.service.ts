@@ -17,7 +17,7 @@ import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { findLinkedActivity } from '../campaign/activity.service.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { parseInput } from '../common/validation.ts';
+import { codeSchema, parseInput, type Raw } from '../common/validation.ts';
 import {
   type ComplianceQuery,
   type ComplianceRow,
@@ -33,12 +33,7 @@ export type StudyRecordRow = typeof studyRecords.$inferSelect;
 // ---------------------------------------------------------------------------------------------
 // Arguments shared by the read fields
 
-const code = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(studyLimits.codeMaxLength)
-  .regex(/^[A-Z][A-Z0-9_]*$/, 'must be upper-case letters, digits and underscores, starting with a letter');
+const code = codeSchema;
 export const campaignCodeArg = code;
 export const orgCodeArg = code;
 export const yearArg = z.number().int().min(1949, 'must be 1949 or later').max(2200, 'must be 2200 or earlier');
@@ -211,7 +206,6 @@ const updateStudyRecordInput = z.object({
   activityId: z.number().int().nullish(),
 });
 
-type Raw<T> = { [K in keyof T]: T[K] | null };
 export type CreateStudyRecordInput = Raw<z.input<typeof createStudyRecordInput>>;
 export type UpdateStudyRecordInput = Omit<Raw<z.input<typeof updateStudyRecordInput>>, 'id'> & { id: number };
 

@@ -9,13 +9,13 @@ import {
   type studyRequirements,
 } from '@sixtype/db';
 import { and, type SQL, sql } from 'drizzle-orm';
-import type { z } from 'zod';
 import { builder, type PothosTypes } from '../../builder.ts';
 import { auditActorOf } from '../../context.ts';
-import { graphQLError, ValidationError } from '../../errors.ts';
+import { ValidationError } from '../../errors.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
 import { databaseIdOf } from '../common/ids.ts';
 import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
+import { checkedArg } from '../common/validation.ts';
 import { Cadre } from '../directory/cadre.ts';
 import { assertOrganizationExists } from '../directory/directory.service.ts';
 import { createStudyMaterial, setStudyRequirement } from './requirement.service.ts';
@@ -128,14 +128,6 @@ export const StudyRecord = builder.drizzleNode('studyRecords', {
 // ---------------------------------------------------------------------------------------------
 // Reads
 
-const checked = <S extends z.ZodType>(schema: S, value: unknown, name: string): z.output<S> => {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw graphQLError('BAD_USER_INPUT', `${name}: ${result.error.issues.map((issue) => issue.message).join('; ')}`);
-  }
-  return result.data;
-};
-
 builder.queryFields((t) => ({
   studyMaterials: t.drizzleField({
     type: ['studyMaterials'],
@@ -157,8 +149,8 @@ builder.queryFields((t) => ({
       ctx.db.query.studyRequirements.findFirst(
         query({
           where: {
-            campaignCode: checked(campaignCodeArg, args.campaignCode, 'campaignCode'),
-            year: checked(yearArg, args.year, 'year'),
+            campaignCode: checkedArg(campaignCodeArg, args.campaignCode, 'campaignCode'),
+            year: checkedArg(yearArg, args.year, 'year'),
           },
         }),
       ),
@@ -192,7 +184,7 @@ builder.queryField('studyRecords', (t) =>
       },
       resolve: async (_root, args, ctx, info) => {
         assertPageSize(args);
-        if (args.orgCode) checked(orgCodeArg, args.orgCode, 'orgCode');
+        if (args.orgCode) checkedArg(orgCodeArg, args.orgCode, 'orgCode');
         const visibility = studyVisibility(ctx.viewer);
         const condition = (table: typeof studyRecords): SQL =>
           and(
