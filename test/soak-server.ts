@@ -11,11 +11,12 @@ export interface ServerProcess {
 }
 
 /**
- * Starts the API as `npm start` does and resolves once it announces GraphiQL. Afterwards only its
+ * Starts the API as `npm start` does (its heap capped by API_HEAP_MB, default 256) and resolves once it announces GraphiQL. Afterwards only its
  * error lines are kept: at info level it logs every request, which a long soak must not hoard.
  */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const heapMiB = process.env.API_HEAP_MB ?? '256';
+  const child = spawn(process.execPath, [`--max-old-space-size=${heapMiB}`, '--import', 'tsx', 'src/main.ts'], {
     cwd: apiFolder,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -418,6 +418,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const metricsLines = async () => (await (await fetch(new URL('/metrics', server.url))).text()).split('\n').length;
     const metricsBefore = await metricsLines();
+    // Where the RSS sits, from the server's own gauges: V8 heap used and reserved, and memory outside it.
+    const memoryOf = async () => {
+      try {
+        const text = await (await fetch(new URL('/metrics', server.url))).text();
+        const mib = (name: string) => {
+          const value = Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+          return Number.isFinite(value) ? Math.round(value / 2 ** 20) : '?';
+        };
+        return `heap ${mib('sixtype_nodejs_heap_size_used_bytes')} used of ${mib('sixtype_nodejs_heap_size_total_bytes')}, external ${mib('sixtype_nodejs_external_memory_bytes')} MiB`;
+      } catch {
+        return 'memory gauges unavailable';
+      }
+    };
 
     // Every valid query once before the clock starts: a broken query is the soak's bug, not load.
     for (const action of valid) await action.run();
@@ -441,8 +454,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const minute = Math.floor((Date.now() - started) / 60_000);
       if (minute > lastMinute) {
         lastMinute = minute;
-        log(
-          `soak: minute ${minute}: ${counts.requests} requests, RSS ${rss.at(-1)?.[1]} MiB, ${violationCount} violations`,
+        void memoryOf().then((memory) =>
+          log(
+            `soak: minute ${minute}: ${counts.requests} requests, RSS ${rss.at(-1)?.[1]} MiB (${memory}), ${violationCount} violations`,
+          ),
         );
       }
     }, 1_000);

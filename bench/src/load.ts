@@ -16,6 +16,10 @@ export interface LoadJob {
   /** Stop after this many requests instead of after the duration. */
   amount?: number;
   keyPrefix: string;
+  /** Text every successful answer holds; a 2xx answer without it counts as `unexpected`. */
+  expectInBody?: string;
+  /** A request without an answer after this long counts as an error (autocannon's default: 10). */
+  timeoutSeconds?: number;
 }
 
 export interface LoadResult {
@@ -27,10 +31,14 @@ export interface LoadResult {
   mean: number;
   non2xx: number;
   errors: number;
+  /** 2xx answers without `expectInBody` (a write that was not accepted: a GraphQL error or a conflict). */
+  unexpected: number;
 }
 
 export async function runLoad(job: LoadJob): Promise<LoadResult> {
   let counter = 0;
+  const started = performance.now();
+  let lastAnswer = started;
   const result = await autocannon({
     url: job.url,
     method: 'POST',
@@ -39,6 +47,10 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     pipelining: 1,
     ...(job.amount ? { amount: job.amount } : { duration: job.durationSeconds }),
     ...(job.overallRate ? { overallRate: job.overallRate } : {}),
+    ...(job.timeoutSeconds ? { timeout: job.timeoutSeconds } : {}),
+    ...(job.expectInBody
+      ? { verifyBody: (body: string | Buffer | undefined) => String(body ?? '').includes(job.expectInBody as string) }
+      : {}),
     requests: [
       {
         setupRequest: (request) => {
@@ -49,10 +61,15 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
             body: body.includes('__KEY__') ? body.replace('__KEY__', `${job.keyPrefix}-${counter}`) : body,
           };
         },
+        onResponse: () => {
+          lastAnswer = performance.now();
+        },
       },
     ],
   });
-  const seconds = result.duration;
+  // autocannon ends a run of `amount` requests only at its next one-second tick, so its duration
+  // rounds up to whole seconds; such a run lasts until its last answer.
+  const seconds = job.amount ? Math.max((lastAnswer - started) / 1000, 0.001) : result.duration;
   return {
     requests: result.requests.total,
     seconds,
@@ -62,6 +79,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     mean: result.latency.mean,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    unexpected: result.mismatches,
   };
 }
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import type { LoggedStatement } from './api.ts';
-import { BENCH_DATABASE_URL } from './env.ts';
+import { API_HEAP_MB, BENCH_DATABASE_URL } from './env.ts';
 import type { LoadJob, LoadResult } from './load.ts';
 import { copyToPglite } from './pglite.ts';
 import { type BenchResults, machineInfo, type TargetName, writeReports } from './report.ts';
@@ -57,6 +57,8 @@ interface Started {
 }
 
 /** Starts one server under test in its own Node process and waits for the port it announces. */
+const API_HEAP_OPTION = `--max-old-space-size=${API_HEAP_MB}`;
+
 async function startServer(file: string, args: string[], nodeOptions: string[] = []): Promise<Started> {
   const script = fileURLToPath(new URL(file, import.meta.url));
   const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', script, ...args], {
@@ -133,7 +135,8 @@ process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 
 try {
   const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
-  servers.api = await startServer('./servers/api-server.ts', [databaseUrl, pool], profile);
+  // As `npm start` runs it: the heap capped at API_HEAP_MB (default 256 MiB).
+  servers.api = await startServer('./servers/api-server.ts', [databaseUrl, pool], [API_HEAP_OPTION, ...profile]);
   const api = servers.api;
   const auth = { authorization: `Bearer ${api.token}` };
 
@@ -143,16 +146,25 @@ try {
     const dataDir = join(tmpdir(), `sixtype-bench-pglite-${dataset.size}`);
     log(`copying the dataset into PGlite (${dataDir})`);
     await copyToPglite(databaseUrl, dataDir);
-    servers.pglite = await startServer('./servers/api-server.ts', [`pglite:${dataDir}`, pool]);
+    servers.pglite = await startServer('./servers/api-server.ts', [`pglite:${dataDir}`, pool], [API_HEAP_OPTION]);
   }
 
-  // 1. Capture: each variant once through the real API, with drizzle's statements.
+  // The naive server answers each scenario right after the API did, before a later write (S5)
+  // changes the figures an earlier read returns.
+  servers.naive = await startServer('./servers/naive-server.ts', [databaseUrl, pool]);
+  const naive = servers.naive;
+
+  // 1. Capture: each variant once through the real API, with drizzle's statements. The floor
+  // replays reads only; a write is written by hand there, so one variant shows what the API sent.
+  // 2. The naive server must give the same answers as the API, or the comparison means nothing.
   const captured: Record<string, LoggedStatement[][]> = {};
   const answers: Record<string, string[]> = {};
+  const apiAnswerTexts: Record<string, string> = {};
+  const naiveMatches: Record<string, boolean> = {};
   for (const scenario of chosen) {
     captured[scenario.id] = [];
     answers[scenario.id] = [];
-    const variants = scenario.floor ? VARIANTS : 1;
+    const variants = scenario.floor && !scenario.rowsPerRequest ? VARIANTS : 1;
     for (let v = 0; v < variants; v++) {
       await getJson(`${api.base}/__bench/capture`);
       const response = await post(
@@ -164,19 +176,28 @@ try {
         throw new Error(`${scenario.id} variant ${v}: ${response.status} ${response.text.slice(0, 300)}`);
       }
       answers[scenario.id]?.push(sha256(response.text));
+      if (v === 0) apiAnswerTexts[scenario.id] = response.text;
       captured[scenario.id]?.push(await getJson<LoggedStatement[]>(`${api.base}/__bench/statements`));
+    }
+    if (scenario.naive) {
+      // A write's answer does not depend on its key, so a key of its own keeps it from being a replay.
+      const body = JSON.stringify(scenario.body(targets, 0, `${runId}-naive`));
+      const response = await post(`${naive.base}/graphql`, body, {});
+      naiveMatches[scenario.id] = sha256(response.text) === answers[scenario.id]?.[0];
+      log(`${scenario.id}: naiveAnswerMatches ${naiveMatches[scenario.id]}`);
+      if (!naiveMatches[scenario.id]) log(`${scenario.id}: naive answer differs: ${response.text.slice(0, 200)}`);
     }
   }
   const capturedFile = join(tmpdir(), `sixtype-bench-${runId}.json`);
   writeFileSync(capturedFile, JSON.stringify(captured));
 
-  // 2. Plans: EXPLAIN (ANALYZE, BUFFERS) of every read statement of variant 0.
+  // 3. Plans: EXPLAIN (ANALYZE, BUFFERS) of every read statement of variant 0.
   const plansDir = join(values.out as string, `plans-${dataset.size}`);
   mkdirSync(plansDir, { recursive: true });
   const explainSql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
     for (const scenario of chosen) {
-      if (!scenario.floor) continue;
+      if (!scenario.floor || scenario.rowsPerRequest) continue;
       const statements = captured[scenario.id]?.[0] ?? [];
       let text = `# ${scenario.id}: ${scenario.title}\n`;
       for (const [i, { query, params }] of statements.entries()) {
@@ -199,20 +220,27 @@ try {
   }
 
   servers.floor = await startServer('./servers/floor-server.ts', [databaseUrl, capturedFile, pool]);
-  servers.naive = await startServer('./servers/naive-server.ts', [databaseUrl, pool]);
+  const floor = servers.floor;
 
-  // 3. The naive server must give the same answers as the API, or the comparison means nothing.
-  const naiveMatches: Record<string, boolean> = {};
-  for (const scenario of chosen.filter((s) => s.naive)) {
-    const body = JSON.stringify(scenario.body(targets, 0));
-    const response = await post(`${servers.naive.base}/graphql`, body, {});
-    naiveMatches[scenario.id] = sha256(response.text) === answers[scenario.id]?.[0];
-    if (!naiveMatches[scenario.id]) log(`${scenario.id}: naive answer differs: ${response.text.slice(0, 200)}`);
+  // A floor write answers the API's figures without GraphQL around them: the counts must agree.
+  const floorMatches: Record<string, boolean> = {};
+  for (const scenario of chosen.filter((s) => s.floor && s.rowsPerRequest)) {
+    const body = JSON.stringify(scenario.body(targets, 0, `${runId}-floor`));
+    const response = await post(`${floor.base}/floor/${scenario.id}`, body, {});
+    const countsOf = (payload: unknown) => {
+      const { accepted, rejected, replayed } = (payload ?? {}) as Record<string, unknown>;
+      return JSON.stringify([accepted, rejected, replayed]);
+    };
+    const apiAnswer = JSON.parse(apiAnswerTexts[scenario.id] ?? '{}') as { data?: Record<string, unknown> };
+    const floorAnswer = JSON.parse(response.text) as { data?: unknown };
+    floorMatches[scenario.id] =
+      response.status === 200 && countsOf(floorAnswer.data) === countsOf(Object.values(apiAnswer.data ?? {})[0]);
+    log(`${scenario.id}: floorAnswerMatches ${floorMatches[scenario.id]} (${response.text.slice(0, 120)})`);
   }
 
   const bodiesFor = (scenario: Scenario, target: TargetName) =>
-    Array.from({ length: scenario.rowsPerRequest ? 4 : VARIANTS }, (_, v) =>
-      target === 'floor'
+    Array.from({ length: scenario.variants ?? VARIANTS }, (_, v) =>
+      target === 'floor' && !scenario.rowsPerRequest
         ? JSON.stringify({ scenario: scenario.id, variant: v })
         : JSON.stringify(scenario.body(targets, v, '__KEY__')).replace(/"bench-__KEY__-\d+"/, '"__KEY__"'),
     );
@@ -220,12 +248,15 @@ try {
   async function measure(scenario: Scenario, target: TargetName, connections: number, overallRate?: number) {
     const server = servers[target] as Started;
     const job: LoadJob = {
-      url: `${server.base}${target === 'floor' ? '/floor' : '/graphql'}`,
+      url: `${server.base}${target === 'floor' ? (scenario.rowsPerRequest ? `/floor/${scenario.id}` : '/floor') : '/graphql'}`,
       headers: server.token ? { authorization: `Bearer ${server.token}` } : {},
       bodies: bodiesFor(scenario, target),
       connections,
       durationSeconds,
       keyPrefix: `bench-${runId}-${target}-${connections}-${overallRate ?? 0}-${Math.random().toString(36).slice(2)}`,
+      // Every answer to an accepted batch says so, whichever server gave it.
+      // A write of the naive server takes seconds under load: it is measured, not timed out.
+      ...(scenario.rowsPerRequest ? { expectInBody: '"replayed":false', timeoutSeconds: 120 } : {}),
       ...(overallRate ? { overallRate } : {}),
       // A write is run for a number of requests rather than a time, so no run ends by cutting a
       // request (and its transaction) off mid-way.
@@ -272,7 +303,7 @@ try {
           const run = await measure(scenario, target, connections);
           runs.push(run);
           log(
-            `${scenario.id} ${target.padEnd(5)} c=${connections} ${run.requestsPerSecond.toFixed(1)} req/s p50 ${run.p50} ms p99 ${run.p99} ms ${run.statementsPerRequest.toFixed(2)} stmt/req${run.non2xx ? ` non2xx ${run.non2xx}` : ''}`,
+            `${scenario.id} ${target.padEnd(5)} c=${connections} ${run.requestsPerSecond.toFixed(1)} req/s p50 ${run.p50} ms p99 ${run.p99} ms ${run.statementsPerRequest.toFixed(2)} stmt/req${run.non2xx ? ` non2xx ${run.non2xx}` : ''}${run.unexpected ? ` not accepted ${run.unexpected}` : ''}`,
           );
         }
       }
@@ -297,6 +328,7 @@ try {
       answerSha256: answers[scenario.id]?.[0] ?? '',
       apiStatements: captured[scenario.id]?.[0]?.length ?? 0,
       naiveAnswerMatches: naiveMatches[scenario.id] ?? null,
+      ...(scenario.id in floorMatches ? { floorAnswerMatches: floorMatches[scenario.id] } : {}),
       runs,
       fixedRate,
     });

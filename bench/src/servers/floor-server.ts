@@ -2,21 +2,47 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import postgres from 'postgres';
 import type { LoggedStatement } from '../api.ts';
+import { type FloorWrite, submitObservationsFloor } from './floor-writes.ts';
 import { announce, createStats } from './stats.ts';
 
 /**
  * The floor: the statements our API sent for each scenario variant (captured from drizzle's
  * logger, credential lookup included), replayed by postgres.js from a minimal node:http handler
  * that answers with the rows as JSON. Nothing can serve these figures with less work than this.
+ * A write (POST /floor/<scenario>) gets the API's GraphQL request body and is written by hand
+ * (floor-writes.ts), after the same credential lookup.
  */
 const databaseUrl = process.argv[2] as string;
 const captured = JSON.parse(readFileSync(process.argv[3] as string, 'utf8')) as Record<string, LoggedStatement[][]>;
 const sql = postgres(databaseUrl, { max: Number(process.argv[4] ?? 10), onnotice: () => {} });
 const stats = createStats();
 
+/** What the API sent for a scenario before its transaction began: the credential lookup. */
+const beforeTransaction = (scenario: string) => {
+  const statements = captured[scenario]?.[0] ?? [];
+  const begin = statements.findIndex((statement) => statement.query.trim().toLowerCase() === 'begin');
+  return begin < 0 ? [] : statements.slice(0, begin);
+};
+const writes: Record<string, FloorWrite> = {
+  S5: submitObservationsFloor(sql, beforeTransaction('S5'), () => stats.statement()),
+};
+
+async function replay(body: string) {
+  const { scenario, variant } = JSON.parse(body) as { scenario: string; variant: number };
+  const variants = captured[scenario] ?? [];
+  const statements = variants[variant % variants.length] ?? [];
+  let rows: unknown = null;
+  for (const { query, params } of statements) {
+    stats.statement();
+    rows = await sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+  }
+  return { data: scenario === 'S0' ? { __typename: 'Query' } : rows };
+}
+
 const server = createServer((request, response) => {
   if (stats.handle(request, response)) return;
   stats.request();
+  const write = writes[request.url?.slice('/floor/'.length) ?? ''];
   let body = '';
   request.setEncoding('utf8');
   request.on('data', (chunk: string) => {
@@ -24,16 +50,9 @@ const server = createServer((request, response) => {
   });
   request.on('end', async () => {
     try {
-      const { scenario, variant } = JSON.parse(body) as { scenario: string; variant: number };
-      const variants = captured[scenario] ?? [];
-      const statements = variants[variant % variants.length] ?? [];
-      let rows: unknown = null;
-      for (const { query, params } of statements) {
-        stats.statement();
-        rows = await sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], { prepare: true });
-      }
+      const answer = write ? await write(JSON.parse(body)) : await replay(body);
       response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ data: scenario === 'S0' ? { __typename: 'Query' } : rows }));
+      response.end(JSON.stringify(answer));
     } catch (error) {
       response.statusCode = 500;
       response.end(JSON.stringify({ errors: [{ message: String(error) }] }));

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
 import { createUser, loadTokenSecret, login, SYSTEM_ACCESS, schema } from '@sixtype/graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
@@ -5,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CSRF_HEADER, MAX_REQUEST_BODY_BYTES, QUERY_LIMITS, type QueryLimit, useQueryLimits } from './limits.ts';
 import { loadPersistedOperations } from './persisted-operations.ts';
-import { type App, createApp } from './server.ts';
+import { type App, createApp, listen } from './server.ts';
 
 let database: TestDatabase;
 let app: App;
@@ -202,6 +203,72 @@ describe('HTTP request rules', () => {
     const refused = await refusal(response);
     expect(refused).toMatchObject({ status: 413, code: 'BAD_REQUEST' });
     expect(statements).toEqual([]);
+  });
+
+  it('refuses a malformed Content-Length with BAD_REQUEST and status 400', async () => {
+    for (const contentLength of ['12abc', '-1', '5, 5']) {
+      const refused = await refusal(await post({ query: '{ __typename }' }, { 'content-length': contentLength }));
+      expect(refused, contentLength).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    }
+    expect(statements).toEqual([]);
+  });
+
+  it('over HTTP, answers a declared body and refuses one that declares or streams more than 1 MB', async () => {
+    const running = await listen(app, 0, '127.0.0.1');
+    const { port } = new URL(running.url);
+    /** Sends the body in pieces (chunked unless `content-length` is given); resolves on the answer. */
+    const send = (headers: Record<string, string>, pieces: Iterable<string>) =>
+      new Promise<{ status: number; body: ErrorBody }>((resolve, reject) => {
+        const request = httpRequest(
+          {
+            // A connection of its own: a refused body is left unread, and a reused connection
+            // would carry the next request into it.
+            agent: false,
+            host: '127.0.0.1',
+            port,
+            path: '/graphql',
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}`, ...headers },
+          },
+          (response) => {
+            let text = '';
+            response.on('data', (chunk: Buffer) => {
+              text += chunk;
+            });
+            response.on('end', () => {
+              request.destroy();
+              resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) });
+            });
+          },
+        );
+        // The server may answer (and close) before the whole body is sent.
+        request.on('error', () => {});
+        setTimeout(() => reject(new Error('no answer within 10 s')), 10_000).unref();
+        for (const piece of pieces) request.write(piece);
+        request.end();
+      });
+    try {
+      const query = JSON.stringify({ query: '{ __typename }' });
+      const answered = await send({ 'content-length': String(Buffer.byteLength(query)) }, [query]);
+      expect(answered).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+      // The refusals below must send no SQL (not even the credential lookup).
+      statements.length = 0;
+      const declared = await send({ 'content-length': String(2 * MAX_REQUEST_BODY_BYTES) }, ['{"query":']);
+      expect(declared.status).toBe(413);
+      expect(declared.body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+      const padding = 'x'.repeat(65_536);
+      const chunks = function* () {
+        yield `{"query":"{ __typename }","variables":{"padding":"`;
+        for (let i = 0; i < 40; i += 1) yield padding;
+        yield '"}}';
+      };
+      const streamed = await send({}, chunks());
+      expect(streamed.status).toBe(413);
+      expect(streamed.body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+      expect(statements).toEqual([]);
+    } finally {
+      await running.stop();
+    }
   });
 
   it('refuses a batched array body', async () => {

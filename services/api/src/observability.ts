@@ -149,8 +149,9 @@ function requestLog(deps: {
     onExecute({ args }) {
       const started = performance.now();
       const context = args.contextValue;
-      const operation = args.operationName ?? operationNameOf(args.document) ?? 'anonymous';
-      const label = deps.operationLabel(args.operationName ?? operationNameOf(args.document));
+      const name = args.operationName ?? operationNameOf(args.document);
+      const operation = name ?? 'anonymous';
+      const label = deps.operationLabel(name);
       const type = operationTypeOf(args.document, args.operationName);
       deps.inFlight.inc();
       return {

@@ -200,6 +200,18 @@ describe('introspection', () => {
     expect(answer.data?.__schema).toBeDefined();
   });
 
+  it('decides for each viewer, however often the same document is sent', async () => {
+    // yoga hands back the same parsed document each time; whether it may run depends on the viewer.
+    const typeLookup = { query: '{ __type(name: "Organization") { name } }' };
+    for (const who of ['admin', 'manager', 'admin', 'manager'] as const) {
+      const answer = await send(typeLookup, who);
+      if (who === 'admin') expect(answer.data, who).toEqual({ __type: { name: 'Organization' } });
+      else expect(answer.code, who).toBe('FORBIDDEN');
+    }
+    const plain = { query: '{ __typename }' };
+    for (let i = 0; i < 2; i += 1) expect((await send(plain, 'manager')).data).toEqual({ __typename: 'Query' });
+  });
+
   it('leaves __typename alone', async () => {
     expect((await send({ query: '{ __typename }' }, 'manager')).data).toEqual({ __typename: 'Query' });
   });

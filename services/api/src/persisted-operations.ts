@@ -57,7 +57,20 @@ function persistedOperationId(params: GraphQLParams): string | null {
 
 const isAdmin = (viewer: Viewer) => viewer.kind === 'USER' && viewer.role === 'ADMIN';
 
+// yoga's parser cache hands back the same DocumentNode for the same text, so each document is
+// walked once rather than on every request of a viewer who is not an admin.
+const introspectionByDocument = new WeakMap<DocumentNode, boolean>();
+
 function isIntrospection(document: DocumentNode): boolean {
+  let found = introspectionByDocument.get(document);
+  if (found === undefined) {
+    found = containsIntrospection(document);
+    introspectionByDocument.set(document, found);
+  }
+  return found;
+}
+
+function containsIntrospection(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     Field(node) {

@@ -2,14 +2,21 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { type DatabaseHandle, withQuerySignal } from '@sixtype/db';
 import { type EventBus, type GraphQLContext, schema } from '@sixtype/graphql';
 import { Kind, parse } from 'graphql';
-import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createContext } from './context.ts';
 import { useDatabaseRouting, withDatabaseErrors } from './database.ts';
+import { documentCaches, useCompactDocumentErrors } from './document-cache.ts';
 import type { Env } from './env.ts';
 import { createErrorMasker } from './errors.ts';
 import { createEventBus } from './events.ts';
 import { createGraphiQLRenderer, GRAPHIQL_EXAMPLES, graphiqlOptions } from './graphiql.ts';
-import { MAX_REQUEST_BODY_BYTES, useQueryLimits, useRequestGuard, withRequestErrors } from './limits.ts';
+import {
+  MAX_REQUEST_BODY_BYTES,
+  useQueryLimits,
+  useRequestBodyLimit,
+  useRequestGuard,
+  withRequestErrors,
+} from './limits.ts';
 import type { Logger } from './logger.ts';
 import { useObservability } from './observability.ts';
 import { loadPersistedOperations, useOperationPolicy } from './persisted-operations.ts';
@@ -77,7 +84,10 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
     healthCheckEndpoint: '/health',
     landingPage: false,
     batching: false,
-    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    // Enforced by useRequestBodyLimit (limits.ts), which only streams bodies that declare no length.
+    maxRequestBodySize: false,
+    // Bounded to what clients really send (document-cache.ts).
+    parserAndValidationCache: documentCaches(),
     // No file uploads; multipart bodies are refused by useRequestGuard.
     multipart: false,
     // GraphQL-over-HTTP's name for a persisted operation's id, beside the APQ extension.
@@ -99,19 +109,17 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       error: (...args) => logger.error({ args }, 'yoga'),
     },
     plugins: [
-      useReadinessCheck({
-        endpoint: '/ready',
-        check: async () => {
-          try {
-            await database.ping();
-            return true;
-          } catch (error) {
-            logger.warn({ err: error }, 'readiness check failed');
-            return false;
-          }
-        },
+      useReadiness('/ready', async () => {
+        try {
+          await database.ping();
+          return true;
+        } catch (error) {
+          logger.warn({ err: error }, 'readiness check failed');
+          return false;
+        }
       }),
       ...useObservability({ logger, database, knownOperations }),
+      useCompactDocumentErrors(),
       useDatabaseRouting(database),
       useRequestGuard(),
       useQueryLimits(),
@@ -120,8 +128,24 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
         operations,
         nodeEnv: env.NODE_ENV,
       }),
+      // After every plugin that may choose a request parser, where yoga puts its own limit.
+      useRequestBodyLimit(MAX_REQUEST_BODY_BYTES),
     ],
   });
+}
+
+/**
+ * yoga's useReadinessCheck for a check that answers true or false, without the URLPattern test
+ * that one runs on every request that is not for `endpoint`: that test matches exactly the paths
+ * the pathname comparison before it matches, and costs more than several of our own plugins.
+ */
+function useReadiness(endpoint: string, check: () => Promise<boolean>): Plugin {
+  return {
+    onRequest({ request, url, fetchAPI, endResponse }) {
+      if (!request.url.endsWith(endpoint) && url.pathname !== endpoint) return;
+      return check().then((ready) => endResponse(new fetchAPI.Response(null, { status: ready ? 200 : 503 })));
+    },
+  };
 }
 
 export interface RunningServer {

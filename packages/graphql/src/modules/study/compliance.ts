@@ -175,7 +175,12 @@ async function loadCompliancePage(
       ctx.db.query.cadres.findMany({
         ...(planned as object),
         where: {
-          AND: [planned.where ?? {}, { RAW: (table: typeof cadres) => sql`${table.id} in (${matching})` }],
+          AND: [
+            planned.where ?? {},
+            // `= any(array(…))`, not `in (…)`: the set is evaluated once and the page's cadres are
+            // read by key, where a semi-join would scan every cadre to match them against it.
+            { RAW: (table: typeof cadres) => sql`${table.id} = any(array(${matching}))` },
+          ],
         },
         extras: {
           ...extrasOf(planned),

@@ -12,7 +12,16 @@ import {
 import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../context.ts';
-import { ANONYMOUS, dataOf, errorCodes, globalId, openTestApi, type TestApi, userViewer } from '../../test-support.ts';
+import {
+  ANONYMOUS,
+  apiClientViewer,
+  dataOf,
+  errorCodes,
+  globalId,
+  openTestApi,
+  type TestApi,
+  userViewer,
+} from '../../test-support.ts';
 import { complianceRateByOrg } from './study.service.ts';
 
 let api: TestApi;
@@ -519,6 +528,83 @@ describe('who may write and read study records', () => {
       'UNAUTHENTICATED',
     ]);
     expect(errorCodes(await record(ANONYMOUS, { note: 'x' }))).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('a cadre’s yearly totals', () => {
+  const TOTALS = /* GraphQL */ `
+    query Totals($code: String!) {
+      organization(code: $code) {
+        cadres(first: 100) {
+          nodes {
+            employeeNumber
+            studyTotals(year: 2012) { year noteCharacters hours records }
+            nextYear: studyTotals(year: 2013) { year noteCharacters hours records }
+          }
+        }
+      }
+    }
+  `;
+  interface Totals {
+    year: number;
+    noteCharacters: number;
+    hours: string;
+    records: number;
+  }
+  type TotalsPage = {
+    organization: {
+      cadres: { nodes: { employeeNumber: string; studyTotals: Totals | null; nextYear: Totals | null }[] };
+    };
+  };
+
+  it('sums each cadre’s records of the year in the cadre list’s one statement', async () => {
+    await addUnit('STUDY_TOTALS_UNIT', 'FINANCE_BUREAU');
+    for (const number of ['T-TOT-A', 'T-TOT-B']) await addCadre(number, 'STUDY_TOTALS_UNIT');
+    const [a] = await api.db.select({ id: cadres.id }).from(cadres).where(eq(cadres.employeeNumber, 'T-TOT-A'));
+    const rows = [
+      { studiedOn: '2012-01-01', hours: '1.5', note: chineseNote(300) },
+      { studiedOn: '2012-12-31', hours: '2.5', note: chineseNote(1200) },
+      { studiedOn: '2013-01-01', hours: '0.5', note: chineseNote(7) },
+      { studiedOn: '2011-12-31', hours: '9.0', note: chineseNote(50) },
+    ];
+    await api.db
+      .insert(studyRecords)
+      .values(rows.map((row) => ({ ...row, cadreId: a?.id ?? 0, method: 'SELF_STUDY' as const })));
+
+    const executed = await api.execute<TotalsPage>(TOTALS, { code: 'STUDY_TOTALS_UNIT' });
+    expect(executed.statements).toHaveLength(1);
+    const byNumber = new Map(dataOf(executed).organization.cadres.nodes.map((node) => [node.employeeNumber, node]));
+    // Independently: code points counted here, decimals summed as tenths.
+    const stored = await demoRecordsOf(['T-TOT-A']);
+    const of = (year: string) => stored.filter((row) => row.studiedOn.startsWith(year));
+    expect(of('2012').reduce((sum, row) => sum + row.noteLength, 0)).toBe(1500);
+    expect(byNumber.get('T-TOT-A')?.studyTotals).toEqual({
+      year: 2012,
+      noteCharacters: 1500,
+      hours: '4', // 1.5 + 2.5, trailing zeros trimmed as in compliance
+      records: 2,
+    });
+    expect(byNumber.get('T-TOT-A')?.nextYear).toEqual({ year: 2013, noteCharacters: 7, hours: '0.5', records: 1 });
+    expect(byNumber.get('T-TOT-B')?.studyTotals).toEqual({ year: 2012, noteCharacters: 0, hours: '0', records: 0 });
+  });
+
+  it('is null for viewers who may not read the cadre’s study records, and refuses an impossible year', async () => {
+    const reader = await apiClientViewer(api.db, ['directory:read']);
+    const forClient = dataOf(await api.execute<TotalsPage>(TOTALS, { code: 'STUDY_TOTALS_UNIT' }, reader));
+    expect(forClient.organization.cadres.nodes.map((node) => node.studyTotals)).toEqual([null, null]);
+
+    const own = await userViewer(api.db, 'CADRE', { employeeNumber: 'T-TOT-B' });
+    const asCadre = await api.execute<{ cadre: { studyTotals: Totals | null } }>(
+      `{ cadre(employeeNumber: "T-TOT-B") { studyTotals(year: 2012) { records } } }`,
+      {},
+      own,
+    );
+    expect(dataOf(asCadre).cadre.studyTotals).toEqual({ records: 0 });
+
+    const badYear = await api.execute(
+      `{ cadre(employeeNumber: "T-TOT-A") { employeeNumber studyTotals(year: 99999) { records } } }`,
+    );
+    expect(errorCodes(badYear)).toEqual(['BAD_USER_INPUT']);
   });
 });
 

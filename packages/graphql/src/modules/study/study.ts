@@ -1,5 +1,6 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
 import {
+  type cadres,
   studyAudiences,
   studyMaterialKinds,
   type studyMaterials,
@@ -29,7 +30,7 @@ import {
   updateStudyRecord,
   yearArg,
 } from './study.service.ts';
-import { studyVisibility } from './visibility.ts';
+import { studyVisibility, studyVisibleSql } from './visibility.ts';
 
 export const StudyMaterialKind = builder.enumType('StudyMaterialKind', { values: studyMaterialKinds });
 export const StudyMethod = builder.enumType('StudyMethod', {
@@ -237,6 +238,63 @@ builder.drizzleObjectField(Cadre, 'studyRecords', (t) =>
     { name: 'CadreStudyRecordsConnection' },
   ),
 );
+
+interface CadreStudyTotalsShape {
+  year: number;
+  noteCharacters: number;
+  hours: string;
+  records: number;
+}
+
+const CadreStudyTotals = builder.objectRef<CadreStudyTotalsShape>('CadreStudyTotals').implement({
+  description: 'One cadre’s study records of one calendar year, summed.',
+  fields: (t) => ({
+    year: t.exposeInt('year'),
+    noteCharacters: t.exposeInt('noteCharacters', { description: 'Characters of the year’s notes (code points).' }),
+    hours: t.expose('hours', { type: 'Decimal', description: 'Hours studied in the year.' }),
+    records: t.exposeInt('records', { description: 'Study records in the year.' }),
+  }),
+});
+
+/** The row key of a year's totals, so that two years asked for in one query do not collide. */
+const studyTotalsKey = (year: number) => `studyTotals${year}`;
+
+builder.drizzleObjectFields(Cadre, (t) => ({
+  studyTotals: t.field({
+    type: CadreStudyTotals,
+    nullable: true,
+    description:
+      'Characters, hours and records of the year, summed in the same statement as the cadre (no query per cadre). Null when the viewer may not read this cadre’s study records.',
+    args: { year: t.arg.int({ required: true }) },
+    select: (args, ctx) => {
+      // A year out of range adds nothing here; the resolver then answers BAD_USER_INPUT.
+      if (!yearArg.safeParse(args.year).success) return {};
+      const visibility = studyVisibility(ctx.viewer);
+      return {
+        extras: {
+          [studyTotalsKey(args.year)]: (table: typeof cadres) =>
+            sql`case when ${studyVisibleSql(visibility, table.id, table.organizationId)} then (
+              select json_build_object(
+                'noteCharacters', coalesce(sum(totals_record.note_characters), 0),
+                'hours', trim_scale(coalesce(sum(totals_record.hours), 0))::text,
+                'records', count(*))
+              from study_records totals_record
+              where totals_record.cadre_id = ${table.id}
+                and totals_record.studied_on >= make_date(${args.year}::int, 1, 1)
+                and totals_record.studied_on < make_date(${args.year}::int + 1, 1, 1)) end`,
+        },
+      };
+    },
+    resolve: (cadre, args) => {
+      const year = checkedArg(yearArg, args.year, 'year');
+      const totals = (cadre as Record<string, unknown>)[studyTotalsKey(year)] as Omit<
+        CadreStudyTotalsShape,
+        'year'
+      > | null;
+      return totals ? { year, ...totals } : null;
+    },
+  }),
+}));
 
 // ---------------------------------------------------------------------------------------------
 // Writes: a cadre records and edits only their own records
