@@ -9,27 +9,27 @@ import { readTargets, scenarios, type Targets } from './scenarios.ts';
 import { datasetSizes } from './sizes.ts';
 
 /**
- * The benchmark's scenarios on the XS dataset (size S takes ~15 s to load; XS ~2 s): each answer
+ * The benchmark's scenarios on the S dataset (one tenth of L; it loads in about 15 s): each answer
  * must hash to its golden value and cost the golden number of SQL statements. Nothing timed.
  * Runs only against PostgreSQL (CI's second pass), in a database of its own on that server.
  * `UPDATE_GOLDEN=1` rewrites the golden file after a deliberate change.
  */
 const serverUrl = process.env.TEST_DATABASE_URL;
-const goldenFile = fileURLToPath(new URL('./golden-XS.json', import.meta.url));
+const goldenFile = fileURLToPath(new URL('./golden-S.json', import.meta.url));
 type Golden = Record<string, { sha256: string; statements: number }>;
 const golden: Golden = existsSync(goldenFile) ? JSON.parse(readFileSync(goldenFile, 'utf8')) : {};
 const updating = process.env.UPDATE_GOLDEN === '1';
 
-describe.runIf(serverUrl)('benchmark scenarios on dataset XS (PostgreSQL)', () => {
+describe.runIf(serverUrl)('benchmark scenarios on dataset S (PostgreSQL)', () => {
   const url = new URL(serverUrl ?? 'postgres://localhost/unused');
-  url.pathname = `/${url.pathname.slice(1)}_bench_xs`;
+  url.pathname = `/${url.pathname.slice(1)}_bench_s`;
   const databaseUrl = url.toString();
   let api: BenchApi;
   let targets: Targets;
   const seen: Golden = {};
 
   beforeAll(async () => {
-    await loadDataset(databaseUrl, datasetSizes.XS);
+    await loadDataset(databaseUrl, datasetSizes.S);
     targets = await readTargets(databaseUrl);
     api = await openBenchApi(databaseUrl, 2);
   });
