@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import postgres from 'postgres';
 import type { LoggedStatement } from '../api.ts';
 import { type FloorWrite, submitObservationsFloor } from './floor-writes.ts';
-import { announce, createStats } from './stats.ts';
+import { createStats, serveComparator } from './stats.ts';
 
 /**
  * The floor: the statements our API sent for each scenario variant (captured from drizzle's
@@ -59,13 +59,4 @@ const server = createServer((request, response) => {
     }
   });
 });
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  announce(typeof address === 'object' && address ? address.port : 0);
-});
-process.on('SIGTERM', () => {
-  server.close();
-  server.closeAllConnections();
-  void sql.end({ timeout: 2 }).finally(() => process.exit(0));
-});
+serveComparator(server, () => sql.end({ timeout: 2 }));

@@ -4,7 +4,7 @@ import postgres from 'postgres';
 import { complianceModule } from './naive/compliance.ts';
 import { directoryModule } from './naive/directory.ts';
 import { metricsModule } from './naive/metrics.ts';
-import { announce, createStats } from './stats.ts';
+import { createStats, serveComparator } from './stats.ts';
 
 /**
  * The naive comparator: the same GraphQL shapes (S0–S6) served the way a resolver-per-field server
@@ -31,13 +31,4 @@ const server = createServer((request, response) => {
   stats.request();
   yoga(request, response);
 });
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  announce(typeof address === 'object' && address ? address.port : 0);
-});
-process.on('SIGTERM', () => {
-  server.close();
-  server.closeAllConnections();
-  void sql.end({ timeout: 2 }).finally(() => process.exit(0));
-});
+serveComparator(server, () => sql.end({ timeout: 2 }));

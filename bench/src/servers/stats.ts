@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 /**
  * What each server under test reports about itself: requests served, SQL statements sent, CPU time
@@ -62,4 +62,21 @@ export type ServerStats = {
 /** Tells the parent process the port once listening (the parent reads one JSON line from stdout). */
 export function announce(port: number, extra: Record<string, unknown> = {}) {
   process.stdout.write(`${JSON.stringify({ port, ...extra })}\n`);
+}
+
+/**
+ * Runs a comparator server: keep-alive, a free loopback port announced to the parent, and on
+ * SIGTERM its connections closed, then `close` (its database client), then exit.
+ */
+export function serveComparator(server: Server, close: () => Promise<unknown>) {
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    announce(typeof address === 'object' && address ? address.port : 0);
+  });
+  process.on('SIGTERM', () => {
+    server.close();
+    server.closeAllConnections();
+    void close().finally(() => process.exit(0));
+  });
 }
