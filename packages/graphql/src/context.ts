@@ -123,12 +123,14 @@ export function mayReadPersonalData(viewer: Viewer, cadre: { id: number; organiz
 
 /**
  * The units whose figures the viewer may read or write: null for all, a path for a subtree,
- * undefined for none. Figures are not personal data: every signed-in person reads them all.
+ * undefined for none. A person reads the figures of their own unit's subtree (a manager of the
+ * zone reads them all) and a manager writes there; an API client reads and writes where its key is
+ * restricted to. No rule means no access: every caller of this maps undefined to a refusal.
  */
 export function metricsSubtree(viewer: Viewer, access: 'read' | 'write'): string | null | undefined {
   if (isAdmin(viewer)) return null;
   if (viewer.kind === 'USER') {
-    if (access === 'read') return null;
+    if (access === 'read') return viewer.organizationPath ?? undefined;
     return viewer.role === 'ORG_MANAGER' ? (viewer.organizationPath ?? undefined) : undefined;
   }
   if (viewer.kind === 'API_CLIENT') {

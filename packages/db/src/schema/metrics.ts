@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   check,
   date,
@@ -29,6 +30,10 @@ export const metricAggregation = pgEnum('metric_aggregation', metricAggregations
 export const metricDirections = ['HIGHER_IS_BETTER', 'LOWER_IS_BETTER'] as const;
 export type MetricDirection = (typeof metricDirections)[number];
 export const metricDirection = pgEnum('metric_direction', metricDirections);
+
+export const metricReportings = ['OWN', 'TOTAL'] as const;
+export type MetricReporting = (typeof metricReportings)[number];
+export const metricReporting = pgEnum('metric_reporting', metricReportings);
 
 export const granularities = ['MONTH', 'QUARTER', 'YEAR'] as const;
 export type Granularity = (typeof granularities)[number];
@@ -63,11 +68,25 @@ export const metricDefinitions = snakeCase.table(
      * compliance) the name of its derivation; such a metric takes no submitted observations.
      */
     derivation: varchar({ length: 64 }),
+    /**
+     * What a unit's figure covers: OWN, the unit alone (a subtree adds its units up); TOTAL, the unit
+     * with everything below it (a subtree counts only the units without a reporting unit above them).
+     */
+    reportedAs: metricReporting().notNull().default('OWN'),
+    /** A RATIO recomputed as numerator ÷ denominator × ratioMultiplier from two other figures. */
+    numeratorMetricId: integer().references((): AnyPgColumn => metricDefinitions.id, { onDelete: 'restrict' }),
+    denominatorMetricId: integer().references((): AnyPgColumn => metricDefinitions.id, { onDelete: 'restrict' }),
+    ratioMultiplier: numeric({ mode: 'string' }).notNull().default('1'),
     ...timestamps,
   },
   (t) => [
     check('metric_definitions_code_format', sql`${t.code} ~ '^[A-Z][A-Z0-9_]*$'`),
     check('metric_definitions_name_not_blank', sql`length(btrim(${t.name})) > 0`),
+    check(
+      'metric_definitions_ratio_parts',
+      sql`(${t.numeratorMetricId} is null) = (${t.denominatorMetricId} is null) and (${t.numeratorMetricId} is null or ${t.kind} = 'RATIO')`,
+    ),
+    check('metric_definitions_ratio_not_summed', sql`not (${t.kind} = 'RATIO' and ${t.aggregation} = 'SUM')`),
   ],
 );
 
@@ -127,7 +146,10 @@ export const metricObservations = snakeCase.table(
   ],
 );
 
-/** The figure a unit aims at for a period; a changed target is audited with its old value. */
+/**
+ * The figure a unit aims at for a period. Like observations, targets are never overwritten: a new
+ * target is the next revision, so a reading "as of" a time uses the target as it stood then.
+ */
 export const metricTargets = snakeCase.table(
   'metric_targets',
   {
@@ -141,10 +163,19 @@ export const metricTargets = snakeCase.table(
     granularity: granularity().notNull(),
     periodStart: date({ mode: 'string' }).notNull(),
     value: numeric({ mode: 'string' }).notNull(),
+    revision: integer().notNull().default(1),
+    recordedAt: timestamp({ withTimezone: true, mode: 'string' }).notNull().default(sql`clock_timestamp()`),
     ...timestamps,
   },
   (t) => [
-    uniqueIndex('metric_targets_period_key').on(t.metricId, t.organizationId, t.granularity, t.periodStart),
+    uniqueIndex('metric_targets_revision_key').on(
+      t.metricId,
+      t.organizationId,
+      t.granularity,
+      t.periodStart,
+      t.revision,
+    ),
+    check('metric_targets_revision_positive', sql`${t.revision} >= 1`),
     check('metric_targets_aligned', alignedPeriod(t.periodStart, t.granularity)),
   ],
 );

@@ -1,5 +1,6 @@
-import { cadres, demoCadres } from '@sixtype/db';
-import { inArray } from 'drizzle-orm';
+import { createPubSub } from '@graphql-yoga/subscription';
+import { cadres, demoCadres, organizations } from '@sixtype/db';
+import { eq, inArray } from 'drizzle-orm';
 import {
   type GraphQLInputType,
   type GraphQLObjectType,
@@ -9,9 +10,11 @@ import {
   isListType,
   isNonNullType,
   isScalarType,
+  parse,
+  subscribe,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Viewer } from '../../context.ts';
+import type { MetricUpdateEvent, Viewer } from '../../context.ts';
 import { schema } from '../../schema.ts';
 import {
   ANONYMOUS,
@@ -313,5 +316,118 @@ describe('API clients', () => {
     );
     const phones = dataOf(withPhones).cadres.nodes.map((c) => c.phone);
     expect(phones.filter((phone) => phone?.startsWith('1380000'))).toHaveLength(cadresOf(A).length);
+  });
+});
+
+describe('figures of a reader restricted to department A', () => {
+  // Every figure field, called so that it would reach beyond A: the zone above it, B beside it.
+  const outsideCalls: Record<string, string[]> = {
+    metricSeries: [
+      `{ metricSeries(input: { metricCodes: ["LOCAL_FISCAL_REVENUE"], orgCode: "ZONE", includeDescendants: true, from: "2012-01-01", to: "2012-03-31", granularity: QUARTER }) { points { value } } }`,
+      `{ metricSeries(input: { metricCodes: ["LOCAL_FISCAL_REVENUE"], orgCode: "${B}", from: "2012-01-01", to: "2012-03-31", granularity: QUARTER }) { points { value } } }`,
+    ],
+    metricRanking: [
+      `{ metricRanking(input: { metricCode: "LOCAL_FISCAL_REVENUE", parentOrgCode: "ZONE", granularity: QUARTER, periodStart: "2012-01-01" }) { entries { orgCode orgName value } } }`,
+      `{ metricRanking(input: { metricCode: "LOCAL_FISCAL_REVENUE", granularity: QUARTER, periodStart: "2012-01-01" }) { entries { orgCode orgName value } } }`,
+    ],
+  };
+  // The catalogue says what figures mean, not any unit's figure: it is the same for every reader.
+  const unitFree = new Set(['metricDefinitions', 'metricDefinition']);
+  const readers = async (): Promise<[string, Viewer][]> => [
+    ['an API key', await apiClientViewer(api.db, ['metrics:read'], A)],
+    ['an ORG_MANAGER', managerOfA],
+  ];
+
+  it('has a case for every figure field of the schema', () => {
+    const figureFields = Object.keys(schema.getQueryType()?.getFields() ?? {}).filter((name) =>
+      name.startsWith('metric'),
+    );
+    expect(figureFields.filter((name) => !unitFree.has(name)).sort()).toEqual(Object.keys(outsideCalls).sort());
+  });
+
+  it('gets NOT_FOUND beyond A, with no figure or name of another unit in the answer', async () => {
+    const otherNames = (await api.db.select().from(organizations))
+      .filter((org) => org.code !== A)
+      .map((org) => org.name);
+    for (const [who, viewer] of await readers()) {
+      for (const [field, calls] of Object.entries(outsideCalls)) {
+        for (const call of calls) {
+          const executed = await api.execute(call, {}, viewer);
+          expect(errorCodes(executed), `${who} calling ${field}`).toEqual(['NOT_FOUND']);
+          const text = JSON.stringify(executed.result);
+          for (const name of otherNames) expect(text, `${who} calling ${field}`).not.toContain(name);
+          expect(text).not.toContain('7430');
+        }
+      }
+    }
+  });
+
+  it('reads A’s own figures and ranks the units below A', async () => {
+    for (const [who, viewer] of await readers()) {
+      const series = await api.execute<{ metricSeries: { organization: { code: string } }[] }>(
+        `{ metricSeries(input: { metricCodes: ["LOCAL_FISCAL_REVENUE"], orgCode: "${A}", includeDescendants: true, from: "2012-01-01", to: "2012-03-31", granularity: QUARTER }) { organization { code } } }`,
+        {},
+        viewer,
+      );
+      expect(
+        dataOf(series).metricSeries.map((s) => s.organization.code),
+        who,
+      ).toEqual([A]);
+      const ranking = await api.execute<{ metricRanking: { entries: unknown[] } }>(
+        `{ metricRanking(input: { metricCode: "LOCAL_FISCAL_REVENUE", parentOrgCode: "${A}", granularity: QUARTER, periodStart: "2012-01-01" }) { entries { orgCode } } }`,
+        {},
+        viewer,
+      );
+      expect(dataOf(ranking).metricRanking.entries, who).toEqual([]);
+    }
+  });
+
+  it('hears of no figure outside A on metricUpdated, and may not subscribe to the zone', async () => {
+    const pubsub = createPubSub<{ metricUpdated: [MetricUpdateEvent] }>();
+    const events = {
+      publish: (topic: 'metricUpdated', event: MetricUpdateEvent) => pubsub.publish(topic, event),
+      subscribe: (topic: 'metricUpdated') => pubsub.subscribe(topic),
+    };
+    const [zone, a, b] = await Promise.all(
+      ['ZONE', A, B].map(
+        async (code) => (await api.db.select().from(organizations).where(eq(organizations.code, code)))[0],
+      ),
+    );
+    const event = (org: typeof a, value: string): MetricUpdateEvent => ({
+      metricCode: 'LOCAL_FISCAL_REVENUE',
+      orgCode: org?.code ?? '',
+      orgPath: org?.path ?? '',
+      granularity: 'QUARTER',
+      periodStart: '2012-01-01',
+      value,
+      revision: 9,
+      source: 'test',
+      batchId: 1,
+    });
+    for (const [who, viewer] of await readers()) {
+      const contextValue = { db: api.db, viewer, requestId: 'figures-subscription', events };
+      const refused = await subscribe({
+        schema,
+        document: parse(`subscription { metricUpdated(orgCode: "ZONE") { orgCode } }`),
+        contextValue,
+      });
+      expect(Symbol.asyncIterator in refused ? 'a stream' : refused.errors?.[0]?.extensions?.code, who).toBe(
+        'NOT_FOUND',
+      );
+
+      const stream = await subscribe({
+        schema,
+        document: parse(`subscription { metricUpdated { orgCode value } }`),
+        contextValue,
+      });
+      if (!(Symbol.asyncIterator in stream)) throw new Error(`subscription failed: ${JSON.stringify(stream)}`);
+      const iterator = stream[Symbol.asyncIterator]();
+      const first = iterator.next();
+      pubsub.publish('metricUpdated', event(zone, '1'));
+      pubsub.publish('metricUpdated', event(b, '2'));
+      pubsub.publish('metricUpdated', event(a, '3'));
+      expect((await first).value?.data?.metricUpdated, who).toEqual({ orgCode: A, value: '3' });
+      await iterator.return?.();
+    }
   });
 });

@@ -8,9 +8,15 @@ export interface DerivationScope {
   to: SQL;
   /** The metric's argument as SQL text (the part after `NAME:`), for a derivation that takes one. */
   argument: SQL;
-  /** The id and ltree path of the unit the series is asked for (its subtree root). */
+  /**
+   * The units whose figures are wanted, as a subquery of organization ids: the series' unit alone,
+   * or with its subtree when `includeDescendants` is set (a ranking: every ranked unit's subtree).
+   */
+  units: SQL;
+  /** The id of the series' unit, for a figure computed for the unit as a whole (`perRoot`). */
   rootId: SQL;
-  rootPath: SQL;
+  /** The current instant: a figure counts nothing that has not happened yet. */
+  now: SQL;
 }
 
 /**
@@ -36,6 +42,11 @@ export interface Derivation {
    * subtree's root itself (aggregation NONE), since rates of units do not add up.
    */
   requires?: { kind?: MetricKind; aggregation?: MetricAggregation };
+  /**
+   * The figure is computed for the series' unit as a whole (a rate over its cadres), not per unit
+   * and added up: it has no per-unit rows, so it cannot be ranked across units.
+   */
+  perRoot?: boolean;
   monthly(scope: DerivationScope): SQL;
 }
 
@@ -72,13 +83,27 @@ export function parseDerivation(
   return { name, argument, derivation };
 }
 
+/** Whether the derivation named by a metric's `derivation` text is computed per root unit. */
+export function isPerRootDerivation(text: string): boolean {
+  const parsed = parseDerivation(text);
+  return !('error' in parsed) && parsed.derivation.perRoot === true;
+}
+
 /**
- * Every registered derivation as one union, each branch only for the requested metrics (the
- * `metrics` CTE of the series) that use it. `root` names the CTE holding the series' unit.
+ * The derivations `names` (every registered one for `all`) as one union, each branch only for the
+ * requested metrics (the `metrics` CTE of the rollup) that use it; undefined when none is wanted,
+ * so a statement for submitted figures carries no derived branch at all.
  */
-export function derivedObservationsSql(range: { from: SQL; to: SQL }): SQL | undefined {
-  const scope = { ...range, rootId: sql`(select root.id from root)`, rootPath: sql`(select root.path from root)` };
-  const branches = [...registry.entries()].map(([name, derivation]) =>
+export function derivedObservationsSql(range: {
+  from: SQL;
+  to: SQL;
+  units: SQL;
+  rootId: SQL;
+  names: readonly string[] | 'all';
+}): SQL | undefined {
+  const scope = { from: range.from, to: range.to, units: range.units, rootId: range.rootId, now: sql`now()` };
+  const wanted = [...registry.entries()].filter(([name]) => range.names === 'all' || range.names.includes(name));
+  const branches = wanted.map(([name, derivation]) =>
     derivation.argument
       ? // Evaluated once per requested metric naming it, with that metric's argument.
         sql`
@@ -100,38 +125,43 @@ export function derivedObservationsSql(range: { from: SQL; to: SQL }): SQL | und
   return branches.length > 0 ? sql.join(branches, sql` union all `) : undefined;
 }
 
+/** The derivation name of a metric's `derivation` text (`NAME` of `NAME:ARGUMENT`). */
+export const derivationNameOf = (text: string) => text.split(':')[0] ?? text;
+
 registerDerivation('CADRE_TRANSFERS_IN', {
   description: 'Cadres transferred into the unit, by the month the transfer took effect.',
-  monthly: ({ from, to }) => sql`
+  monthly: ({ from, to, units }) => sql`
     select t.to_organization_id as organization_id, date_trunc('month', t.effective_on)::date as period_start,
            count(*) as value
     from cadre_transfers t
-    where t.effective_on between ${from} and ${to}
+    where t.effective_on between ${from} and ${to} and t.to_organization_id in ${units}
     group by 1, 2`,
 });
 
 // Campaign figures. Times are read in China Standard Time, the zone's own calendar.
 registerDerivation('ACTIVITIES_HELD', {
   description:
-    'Campaign activities held by the unit, by month: each occurrence of a recurring activity counts in its own month.',
-  monthly: ({ from, to }) => sql`
+    'Campaign activities held by the unit, by month: each occurrence of a recurring activity counts in its own month, once it has begun.',
+  monthly: ({ from, to, units, now }) => sql`
     select a.organizer_organization_id as organization_id, date_trunc('month', occ.day)::date as period_start,
            count(*) as value
     from activity_occurrences occ
     join activities a on a.id = occ.activity_id
-    where occ.day between ${from} and ${to}
+    where occ.day between ${from} and ${to} and occ.starts_at <= ${now}
+      and a.organizer_organization_id in ${units}
     group by 1, 2`,
 });
 
 registerDerivation('PROBLEMS_CLOSED', {
-  description: 'Rectification problems of the unit closed (accepted) in the month.',
-  monthly: ({ from, to }) => sql`
-    select p.organization_id,
-           date_trunc('month', t.occurred_at at time zone 'Asia/Shanghai')::date as period_start,
-           count(*) as value
-    from problem_transitions t
-    join problems p on p.id = t.problem_id
-    where t.to_state = 'CLOSED'
-      and (t.occurred_at at time zone 'Asia/Shanghai')::date between ${from} and ${to}
+  description:
+    'Rectification problems of the unit closed (accepted), in the month of their last close; a reopened problem counts again only when closed again, and then once.',
+  monthly: ({ from, to, units }) => sql`
+    select p.organization_id, date_trunc('month', closed.day)::date as period_start, count(*) as value
+    from problems p
+    cross join lateral (
+      select (max(t.occurred_at) at time zone 'Asia/Shanghai')::date as day
+      from problem_transitions t where t.problem_id = p.id and t.to_state = 'CLOSED'
+    ) closed
+    where p.state = 'CLOSED' and p.organization_id in ${units} and closed.day between ${from} and ${to}
     group by 1, 2`,
 });

@@ -9,11 +9,12 @@ import {
   metricDefinitions,
   metricDirections,
   metricKinds,
+  metricReportings,
   metricTargets,
   organizations,
   writeAuditEvent,
 } from '@sixtype/db';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type MetricUpdateEvent, pathWithin } from '../../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
@@ -77,10 +78,50 @@ const definitionFields = {
   reportingGranularity: z.enum(granularities),
   ownerOrgCode: z.string().nullish(),
 };
+const RATIO_SUMMED = 'a RATIO does not add up across units: use AVG, MAX, MIN or NONE';
 const createDefinitionInput = z
-  .object({ code: metricCode, ...definitionFields, derivation: z.string().trim().nullish() })
+  .object({
+    code: metricCode,
+    ...definitionFields,
+    derivation: z.string().trim().nullish(),
+    reportedAs: z.enum(metricReportings).nullish(),
+    numeratorMetricCode: metricCode.nullish(),
+    denominatorMetricCode: metricCode.nullish(),
+    ratioMultiplier: z.string().regex(DECIMAL_PATTERN, 'must be a finite decimal such as "100"').nullish(),
+  })
   .superRefine((input, ctx) => {
+    if (input.kind === 'RATIO' && input.aggregation === 'SUM') {
+      ctx.addIssue({ code: 'custom', path: ['aggregation'], message: RATIO_SUMMED });
+    }
+    const parts = [input.numeratorMetricCode, input.denominatorMetricCode].filter((part) => part != null);
+    if (parts.length === 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [input.numeratorMetricCode == null ? 'numeratorMetricCode' : 'denominatorMetricCode'],
+        message: 'a recomputed ratio names both its numerator and its denominator',
+      });
+    }
+    if (parts.length > 0 && input.kind !== 'RATIO') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kind'],
+        message: 'only a RATIO is recomputed from a numerator and a denominator',
+      });
+    }
+    if (parts.includes(input.code)) {
+      ctx.addIssue({ code: 'custom', path: ['numeratorMetricCode'], message: 'a ratio cannot be its own part' });
+    }
+    if (input.ratioMultiplier != null && parts.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['ratioMultiplier'], message: 'applies to a recomputed ratio only' });
+    }
     if (!input.derivation) return;
+    if (parts.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['derivation'],
+        message: 'a derived figure has no numerator and denominator',
+      });
+    }
     const parsed = parseDerivation(input.derivation);
     if ('error' in parsed) {
       ctx.addIssue({ code: 'custom', path: ['derivation'], message: parsed.error });
@@ -125,8 +166,19 @@ async function organizationIdOf(tx: Executor, code: string | null | undefined) {
   return row.id;
 }
 
+/** A recomputed ratio's part: an existing figure that is not itself a ratio. */
+async function ratioPartId(tx: Executor, code: string | null | undefined, field: string) {
+  if (!code) return null;
+  const [part] = await tx.select().from(metricDefinitions).where(eq(metricDefinitions.code, code));
+  if (!part) throw new NotFoundError('MetricDefinition', code);
+  if (part.kind === 'RATIO')
+    throw ValidationError.of(['input', field], `${code} is a RATIO; name a FLOW or STOCK figure`);
+  return part.id;
+}
+
 export async function createMetricDefinition(db: Executor, actor: AuditActor, rawInput: CreateMetricDefinitionInput) {
-  const { ownerOrgCode, ...input } = parseInput(createDefinitionInput, rawInput);
+  const { ownerOrgCode, numeratorMetricCode, denominatorMetricCode, ratioMultiplier, reportedAs, ...input } =
+    parseInput(createDefinitionInput, rawInput);
   return inTransaction(db, async (tx) => {
     const [existing] = await tx
       .select({ id: metricDefinitions.id })
@@ -139,6 +191,8 @@ export async function createMetricDefinition(db: Executor, actor: AuditActor, ra
       if (problem) throw ValidationError.of(['input', 'derivation'], problem);
     }
     const ownerOrganizationId = await organizationIdOf(tx, ownerOrgCode);
+    const numeratorMetricId = await ratioPartId(tx, numeratorMetricCode, 'numeratorMetricCode');
+    const denominatorMetricId = await ratioPartId(tx, denominatorMetricCode, 'denominatorMetricCode');
     const [next] = await tx
       .select({ n: sql<number>`coalesce(max(${metricDefinitions.sortOrder}) + 1, 0)`.mapWith(Number) })
       .from(metricDefinitions);
@@ -149,6 +203,10 @@ export async function createMetricDefinition(db: Executor, actor: AuditActor, ra
         category: input.category ?? null,
         description: input.description ?? null,
         derivation: input.derivation ?? null,
+        reportedAs: reportedAs ?? 'OWN',
+        numeratorMetricId,
+        denominatorMetricId,
+        ratioMultiplier: ratioMultiplier ?? '1',
         ownerOrganizationId,
         sortOrder: next?.n ?? 0,
       })
@@ -174,6 +232,9 @@ export async function updateMetricDefinition(db: Executor, actor: AuditActor, ra
     const required = derived && !('error' in derived) ? derived.derivation.requires?.aggregation : undefined;
     if (required && changes.aggregation !== undefined && changes.aggregation !== required) {
       throw ValidationError.of(['input', 'aggregation'], `${before.derivation} needs aggregation ${required}`);
+    }
+    if (before.kind === 'RATIO' && changes.aggregation === 'SUM') {
+      throw ValidationError.of(['input', 'aggregation'], RATIO_SUMMED);
     }
     const set: Partial<typeof metricDefinitions.$inferInsert> = Object.fromEntries(
       Object.entries(changes).filter(([, value]) => value !== undefined),
@@ -208,7 +269,10 @@ const targetInput = z.object({
 });
 export type SetMetricTargetInput = z.input<typeof targetInput>;
 
-/** Sets the target of one unit for one period; a changed target keeps its old value in the audit row. */
+/**
+ * Sets the target of one unit for one period as its next revision: the old target stays, so a
+ * series read `asOf` an earlier instant uses the target as it stood then.
+ */
 export async function setMetricTarget(db: Executor, access: MetricsAccess, rawInput: SetMetricTargetInput) {
   const input = parseInput(targetInput, rawInput);
   if (!isAlignedPeriod(input.granularity, input.periodStart)) {
@@ -221,29 +285,34 @@ export async function setMetricTarget(db: Executor, access: MetricsAccess, rawIn
     if (!org) throw new NotFoundError('Organization', input.orgCode);
     if (!pathWithin(org.path, access.writable))
       throw ValidationError.of(['input', 'orgCode'], 'outside the units you may set figures for');
-    const key = and(
-      eq(metricTargets.metricId, metric.id),
-      eq(metricTargets.organizationId, org.id),
-      eq(metricTargets.granularity, input.granularity),
-      eq(metricTargets.periodStart, input.periodStart),
+    // One writer per target at a time, so two concurrent changes become consecutive revisions.
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(hashtext(${`metric_target:${metric.id}:${org.id}:${input.granularity}:${input.periodStart}`}))`,
     );
-    const [before] = await tx.select().from(metricTargets).where(key).for('update');
-    const [after] = before
-      ? await tx
-          .update(metricTargets)
-          .set({ value: input.value, updatedAt: sql`now()` })
-          .where(eq(metricTargets.id, before.id))
-          .returning()
-      : await tx
-          .insert(metricTargets)
-          .values({
-            metricId: metric.id,
-            organizationId: org.id,
-            granularity: input.granularity,
-            periodStart: input.periodStart,
-            value: input.value,
-          })
-          .returning();
+    const [before] = await tx
+      .select()
+      .from(metricTargets)
+      .where(
+        and(
+          eq(metricTargets.metricId, metric.id),
+          eq(metricTargets.organizationId, org.id),
+          eq(metricTargets.granularity, input.granularity),
+          eq(metricTargets.periodStart, input.periodStart),
+        ),
+      )
+      .orderBy(desc(metricTargets.revision))
+      .limit(1);
+    const [after] = await tx
+      .insert(metricTargets)
+      .values({
+        metricId: metric.id,
+        organizationId: org.id,
+        granularity: input.granularity,
+        periodStart: input.periodStart,
+        value: input.value,
+        revision: (before?.revision ?? 0) + 1,
+      })
+      .returning();
     if (!after) throw new Error('target write returned no row');
     await writeAuditEvent(tx, access.actor, {
       operation: 'setMetricTarget',

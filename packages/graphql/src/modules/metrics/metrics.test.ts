@@ -196,21 +196,6 @@ describe('rollups', () => {
     expect(rolled.series[0]?.points[0]?.value).toBe('6');
   });
 
-  it('does not split a quarterly figure into months', async () => {
-    const { series: result } = await series({
-      metricCodes: ['LOCAL_FISCAL_REVENUE'],
-      orgCode: 'ZONE',
-      from: '2012-01-01',
-      to: '2012-03-31',
-      granularity: 'MONTH',
-    });
-    expect(result[0]?.points.map((p) => [p.period.label, p.value])).toEqual([
-      ['2012-01', null],
-      ['2012-02', null],
-      ['2012-03', null],
-    ]);
-  });
-
   it('adds 0.1 and 0.2 across units to exactly 0.3', async () => {
     await submit([
       {

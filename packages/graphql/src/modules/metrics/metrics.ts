@@ -6,16 +6,18 @@ import {
   metricDefinitions,
   metricDirections,
   metricKinds,
+  metricReportings,
   organizations,
 } from '@sixtype/db';
 import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { auditActorOf, metricsSubtree } from '../../context.ts';
+import { auditActorOf, metricsSubtree, pathWithin } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 import { directoryMutationErrors } from '../common/errors.ts';
 import { rowsOf } from '../common/rows.ts';
 import { Organization } from '../directory/organization.ts';
+import { derivationNameOf, isPerRootDerivation } from './derivations.ts';
 import {
   type BatchResult,
   createMetricDefinition,
@@ -28,11 +30,17 @@ import {
   updateMetricDefinition,
 } from './metrics.service.ts';
 import { metricRankingSql } from './ranking.sql.ts';
-import { MONTHS_IN, metricSeriesSql } from './series.sql.ts';
+import { metricSeriesSql, periodEndOf } from './series.sql.ts';
 
 export const MetricKind = builder.enumType('MetricKind', {
-  description: 'How a figure adds up over time: FLOW sums, STOCK takes the period end, RATIO averages.',
+  description:
+    'How a figure adds up over time: FLOW sums, STOCK takes the last reported period, RATIO averages (or is recomputed from its numerator and denominator).',
   values: metricKinds,
+});
+export const MetricReporting = builder.enumType('MetricReporting', {
+  description:
+    'What a unit’s figure covers. OWN: the unit alone, so a subtree adds its units up. TOTAL: the unit with everything below it, so a subtree counts only units without a reporting unit above them.',
+  values: metricReportings,
 });
 export const MetricAggregation = builder.enumType('MetricAggregation', {
   description: 'How a figure adds up across the units of a subtree.',
@@ -41,8 +49,12 @@ export const MetricAggregation = builder.enumType('MetricAggregation', {
 export const MetricDirection = builder.enumType('MetricDirection', { values: metricDirections });
 export const GranularityEnum = builder.enumType('Granularity', { values: granularities });
 
-/** Catalogue rows as the SQL reads them, with the owner unit's code beside them. */
-export type MetricDefinitionShape = MetricDefinitionRow & { ownerOrgCode?: string | null };
+/** Catalogue rows as the SQL reads them, with the owner unit's and the ratio parts' codes beside them. */
+export type MetricDefinitionShape = MetricDefinitionRow & {
+  ownerOrgCode?: string | null;
+  numeratorMetricCode?: string | null;
+  denominatorMetricCode?: string | null;
+};
 
 export const MetricDefinition = builder.objectRef<MetricDefinitionShape>('MetricDefinition');
 builder.node(MetricDefinition, {
@@ -69,17 +81,51 @@ builder.node(MetricDefinition, {
       nullable: true,
       description: 'Set for a figure computed from the platform’s own data; such a metric takes no submissions.',
     }),
+    reportedAs: t.expose('reportedAs', { type: MetricReporting }),
+    numeratorMetricCode: t.string({
+      nullable: true,
+      description: 'For a RATIO recomputed from two figures: the numerator’s metric.',
+      resolve: (metric) => metric.numeratorMetricCode ?? null,
+    }),
+    denominatorMetricCode: t.string({
+      nullable: true,
+      description: 'For a RATIO recomputed from two figures: the denominator’s metric.',
+      resolve: (metric) => metric.denominatorMetricCode ?? null,
+    }),
+    ratioMultiplier: t.field({
+      type: 'Decimal',
+      description: 'A recomputed RATIO is numerator ÷ denominator × this (100 for a percentage).',
+      resolve: (metric) => trimDecimal(String(metric.ratioMultiplier)),
+    }),
   }),
 });
 
+/** A numeric's text without trailing fractional zeros ("100.00" → "100"), as trim_scale writes it. */
+const trimDecimal = (value: string) => (value.includes('.') ? value.replace(/\.?0+$/, '') : value);
+
+const ratioPartCode = (column: typeof metricDefinitions.numeratorMetricId) =>
+  sql<string | null>`(select part.code from metric_definitions part where part.id = ${column})`;
+
 function definitionsWhere(db: Executor, condition: SQL | undefined): Promise<MetricDefinitionShape[]> {
   return db
-    .select({ definition: metricDefinitions, ownerOrgCode: organizations.code })
+    .select({
+      definition: metricDefinitions,
+      ownerOrgCode: organizations.code,
+      numeratorMetricCode: ratioPartCode(metricDefinitions.numeratorMetricId),
+      denominatorMetricCode: ratioPartCode(metricDefinitions.denominatorMetricId),
+    })
     .from(metricDefinitions)
     .leftJoin(organizations, eq(organizations.id, metricDefinitions.ownerOrganizationId))
     .where(condition)
     .orderBy(asc(metricDefinitions.sortOrder), asc(metricDefinitions.code))
-    .then((rows) => rows.map((row) => ({ ...row.definition, ownerOrgCode: row.ownerOrgCode })));
+    .then((rows) =>
+      rows.map((row) => ({
+        ...row.definition,
+        ownerOrgCode: row.ownerOrgCode,
+        numeratorMetricCode: row.numeratorMetricCode,
+        denominatorMetricCode: row.denominatorMetricCode,
+      })),
+    );
 }
 
 builder.queryFields((t) => ({
@@ -133,6 +179,8 @@ interface PointShape {
   yearToDate: string | null;
   revision: number | null;
   source: string | null;
+  periodsReported: number;
+  periodsExpected: number;
 }
 
 const MetricPoint = builder.objectRef<PointShape>('MetricPoint').implement({
@@ -146,11 +194,17 @@ const MetricPoint = builder.objectRef<PointShape>('MetricPoint').implement({
       nullable: true,
       description: 'value ÷ target (target ÷ value when lower is better); 1 means on target.',
     }),
-    priorYearValue: t.expose('priorYearValue', { type: 'Decimal', nullable: true }),
+    priorYearValue: t.expose('priorYearValue', {
+      type: 'Decimal',
+      nullable: true,
+      description:
+        'The same period a year before, counting only the reporting periods (and units) a year before those in `value`; the whole period when `value` has none.',
+    }),
     yoyGrowth: t.expose('yoyGrowth', {
       type: 'Decimal',
       nullable: true,
-      description: 'Growth on the same period a year before: 0.43 is +43%. Null when that value is missing or 0.',
+      description:
+        '(value − prior) ÷ |prior|, like with like: 0.43 is +43%. Null when the prior value is missing or 0.',
     }),
     yearToDate: t.expose('yearToDate', { type: 'Decimal', nullable: true }),
     revision: t.exposeInt('revision', {
@@ -158,6 +212,13 @@ const MetricPoint = builder.objectRef<PointShape>('MetricPoint').implement({
       description: 'The highest revision among the figures behind this point.',
     }),
     source: t.exposeString('source', { nullable: true }),
+    periodsReported: t.exposeInt('periodsReported', {
+      description:
+        'Reporting periods of the metric inside this period that have a figure (e.g. 2 of a quarter’s 3 months).',
+    }),
+    periodsExpected: t.exposeInt('periodsExpected', {
+      description: 'Reporting periods of the metric inside this period: 3 for a monthly figure read by quarter.',
+    }),
   }),
 });
 
@@ -212,11 +273,69 @@ interface SeriesRow {
   points: (Omit<PointShape, 'period'> & { periodStart: string; periodEnd: string })[];
 }
 
+/**
+ * Whether each metric code is a derived figure, learned from the statements' own answers. A
+ * metric's derivation is fixed when it is created (no mutation changes or deletes it), so what was
+ * learned stays true, and a series of submitted figures carries no derived branch in its SQL.
+ */
+const knownDerivations = new Map<string, string | null>();
+const KNOWN_DERIVATIONS_MAX = 10_000;
+
+/** The derivations a request for these codes needs, or `all` while one of them is not known yet. */
+export function derivationsFor(codes: readonly string[]): readonly string[] | 'all' {
+  const names = new Set<string>();
+  for (const code of codes) {
+    const derivation = knownDerivations.get(code);
+    if (derivation === undefined) return 'all';
+    if (derivation !== null) names.add(derivationNameOf(derivation));
+  }
+  return [...names];
+}
+
+function learnDerivations(metrics: readonly { code: string; derivation: string | null }[]) {
+  for (const metric of metrics) {
+    if (knownDerivations.size >= KNOWN_DERIVATIONS_MAX) return;
+    knownDerivations.set(metric.code, metric.derivation);
+  }
+}
+
+/** The units a viewer may read figures of; no rule is a refusal, never "everything". */
+export function readableFigures(viewer: Parameters<typeof metricsSubtree>[0]): string | null {
+  const readable = metricsSubtree(viewer, 'read');
+  if (readable === undefined) throw graphQLError('FORBIDDEN', 'You may not read figures');
+  return readable;
+}
+
+const GRAIN_ORDER: Granularity[] = ['MONTH', 'QUARTER', 'YEAR'];
+
+/** The refusals that depend on the metrics' definitions, checked once the statement has read them. */
+function assertAnswerable(
+  metrics: readonly MetricDefinitionShape[],
+  granularity: Granularity,
+  asOf: string | null | undefined,
+) {
+  for (const metric of metrics) {
+    if (GRAIN_ORDER.indexOf(metric.reportingGranularity) > GRAIN_ORDER.indexOf(granularity)) {
+      const coarser = GRAIN_ORDER.slice(GRAIN_ORDER.indexOf(metric.reportingGranularity)).join(' or ');
+      throw graphQLError(
+        'BAD_USER_INPUT',
+        `${metric.code} is reported by ${metric.reportingGranularity}: ask for it by ${coarser}, not ${granularity}`,
+      );
+    }
+    if (asOf && metric.derivation) {
+      throw graphQLError(
+        'BAD_USER_INPUT',
+        `${metric.code} is computed from the platform’s live data (${metric.derivation}) and has no history: asOf reads submitted figures only`,
+      );
+    }
+  }
+}
+
 builder.queryField('metricSeries', (t) =>
   t.field({
     type: [MetricSeries],
     description:
-      'Figures per period for each metric, for one unit or its whole subtree: value, target, completion, prior year, YoY and year to date. One SQL statement per call.',
+      'Figures per period for each metric (in the order the codes are given), for one unit or its whole subtree: value, target, completion, prior year, YoY and year to date. One SQL statement per call; README states the rollup rules.',
     authScopes: { metricsRead: true },
     args: { input: t.arg({ type: MetricSeriesInput, required: true }) },
     resolve: async (_root, { input }, ctx, info) => {
@@ -227,9 +346,10 @@ builder.queryField('metricSeries', (t) =>
           checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
         );
       }
-      const readable = metricsSubtree(ctx.viewer, 'read') ?? null;
+      const readable = readableFigures(ctx.viewer);
+      const codes = [...new Set(input.metricCodes)];
       const seriesSql = metricSeriesSql({
-        metricCodes: input.metricCodes,
+        metricCodes: codes,
         orgCode: input.orgCode,
         includeDescendants: input.includeDescendants ?? false,
         from: input.from,
@@ -237,6 +357,7 @@ builder.queryField('metricSeries', (t) =>
         granularity: input.granularity,
         asOf: input.asOf ?? null,
         readableSubtree: readable,
+        derivations: derivationsFor(codes),
       });
       // The unit is read through the planner (so a selection under `organization` is part of it),
       // and every series rides along as one JSON column of the same row: one statement in all.
@@ -255,12 +376,18 @@ builder.queryField('metricSeries', (t) =>
       if (
         !unit ||
         !rows ||
-        (rows.length === 0 && readable !== null && !unitWithin(unit as { path?: string }, readable))
+        (rows.length === 0 && readable !== null && !pathWithin((unit as { path?: string }).path ?? '', readable))
       ) {
         throw graphQLError('NOT_FOUND', `Organization ${input.orgCode} does not exist`);
       }
-      const missing = input.metricCodes.filter((code) => !rows.some((row) => row.metric.code === code));
+      learnDerivations(rows.map((row) => row.metric));
+      const missing = codes.filter((code) => !rows.some((row) => row.metric.code === code));
       if (missing.length > 0) throw graphQLError('NOT_FOUND', `No metric ${missing.join(', ')}`);
+      assertAnswerable(
+        rows.map((row) => row.metric),
+        input.granularity,
+        input.asOf,
+      );
       return rows.map((row) => ({
         metric: row.metric,
         organization: unit,
@@ -272,9 +399,6 @@ builder.queryField('metricSeries', (t) =>
     },
   }),
 );
-
-const unitWithin = (unit: { path?: string }, root: string) =>
-  unit.path === root || (unit.path ?? '').startsWith(`${root}.`);
 
 // ---------------------------------------------------------------------------------------------
 // Writes
@@ -404,6 +528,15 @@ const DefinitionInput = builder.inputType('CreateMetricDefinitionInput', {
       description:
         'Computes the figure from the platform’s data (see the derivations listed in the error for an unknown name); needs MONTH reporting.',
     }),
+    reportedAs: t.field({ type: MetricReporting, description: 'OWN when omitted.' }),
+    numeratorMetricCode: t.string({
+      description: 'For a RATIO recomputed from two figures (with denominatorMetricCode): a FLOW or STOCK metric.',
+    }),
+    denominatorMetricCode: t.string(),
+    ratioMultiplier: t.field({
+      type: 'Decimal',
+      description: 'numerator ÷ denominator × this; 1 when omitted, 100 for a percentage.',
+    }),
   }),
 });
 
@@ -474,6 +607,8 @@ const RankingInput = builder.inputType('MetricRankingInput', {
 interface RankingEntryShape {
   rank: number | null;
   value: string | null;
+  periodsReported: number;
+  periodsExpected: number;
   organization: { id: number; code: string; name: string };
 }
 
@@ -486,6 +621,10 @@ const RankingEntry = builder.objectRef<RankingEntryShape>('MetricRankingEntry').
     value: t.expose('value', { type: 'Decimal', nullable: true }),
     orgCode: t.string({ resolve: (entry) => entry.organization.code }),
     orgName: t.string({ resolve: (entry) => entry.organization.name }),
+    periodsReported: t.exposeInt('periodsReported', {
+      description: 'Reporting periods inside the period with a figure in the unit’s subtree.',
+    }),
+    periodsExpected: t.exposeInt('periodsExpected'),
   }),
 });
 
@@ -503,7 +642,7 @@ builder.queryField('metricRanking', (t) =>
   t.field({
     type: Ranking,
     description:
-      'The units below a parent ranked on one metric for one period (one SQL statement). Submitted figures only: a derived one is BAD_USER_INPUT.',
+      'The units below a parent ranked on one metric for one period, each with its subtree rolled up by the same rules as metricSeries (one SQL statement). A figure computed per unit as a whole (STUDY_COMPLIANCE_RATE) is BAD_USER_INPUT: studyComplianceRanking ranks it.',
     authScopes: { metricsRead: true },
     args: { input: t.arg({ type: RankingInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
@@ -513,41 +652,40 @@ builder.queryField('metricRanking', (t) =>
           `periodStart must be the first day of a ${input.granularity.toLowerCase()}`,
         );
       }
-      const [row] = rowsOf<{ metric: MetricDefinitionShape; entries: RankingEntryShape[] }>(
+      const readable = readableFigures(ctx.viewer);
+      const parentOrgCode = input.parentOrgCode ?? 'ZONE';
+      const [row] = rowsOf<{ metric: MetricDefinitionShape; parentFound: boolean; entries: RankingEntryShape[] }>(
         await ctx.db.execute(
           metricRankingSql({
             metricCode: input.metricCode,
-            parentOrgCode: input.parentOrgCode ?? 'ZONE',
+            parentOrgCode,
             granularity: input.granularity,
             periodStart: input.periodStart,
             asOf: input.asOf ?? null,
+            readableSubtree: readable,
+            derivations: derivationsFor([input.metricCode]),
           }),
         ),
       );
       if (!row) throw graphQLError('NOT_FOUND', `No metric ${input.metricCode}`);
-      if (row.metric.derivation) {
-        // Refused rather than answered with empty entries (studyComplianceRanking ranks study compliance).
+      learnDerivations([row.metric]);
+      if (!row.parentFound) throw graphQLError('NOT_FOUND', `Organization ${parentOrgCode} does not exist`);
+      if (row.metric.derivation && isPerRootDerivation(row.metric.derivation)) {
         throw graphQLError(
           'BAD_USER_INPUT',
-          `${input.metricCode} is computed by the platform (${row.metric.derivation}); metricRanking ranks submitted figures only`,
+          `${input.metricCode} is computed for a unit as a whole (${row.metric.derivation}) and cannot be ranked here; studyComplianceRanking ranks study compliance`,
         );
       }
+      assertAnswerable([row.metric], input.granularity, input.asOf);
       return {
         metric: row.metric,
         period: {
           granularity: input.granularity,
           start: input.periodStart,
-          end: periodEnd(input.granularity, input.periodStart),
+          end: periodEndOf(input.granularity, input.periodStart),
         },
         entries: row.entries,
       };
     },
   }),
 );
-
-function periodEnd(granularity: Granularity, start: string): string {
-  const date = new Date(`${start}T00:00:00Z`);
-  date.setUTCMonth(date.getUTCMonth() + MONTHS_IN[granularity]);
-  date.setUTCDate(date.getUTCDate() - 1);
-  return date.toISOString().slice(0, 10);
-}

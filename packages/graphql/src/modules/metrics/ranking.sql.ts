@@ -1,6 +1,7 @@
 import type { Granularity } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
-import { MONTHS_IN } from './series.sql.ts';
+import { definitionJson, rollupCtes } from './rollup.sql.ts';
+import { periodEndOf } from './series.sql.ts';
 
 export interface RankingQuery {
   metricCode: string;
@@ -9,95 +10,54 @@ export interface RankingQuery {
   granularity: Granularity;
   periodStart: string;
   asOf: string | null;
+  /** Units whose figures the caller may read (an ltree path), or null for all. */
+  readableSubtree: string | null;
+  derivations: readonly string[] | 'all';
 }
 
 /**
  * Ranks the units directly below a parent on one metric for one period, in one statement: each
- * unit's value is its subtree rolled up (across units by aggregation, then over time by kind, as
- * in the series), and `rank()` orders them by the metric's direction, so ties share a rank and
- * the next rank skips. Units without a figure come last, unranked.
+ * unit's value is its subtree through the rollup engine (rollup.sql.ts), and `rank()` orders them
+ * by the metric's direction, so ties share a rank and the next rank skips. Units without a figure
+ * come last, unranked. A parent outside the caller's readable subtree ranks nothing
+ * (`parentFound` false), so no sibling's name or figure leaves the database.
  */
 export function metricRankingSql(q: RankingQuery): SQL {
-  const months = MONTHS_IN[q.granularity];
+  const readable = sql`(${q.readableSubtree}::ltree is null or p.path <@ ${q.readableSubtree}::ltree)`;
+  const ctes = rollupCtes({
+    metricCodes: [q.metricCode],
+    granularity: q.granularity,
+    groups: sql`
+      select c.id as group_id, c.id as root_id, c.path as root_path, true as include_descendants
+      from organizations c join organizations p on c.parent_id = p.id
+      where p.code = ${q.parentOrgCode} and ${readable}`,
+    periods: sql`select ${q.periodStart}::date as period_start, ${periodEndOf(q.granularity, q.periodStart)}::date as period_end`,
+    firstPeriod: q.periodStart,
+    lastPeriodEnd: periodEndOf(q.granularity, q.periodStart),
+    asOf: q.asOf,
+    derivations: q.derivations,
+  });
   return sql`
-with params as (
-  select ${q.periodStart}::date as period_start,
-         (${q.periodStart}::date + make_interval(months => ${months}) - interval '1 day')::date as period_end,
-         coalesce(${q.asOf}::timestamptz, clock_timestamp()) as as_of
-),
--- A figure reported quarterly is not split into months: ranking by a finer granularity finds none.
-metric as (
-  select m.*,
-         array_position(array['MONTH','QUARTER','YEAR'], m.reporting_granularity::text)
-           <= array_position(array['MONTH','QUARTER','YEAR'], ${q.granularity}::text) as comparable
-  from metric_definitions m
-  where m.code = ${q.metricCode}
-),
-ranked_units as (
-  select c.id, c.code, c.name, c.path, c.sort_order
-  from organizations c join organizations p on c.parent_id = p.id
-  where p.code = ${q.parentOrgCode}
-),
-current_observations as (
-  select distinct on (ob.organization_id, ob.period_start)
-         ob.organization_id, ob.period_start, ob.value
-  from metric_observations ob
-  join metric m on m.id = ob.metric_id and ob.granularity = m.reporting_granularity and m.comparable
-  cross join params
-  where ob.recorded_at <= params.as_of
-    and ob.period_start between params.period_start and params.period_end
-  order by ob.organization_id, ob.period_start, ob.revision desc
-),
-per_unit_period as (
-  select u.id as unit_id, o.period_start,
-         case m.aggregation
-           when 'SUM' then sum(o.value)
-           when 'AVG' then avg(o.value)
-           when 'MAX' then max(o.value)
-           when 'MIN' then min(o.value)
-           else max(o.value) filter (where o.organization_id = u.id)
-         end as value
-  from ranked_units u
-  cross join metric m
-  join organizations sub on sub.path <@ u.path
-  join current_observations o on o.organization_id = sub.id
-  group by u.id, o.period_start, m.aggregation
-),
-per_unit as (
-  select u.id as unit_id,
-         case m.kind
-           when 'FLOW' then sum(p.value)
-           when 'STOCK' then (array_agg(p.value order by p.period_start desc) filter (where p.value is not null))[1]
-           else avg(p.value)
-         end as value
-  from ranked_units u
-  cross join metric m
-  left join per_unit_period p on p.unit_id = u.id
-  group by u.id, m.kind
-),
+with ${ctes},
 entries as (
-  select u.id, u.code, u.name, u.sort_order, pu.value,
-         case when pu.value is null then null
-              when m.direction = 'HIGHER_IS_BETTER' then rank() over (partition by pu.value is null order by pu.value desc)
-              else rank() over (partition by pu.value is null order by pu.value asc)
+  select o.id, o.code, o.name, o.sort_order, pt.value, pt.periods_reported, pt.periods_expected,
+         case when pt.value is null then null
+              when rq.direction = 'HIGHER_IS_BETTER' then rank() over (partition by pt.value is null order by pt.value desc)
+              else rank() over (partition by pt.value is null order by pt.value asc)
          end as rank
-  from ranked_units u
-  cross join metric m
-  join per_unit pu on pu.unit_id = u.id
+  from points pt
+  join requested rq on rq.id = pt.metric_id
+  join organizations o on o.id = pt.group_id
 )
-select json_build_object(
-    'id', m.id, 'code', m.code, 'name', m.name, 'unit', m.unit, 'kind', m.kind,
-    'aggregation', m.aggregation, 'direction', m.direction, 'category', m.category,
-    'description', m.description, 'reportingGranularity', m.reporting_granularity,
-    'ownerOrganizationId', m.owner_organization_id, 'sortOrder', m.sort_order, 'derivation', m.derivation,
-    'createdAt', m.created_at, 'updatedAt', m.updated_at
-  ) as metric,
+select ${definitionJson('rq')} as metric,
+  exists (select 1 from organizations p where p.code = ${q.parentOrgCode} and ${readable}) as "parentFound",
   coalesce((
     select json_agg(json_build_object(
       'rank', e.rank, 'value', trim_scale(e.value)::text,
+      'periodsReported', e.periods_reported, 'periodsExpected', e.periods_expected,
       'organization', json_build_object('id', e.id, 'code', e.code, 'name', e.name)
     ) order by e.value is null, e.rank, e.sort_order, e.id)
     from entries e
   ), '[]'::json) as entries
-from metric m`;
+from requested rq`;
 }

@@ -1,9 +1,9 @@
 import { filter, pipe } from '@graphql-yoga/subscription';
 import { builder } from '../../builder.ts';
-import { type MetricUpdateEvent, metricsSubtree, pathWithin } from '../../context.ts';
+import { type MetricUpdateEvent, pathWithin } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 import { periodLabel } from './metrics.service.ts';
-import { GranularityEnum } from './metrics.ts';
+import { GranularityEnum, readableFigures } from './metrics.ts';
 
 const MetricUpdate = builder.objectRef<MetricUpdateEvent>('MetricUpdate').implement({
   description: 'A figure just accepted by submitMetricObservations.',
@@ -26,7 +26,7 @@ builder.subscriptionField('metricUpdated', (t) =>
   t.field({
     type: MetricUpdate,
     description:
-      'Each figure accepted from now on (over SSE): for the given metrics (all when omitted) and for the unit `orgCode` and the units below it (all when omitted).',
+      'Each figure accepted from now on (over SSE): for the given metrics (all when omitted) and for the unit `orgCode` and the units below it (all the caller may read when omitted).',
     authScopes: { metricsRead: true },
     args: {
       metricCodes: t.arg.stringList(),
@@ -34,14 +34,17 @@ builder.subscriptionField('metricUpdated', (t) =>
     },
     subscribe: async (_root, args, ctx) => {
       if (!ctx.events) throw graphQLError('INTERNAL_SERVER_ERROR', 'this server publishes no events');
-      const readable = metricsSubtree(ctx.viewer, 'read');
+      const readable = readableFigures(ctx.viewer);
       let unitPath: string | null = null;
       if (args.orgCode) {
         const unit = await ctx.db.query.organizations.findFirst({
           where: { code: args.orgCode },
           columns: { path: true },
         });
-        if (!unit) throw graphQLError('NOT_FOUND', `Organization ${args.orgCode} does not exist`);
+        // A unit outside the reader's subtree is answered as if it did not exist, as in metricSeries.
+        if (!unit || !pathWithin(unit.path, readable)) {
+          throw graphQLError('NOT_FOUND', `Organization ${args.orgCode} does not exist`);
+        }
         unitPath = unit.path;
       }
       const codes = args.metricCodes && args.metricCodes.length > 0 ? new Set(args.metricCodes) : null;

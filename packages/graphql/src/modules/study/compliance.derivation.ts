@@ -4,7 +4,7 @@ import { registerDerivation } from '../metrics/derivations.ts';
 
 /**
  * The study compliance rate published through `metricSeries`: for a month, the percentage of the
- * cadres under the campaign's requirement (in the series' unit and every unit below it) who had
+ * cadres under the campaign's requirement (in the series' unit, and every unit below it with `includeDescendants`) who had
  * met the whole year's requirement by the month's last day. The figure climbs through the year and
  * December's equals the year's rate of `studyComplianceRanking` (as a percentage, 2 places).
  *
@@ -26,7 +26,8 @@ registerDerivation('STUDY_COMPLIANCE_RATE', {
     },
   },
   requires: { kind: 'STOCK', aggregation: 'NONE' },
-  monthly: ({ from, to, argument, rootId, rootPath }) => {
+  perRoot: true,
+  monthly: ({ from, to, argument, rootId, units, now }) => {
     const yearStart = sql`make_date(r.year, 1, 1)`;
     const inYear = sql`s.cadre_id = c.id and s.studied_on between make_date(r.year, 1, 1) and make_date(r.year, 12, 31)`;
     const runningSumReaches = (column: string, quota: SQL) => sql`(
@@ -67,7 +68,7 @@ registerDerivation('STUDY_COMPLIANCE_RATE', {
         from study_requirements r
         join cadres c
           on c.status = 'ACTIVE' and (r.audience = 'ALL_CADRES' or c.is_leader)
-         and c.organization_id in (select sub.id from organizations sub where sub.path <@ ${rootPath})
+         and c.organization_id in ${units}
         where r.campaign_code = ${argument}
           and r.year between extract(year from ${from})::int and extract(year from ${to})::int
         -- A fence: each cadre's day is computed once, not once per month after the join below.
@@ -75,7 +76,7 @@ registerDerivation('STUDY_COMPLIANCE_RATE', {
       ) x
       cross join generate_series(1, 12) mo(month)
       where make_date(x.year, mo.month, 1) between date_trunc('month', ${from})::date and ${to}
-        and make_date(x.year, mo.month, 1) <= date_trunc('month', now() at time zone 'Asia/Shanghai')::date
+        and make_date(x.year, mo.month, 1) <= date_trunc('month', ${now} at time zone 'Asia/Shanghai')::date
       group by x.organization_id, x.requirement_id, x.year, mo.month`;
   },
 });
