@@ -33,6 +33,7 @@ export function metricRankingSql(q: RankingQuery): SQL {
       where p.code = ${q.parentOrgCode} and ${readable}`,
     periods: sql`select ${q.periodStart}::date as period_start, ${periodEndOf(q.granularity, q.periodStart)}::date as period_end`,
     firstPeriod: q.periodStart,
+    lastPeriod: q.periodStart,
     lastPeriodEnd: periodEndOf(q.granularity, q.periodStart),
     asOf: q.asOf,
     derivations: q.derivations,

@@ -4,6 +4,10 @@ import { derivedObservationsSql } from './derivations.ts';
 
 export const MONTHS_IN: Record<Granularity, number> = { MONTH: 1, QUARTER: 3, YEAR: 12 };
 const GRAIN_RANK: Record<Granularity, number> = { MONTH: 1, QUARTER: 2, YEAR: 3 };
+/** The points a figure feeds, as small integers (sorting on them is cheap). */
+const VALUE = sql.raw('0');
+const PRIOR = sql.raw('1');
+const YEAR_TO_DATE = sql.raw('2');
 
 /**
  * The one question every figure of the platform answers: the value of metric M for a unit (alone,
@@ -37,8 +41,9 @@ export interface RollupQuery {
   groups: SQL;
   /** The periods asked for: `select period_start, period_end`, each aligned to `granularity`. */
   periods: SQL;
-  /** First period's start and last period's end (dates), bounding the rows read. */
+  /** First period's start, last period's start and last period's end (dates), bounding the rows read. */
   firstPeriod: string;
+  lastPeriod: string;
   lastPeriodEnd: string;
   /** Read the figures as they stood at this instant; null for now. */
   asOf: string | null;
@@ -48,8 +53,14 @@ export interface RollupQuery {
 
 /**
  * The rollup as CTEs ending in `points`: one row per requested metric, group and period with
- * value, prior_value, year_to_date, target, revision, source, periods_reported, periods_expected.
- * Callers add their own final `select` (a series or a ranking) after it.
+ * metric_id, group_id, period_start, period_end, value, prior_value, year_to_date, target,
+ * revision, source, periods_reported, periods_expected. Callers add their own final `select` (a
+ * series or a ranking) after it.
+ *
+ * Every observation row is tagged once with the points it feeds (its own period, the period a year
+ * later as a prior-year figure, and each later period of its year as year to date) and the whole
+ * rollup is then two GROUP BYs, per unit and per group, with no join between the intermediate sets:
+ * PostgreSQL cannot estimate CTE sizes, and a nested loop over two of them was quadratic.
  */
 export function rollupCtes(q: RollupQuery): SQL {
   const months = MONTHS_IN[q.granularity];
@@ -60,10 +71,24 @@ export function rollupCtes(q: RollupQuery): SQL {
     rootId: sql`(select g.root_id from groups g order by g.group_id limit 1)`,
     names: q.derivations,
   });
+  const monthIndex = (day: string) => `(extract(year from ${day}) * 12 + extract(month from ${day}))::int`;
+  // How a unit's rows add up over time, by kind; `filter` narrows the rows (the like-for-like ones).
+  // Each aggregate sees only the rows of its own kind, so a row costs one aggregate, not three.
+  const overTime = (filter: string) => `coalesce(
+      sum(c.value) filter (where c.kind = 'FLOW' and ${filter}),
+      (array_agg(c.value order by c.period_start desc) filter (where c.kind = 'STOCK' and ${filter} and c.value is not null))[1],
+      avg(c.value) filter (where c.kind = 'RATIO' and ${filter}))`;
+  // How units add up across the subtree, by aggregation (NONE: only the root's row is left).
+  const acrossUnits = (column: string, filter: string) => `coalesce(
+      sum(u.${column}) filter (where m.aggregation = 'SUM' and ${filter}),
+      avg(u.${column}) filter (where m.aggregation = 'AVG' and ${filter}),
+      max(u.${column}) filter (where m.aggregation in ('MAX', 'NONE') and ${filter}),
+      min(u.${column}) filter (where m.aggregation = 'MIN' and ${filter}))`;
   return sql`
 params as (
   select ${q.granularity}::text as grain, ${months}::int as months, ${GRAIN_RANK[q.granularity]}::int as grain_rank,
-         coalesce(${q.asOf}::timestamptz, clock_timestamp()) as as_of
+         coalesce(${q.asOf}::timestamptz, clock_timestamp()) as as_of,
+         ${q.firstPeriod}::date as first_period, ${q.lastPeriod}::date as last_period, ${q.lastPeriodEnd}::date as last_end
 ),
 requested as (
   select m.*, array_position(${sql.param([...q.metricCodes])}::text[], m.code::text) as position
@@ -73,7 +98,8 @@ requested as (
 -- The requested metrics and the numerators and denominators of the ratios among them.
 metrics as (
   select m.id, m.kind, m.aggregation, m.reported_as, m.derivation, m.reporting_granularity,
-         array_position(array['MONTH','QUARTER','YEAR'], m.reporting_granularity::text) as reporting_rank
+         array_position(array['MONTH','QUARTER','YEAR'], m.reporting_granularity::text) as reporting_rank,
+         (array[1, 3, 12])[array_position(array['MONTH','QUARTER','YEAR'], m.reporting_granularity::text)] as reporting_months
   from metric_definitions m
   where m.id in (select id from requested
                  union select numerator_metric_id from requested
@@ -90,138 +116,146 @@ members as (
   where not g.include_descendants
 ),
 periods as (${q.periods}),
-windows as (
-  select p.period_start, 'value' as part, p.period_start as from_day, p.period_end as to_day from periods p
-  union all
-  select p.period_start, 'prior', (p.period_start - interval '1 year')::date,
-         (p.period_start - interval '1 year' + make_interval(months => ${months}) - interval '1 day')::date
-  from periods p
-  union all
-  select p.period_start, 'ytd', date_trunc('year', p.period_start)::date, p.period_end from periods p
-),
 observed as (
-  (select distinct on (ob.metric_id, ob.organization_id, ob.period_start)
-          ob.metric_id, ob.organization_id, ob.period_start, ob.value, ob.revision, ob.source
-   from metric_observations ob
+  (select distinct on (ob.metric_id, mb.group_id, ob.organization_id, ob.period_start)
+          ob.metric_id, mb.group_id, ob.organization_id, mb.path, ob.period_start, ob.value, ob.revision, ob.source
+   from members mb
+   join metric_observations ob on ob.organization_id = mb.organization_id
    join metrics m on m.id = ob.metric_id and ob.granularity = m.reporting_granularity and m.derivation is null
    cross join params
-   where ob.organization_id in (select mb.organization_id from members mb)
-     and ob.recorded_at <= params.as_of
-     and ob.period_start between (${q.firstPeriod}::date - interval '1 year')::date and ${q.lastPeriodEnd}::date
-   order by ob.metric_id, ob.organization_id, ob.period_start, ob.revision desc)
-  ${derived ? sql`union all select d.* from (${derived}) d` : sql``}
+   where ob.recorded_at <= params.as_of
+     and ob.period_start between (params.first_period - interval '1 year')::date and params.last_end
+   order by ob.metric_id, mb.group_id, ob.organization_id, ob.period_start, ob.revision desc)
+  ${
+    derived
+      ? sql`union all
+  select d.metric_id, mb.group_id, d.organization_id, mb.path, d.period_start, d.value, d.revision, d.source
+  from (${derived}) d join members mb on mb.organization_id = d.organization_id`
+      : sql``
+  }
 ),
-window_rows as (
-  select w.period_start, w.part, mb.group_id, mb.path, o.metric_id, o.organization_id,
-         o.period_start as reported_start, o.value, o.revision, o.source
-  from windows w
-  join observed o on o.period_start between w.from_day and w.to_day
-  join members mb on mb.organization_id = o.organization_id
+marked as (
+  select o.metric_id, o.group_id, o.organization_id, o.period_start, o.value, o.revision, o.source,
+         m.kind, m.reporting_months, date_trunc(params.grain, o.period_start)::date as own_point,
+         -- Like with like: whether the unit reported the same period a year later.
+         count(*) over (partition by o.metric_id, o.group_id, o.organization_id order by o.period_start
+                        range between interval '1 year' following and interval '1 year' following) > 0 as next_year_reported
+  from observed o
   join metrics m on m.id = o.metric_id
   cross join params
   where m.reporting_rank <= params.grain_rank
 ),
--- Like with like: a prior-year row counts when the same unit has the same reporting period a year
--- later in the current value, or when the current value has no row at all.
-comparable_rows as (
-  select r.* from window_rows r
-  where r.part <> 'prior'
-     or not exists (select 1 from window_rows c
-                    where c.part = 'value' and c.metric_id = r.metric_id and c.group_id = r.group_id
-                      and c.period_start = r.period_start)
-     or exists (select 1 from window_rows c
-                where c.part = 'value' and c.metric_id = r.metric_id and c.group_id = r.group_id
-                  and c.period_start = r.period_start and c.organization_id = r.organization_id
-                  and c.reported_start = (r.reported_start + interval '1 year')::date)
+contributions as (
+  select k.metric_id, k.kind, k.group_id, k.organization_id, ${VALUE} as part, k.own_point as point_start,
+         k.period_start, k.value, k.revision, k.source, true as matched,
+         1 << ((${sql.raw(monthIndex('k.period_start'))} - ${sql.raw(monthIndex('k.own_point'))}) / k.reporting_months) as mask
+  from marked k cross join params
+  where k.own_point between params.first_period and params.last_period
+  union all
+  select k.metric_id, k.kind, k.group_id, k.organization_id, ${PRIOR},
+         date_trunc(params.grain, k.period_start + interval '1 year')::date,
+         k.period_start, k.value, k.revision, null, k.next_year_reported, 0
+  from marked k cross join params
+  where (k.period_start + interval '1 year')::date between params.first_period and params.last_end
+  union all
+  select k.metric_id, k.kind, k.group_id, k.organization_id, ${YEAR_TO_DATE}, p.period_start,
+         k.period_start, k.value, k.revision, null, true, 0
+  from marked k
+  join periods p
+    on p.period_start >= k.own_point
+   and p.period_start < (date_trunc('year', k.period_start) + interval '1 year')::date
+  union all
+  -- Every point asked for, with or without a figure.
+  select rq.id, rq.kind, g.group_id, null, ${VALUE}, p.period_start, null, null, null, null, false, 0
+  from requested rq cross join groups g cross join periods p
 ),
 unit_values as (
-  select r.metric_id, r.group_id, r.period_start, r.part, r.organization_id, r.path,
-         case m.kind
-           when 'FLOW' then sum(r.value)
-           when 'STOCK' then (array_agg(r.value order by r.reported_start desc))[1]
-           else avg(r.value)
-         end as value
-  from comparable_rows r join metrics m on m.id = r.metric_id
-  group by r.metric_id, r.group_id, r.period_start, r.part, r.organization_id, r.path, m.kind
+  select c.metric_id, c.group_id, c.organization_id, c.part, c.point_start,
+         ${sql.raw(overTime('true'))} as value_all,
+         ${sql.raw(overTime('c.part = 1 and c.matched'))} as value_matched,
+         bool_or(c.matched) as any_matched,
+         bool_or(c.organization_id is not null) as reported,
+         max(c.revision) as revision,
+         string_agg(distinct c.source, '; ') as sources,
+         bit_or(c.mask) as mask
+  from contributions c
+  -- Integers only in the key: sorting by an ltree, an enum or text made this the slowest step.
+  group by c.metric_id, c.group_id, c.organization_id, c.part, c.point_start
 ),
-counted_units as (
-  select u.* from unit_values u
+group_values as (
+  select u.metric_id, u.group_id, u.part, u.point_start,
+         ${sql.raw(acrossUnits('value_all', 'true'))} as value_all,
+         ${sql.raw(acrossUnits('value_matched', 'u.part = 1 and u.any_matched'))} as value_matched,
+         bool_or(u.reported) as reported,
+         max(u.revision) as revision,
+         -- A unit's sources are one text each; a unit with two sources in one point is rare, and
+         -- its text then appears whole (a; b) beside the others.
+         string_agg(distinct u.sources, '; ') as source,
+         bit_or(u.mask) as mask
+  from unit_values u
   join metrics m on m.id = u.metric_id
   join groups g on g.group_id = u.group_id
   where case
+    when u.organization_id is null then true
     when m.aggregation = 'NONE' then u.organization_id = g.root_id
     when m.reported_as = 'TOTAL' then not exists (
       select 1 from unit_values above
-      where above.metric_id = u.metric_id and above.group_id = u.group_id and above.period_start = u.period_start
-        and above.part = u.part and above.path @> u.path and above.organization_id <> u.organization_id)
+      join members unit on unit.group_id = u.group_id and unit.organization_id = u.organization_id
+      join members up on up.group_id = above.group_id and up.organization_id = above.organization_id
+      where above.metric_id = u.metric_id and above.group_id = u.group_id and above.part = u.part
+        and above.point_start = u.point_start and above.organization_id <> u.organization_id
+        and up.path @> unit.path)
     else true
   end
+  group by u.metric_id, u.group_id, u.part, u.point_start, m.aggregation
 ),
-group_values as (
-  select c.metric_id, c.group_id, c.period_start, c.part,
-         case m.aggregation
-           when 'SUM' then sum(c.value)
-           when 'AVG' then avg(c.value)
-           when 'MAX' then max(c.value)
-           when 'MIN' then min(c.value)
-           else max(c.value)
-         end as value
-  from counted_units c join metrics m on m.id = c.metric_id
-  group by c.metric_id, c.group_id, c.period_start, c.part, m.aggregation
+point_values as (
+  select gv.metric_id, gv.group_id, gv.point_start,
+         max(gv.value_all) filter (where gv.part = ${VALUE}) as value,
+         case when bool_or(gv.reported) filter (where gv.part = ${VALUE})
+              then max(gv.value_matched) filter (where gv.part = ${PRIOR})
+              else max(gv.value_all) filter (where gv.part = ${PRIOR})
+         end as prior_value,
+         max(gv.value_all) filter (where gv.part = ${YEAR_TO_DATE}) as year_to_date,
+         max(gv.revision) filter (where gv.part = ${VALUE}) as revision,
+         max(gv.source) filter (where gv.part = ${VALUE}) as source,
+         coalesce(max(gv.mask) filter (where gv.part = ${VALUE}), 0) as mask
+  from group_values gv
+  group by gv.metric_id, gv.group_id, gv.point_start
 ),
-group_details as (
-  select r.metric_id, r.group_id, r.period_start, max(r.revision) as revision,
-         string_agg(distinct r.source, '; ') as source, count(distinct r.reported_start)::int as periods_reported
-  from comparable_rows r
-  join counted_units c
-    on c.metric_id = r.metric_id and c.group_id = r.group_id and c.period_start = r.period_start
-   and c.part = r.part and c.organization_id = r.organization_id
-  where r.part = 'value'
-  group by r.metric_id, r.group_id, r.period_start
-),
-final_values as (
-  select rq.id as metric_id, v.group_id, v.period_start, v.part, v.value
-  from requested rq join group_values v on v.metric_id = rq.id
+final_points as (
+  select pv.* from point_values pv join requested rq on rq.id = pv.metric_id
   where rq.numerator_metric_id is null
   union all
-  select rq.id, n.group_id, n.period_start, n.part, n.value / nullif(d.value, 0) * rq.ratio_multiplier
+  select rq.id, s.group_id, s.point_start,
+         n.value / nullif(d.value, 0) * rq.ratio_multiplier,
+         n.prior_value / nullif(d.prior_value, 0) * rq.ratio_multiplier,
+         n.year_to_date / nullif(d.year_to_date, 0) * rq.ratio_multiplier,
+         greatest(n.revision, d.revision),
+         nullif(concat_ws('; ', n.source, d.source), ''),
+         coalesce(n.mask & d.mask, 0)
   from requested rq
-  join group_values n on n.metric_id = rq.numerator_metric_id
-  join group_values d
-    on d.metric_id = rq.denominator_metric_id and d.group_id = n.group_id
-   and d.period_start = n.period_start and d.part = n.part
-),
-final_details as (
-  select rq.id as metric_id, d.group_id, d.period_start, max(d.revision) as revision,
-         string_agg(distinct d.source, '; ') as source, min(d.periods_reported) as periods_reported
-  from requested rq
-  join group_details d on d.metric_id in (rq.id, rq.numerator_metric_id, rq.denominator_metric_id)
-  where (rq.numerator_metric_id is null) = (d.metric_id = rq.id)
-  group by rq.id, d.group_id, d.period_start
+  join point_values s on s.metric_id = rq.id
+  left join point_values n
+    on n.metric_id = rq.numerator_metric_id and n.group_id = s.group_id and n.point_start = s.point_start
+  left join point_values d
+    on d.metric_id = rq.denominator_metric_id and d.group_id = s.group_id and d.point_start = s.point_start
+  where rq.numerator_metric_id is not null
 ),
 points as (
-  select rq.id as metric_id, g.group_id, p.period_start, p.period_end,
-         cur.value, prior.value as prior_value, ytd.value as year_to_date, tg.value as target,
-         det.revision, det.source, coalesce(det.periods_reported, 0) as periods_reported,
-         case when rq_rank.reporting_rank <= params.grain_rank
-              then (params.months / ${sql.raw('(array[1,3,12])')}[rq_rank.reporting_rank])::int else 0 end as periods_expected
-  from requested rq
-  join metrics rq_rank on rq_rank.id = rq.id
-  cross join groups g
-  cross join periods p
+  select fp.metric_id, fp.group_id, fp.point_start as period_start,
+         (fp.point_start + make_interval(months => params.months) - interval '1 day')::date as period_end,
+         fp.value, fp.prior_value, fp.year_to_date, tg.value as target, fp.revision, fp.source,
+         length(replace(fp.mask::bit(32)::text, '0', '')) as periods_reported,
+         case when m.reporting_rank <= params.grain_rank then params.months / m.reporting_months else 0 end as periods_expected
+  from final_points fp
+  join metrics m on m.id = fp.metric_id
+  join groups g on g.group_id = fp.group_id
   cross join params
-  left join final_values cur
-    on cur.metric_id = rq.id and cur.group_id = g.group_id and cur.period_start = p.period_start and cur.part = 'value'
-  left join final_values prior
-    on prior.metric_id = rq.id and prior.group_id = g.group_id and prior.period_start = p.period_start and prior.part = 'prior'
-  left join final_values ytd
-    on ytd.metric_id = rq.id and ytd.group_id = g.group_id and ytd.period_start = p.period_start and ytd.part = 'ytd'
-  left join final_details det
-    on det.metric_id = rq.id and det.group_id = g.group_id and det.period_start = p.period_start
   left join lateral (
     select t.value from metric_targets t
-    where t.metric_id = rq.id and t.organization_id = g.root_id and t.granularity::text = params.grain
-      and t.period_start = p.period_start and t.recorded_at <= params.as_of
+    where t.metric_id = fp.metric_id and t.organization_id = g.root_id and t.granularity::text = params.grain
+      and t.period_start = fp.point_start and t.recorded_at <= params.as_of
     order by t.revision desc limit 1
   ) tg on true
 )`;

@@ -59,6 +59,7 @@ export function metricSeriesSql(q: SeriesQuery): SQL {
       select p::date as period_start, (p + make_interval(months => ${months}) - interval '1 day')::date as period_end
       from generate_series(${firstPeriod}::timestamp, ${lastPeriod}::timestamp, make_interval(months => ${months})) p`,
     firstPeriod,
+    lastPeriod,
     lastPeriodEnd,
     asOf: q.asOf,
     derivations: q.derivations,
