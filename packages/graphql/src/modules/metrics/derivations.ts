@@ -1,4 +1,4 @@
-import type { Executor, MetricAggregation, MetricKind } from '@sixtype/db';
+import { type Executor, type MetricAggregation, type MetricKind, timeZoneSql } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
 
 /** What a derivation's SQL may refer to, besides the months asked for. */
@@ -127,11 +127,11 @@ registerDerivation('PROBLEMS_CLOSED', {
   description: 'Rectification problems of the unit closed (accepted) in the month.',
   monthly: ({ from, to }) => sql`
     select p.organization_id,
-           date_trunc('month', t.occurred_at at time zone 'Asia/Shanghai')::date as period_start,
+           date_trunc('month', t.occurred_at at time zone ${timeZoneSql()})::date as period_start,
            count(*) as value
     from problem_transitions t
     join problems p on p.id = t.problem_id
     where t.to_state = 'CLOSED'
-      and (t.occurred_at at time zone 'Asia/Shanghai')::date between ${from} and ${to}
+      and (t.occurred_at at time zone ${timeZoneSql()})::date between ${from} and ${to}
     group by 1, 2`,
 });
