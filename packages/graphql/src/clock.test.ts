@@ -105,10 +105,10 @@ describe('at 00:30 on 1 April in the zone (31 March in UTC)', () => {
            from: "2012-03-01", to: "2012-05-31", granularity: MONTH }) { points { period { label } value } } }`,
     );
     const points = dataOf(series).metricSeries[0]?.points ?? [];
-    const valueOf = (label: string) => points.find((point) => point.period.label === label)?.value ?? null;
-    expect(valueOf('2012-03')).not.toBeNull();
-    expect(valueOf('2012-04')).not.toBeNull();
-    expect(valueOf('2012-05')).toBeNull();
+    const figureOf = (label: string) => points.find((point) => point.period.label === label)?.value ?? null;
+    expect(figureOf('2012-03')).not.toBeNull();
+    expect(figureOf('2012-04')).not.toBeNull();
+    expect(figureOf('2012-05')).toBeNull();
   });
 
   it('takes a study record dated today and refuses one dated tomorrow, on create and on update', async () => {
