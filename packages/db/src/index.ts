@@ -8,6 +8,23 @@ export {
   migrationsFolder,
   type Transaction,
 } from './client.ts';
+export {
+  type ClockSettings,
+  configureClock,
+  DEFAULT_TIME_ZONE,
+  fixClock,
+  instantOfWallClock,
+  isTimeZoneName,
+  now,
+  recordTimeZone,
+  resetClock,
+  TIME_ZONE_KEY,
+  timeZone,
+  timeZoneSql,
+  today,
+  wallClockOf,
+  zoneDay,
+} from './clock.ts';
 export { DEMO_LOADED_KEY, demoCadres, demoOrganizations, loadDemoData } from './demo/index.ts';
 export { isCheckViolation, isForeignKeyViolation, isUniqueViolation, pgErrorOf } from './errors.ts';
 export {
@@ -24,8 +41,9 @@ export {
   isValidRecurrence,
   MAX_OCCURRENCES,
   OCCURRENCE_HORIZON_YEARS,
+  occurrenceHorizon,
+  TooManyOccurrencesError,
   writeOccurrences,
-  zoneDay,
 } from './recurrence.ts';
 export { type Relations, relations } from './relations.ts';
 export * from './schema/index.ts';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { type CreateDbOptions, createDb, type DatabaseHandle } from './client.ts';
+import { recordTimeZone } from './clock.ts';
 import { loadDemoData } from './demo/index.ts';
 
 export interface TestDatabase extends DatabaseHandle {
@@ -9,7 +10,8 @@ export interface TestDatabase extends DatabaseHandle {
 }
 
 /**
- * A migrated database of its own for one test file, loaded with the demo data unless asked not to.
+ * A migrated database of its own for one test file, in the clock's time zone, loaded with the demo
+ * data unless asked not to.
  * With TEST_DATABASE_URL set it is a new PostgreSQL database on that server, dropped on close;
  * otherwise an in-memory PGlite.
  */
@@ -39,6 +41,8 @@ export async function openTestDatabase(
     maxConnections: options.maxConnections ?? 5,
   });
   await handle.migrate();
+  // As the API does on start: a test that sets another zone sets it before opening its database.
+  await recordTimeZone(handle.db);
   if (options.demo !== false) await loadDemoData(handle.db);
   return {
     ...handle,

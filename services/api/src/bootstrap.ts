@@ -1,14 +1,17 @@
-import { createDb, type DatabaseHandle, loadDemoData, users } from '@sixtype/db';
+import { configureClock, createDb, type DatabaseHandle, loadDemoData, recordTimeZone, users } from '@sixtype/db';
 import { sql } from 'drizzle-orm';
 import type { Env } from './env.ts';
 import type { Logger } from './logger.ts';
 
 /**
- * Opens the configured database and migrates it. The embedded database gets the demo data on its
+ * Opens the configured database and migrates it. Every process (server, cluster primary, CLI)
+ * starts here, so this is where the clock takes TIME_ZONE; the database records that zone on its
+ * first start and refuses another one later. The embedded database gets the demo data on its
  * first start; a PostgreSQL database only when SEED_DEMO asks for it, so a real database never
  * receives demo rows by surprise.
  */
 export async function openDatabase(env: Env, logger: Logger): Promise<DatabaseHandle> {
+  configureClock({ timeZone: env.TIME_ZONE });
   const database = await createDb({
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATABASE_URL ? undefined : env.DATA_DIR,
@@ -22,6 +25,12 @@ export async function openDatabase(env: Env, logger: Logger): Promise<DatabaseHa
     'database opened',
   );
   await database.migrate();
+  try {
+    await recordTimeZone(database.db);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   if (database.kind === 'pglite' || env.SEED_DEMO) {
     const loaded = await loadDemoData(database.db);
     if (loaded) logger.info('demo data loaded (the document’s units plus demo units and cadres)');

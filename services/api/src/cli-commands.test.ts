@@ -249,7 +249,9 @@ describe('export-compliance', () => {
   it("writes the zone's compliance as CSV on stdout: the header, then one row per cadre", async () => {
     const run = await cli(['export-compliance', '--campaign', 'SIX_TYPE_2012', '--year', '2012', '--org', 'ZONE']);
     expect(run).toMatchObject({ code: 0, stderr: [] });
-    const lines = run.written.split('\r\n');
+    // A UTF-8 byte order mark first, so Excel on Chinese Windows does not read the file as GBK.
+    expect([...Buffer.from(run.written, 'utf8').subarray(0, 6)]).toEqual([0xef, 0xbb, 0xbf, 0xe5, 0x8d, 0x95]);
+    const lines = run.written.slice(1).split('\r\n');
     expect(lines.at(-1)).toBe('');
     expect(lines[0]).toBe('单位代码,单位名称,工号,姓名,笔记字数,字数要求,学时,字数达标,必学内容已学,所选书目,合格');
     expect(lines.length - 2).toBe(await demoCadres());
@@ -274,7 +276,10 @@ describe('export-compliance', () => {
     expect(run.code).toBe(0);
     const file = join(folder, 'zone.csv');
     expect(run.stdout.join('\n')).toBe(`${await demoCadres()} cadres written to ${file}`);
-    expect(readFileSync(file, 'utf8').split('\r\n').length - 2).toBe(await demoCadres());
+    const bytes = readFileSync(file);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3).toString('utf8').startsWith('单位代码,')).toBe(true);
+    expect(bytes.toString('utf8').split('\r\n').length - 2).toBe(await demoCadres());
 
     const again = await cli([
       'export-compliance',

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { now } from '@sixtype/db';
 import { type GraphQLContext, schema } from '@sixtype/graphql';
 import { execute, parse } from 'graphql';
 import { backupDatabase } from './backup.ts';
@@ -8,6 +9,8 @@ import type { Command } from './cli-commands.ts';
 /** The operator CLI's data commands: `export-compliance` and `backup` (registered in cli-commands.ts). */
 
 const CODE = /^[A-Z][A-Z0-9_]*$/;
+/** U+FEFF, written as EF BB BF: without it Excel opens a CSV in the system's code page (GBK in China). */
+const UTF8_BOM = '\uFEFF';
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 // The study module's own export (the studyComplianceCsv field), run in process as SYSTEM, so the
@@ -22,8 +25,9 @@ export const exportComplianceCommand: Command = {
   summary: "write a unit's study compliance for a year as CSV (to a file or stdout)",
   help: `Usage: npm run cli -- export-compliance --campaign CODE --year YYYY --org CODE [--only-unit] [--as-of YYYY-MM-DD] [--out FILE]
 
-Writes the year's study compliance of a unit and the units below it as CSV (UTF-8, header row,
-CRLF line ends), one row per cadre: the file the studyComplianceCsv query returns to an admin.
+Writes the year's study compliance of a unit and the units below it as CSV (UTF-8 with a byte
+order mark, so that Excel on Chinese Windows reads it as UTF-8 and not GBK; header row, CRLF line
+ends), one row per cadre: the text the studyComplianceCsv query returns to an admin, behind the mark.
 
 Options:
   --campaign CODE      the campaign, e.g. SIX_TYPE_2012
@@ -72,8 +76,9 @@ Options:
     });
     const [error] = result.errors ?? [];
     if (error) throw new Error(error.message);
-    const csv = (result.data as { studyComplianceCsv: string }).studyComplianceCsv;
-    const rows = csv.split('\r\n').length - 2;
+    const text = (result.data as { studyComplianceCsv: string }).studyComplianceCsv;
+    const rows = text.split('\r\n').length - 2;
+    const csv = `${UTF8_BOM}${text}`;
     if (values.out === undefined) {
       if (io.write) io.write(csv);
       else io.stdout(csv.replace(/\r\n$/, ''));
@@ -109,7 +114,7 @@ Options:
   -h, --help       show this text`,
   options: { out: { type: 'string' }, 'pg-dump': { type: 'string' } },
   async run(values, { database, io, env, cwd, progress }) {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+    const stamp = now().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     const fallback = `sixtype-backup-${stamp}${database.kind === 'pglite' ? '.tar.gz' : '.dump'}`;
     const file = resolve(cwd ?? '.', (values.out as string | undefined) ?? fallback);
     const summary = await backupDatabase({

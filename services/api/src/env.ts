@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_TIME_ZONE, isTimeZoneName } from '@sixtype/db';
 import { z } from 'zod';
 import { DEFAULT_PERSISTED_OPERATIONS_FILE } from './persisted-operations.ts';
 import { DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limit.ts';
@@ -23,6 +24,10 @@ const envSchema = z.object({
   REDIS_URL: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** The installation's one time zone: every "today" and every activity's day (see the db package's clock.ts). */
+  TIME_ZONE: optionalString
+    .transform((value) => value ?? DEFAULT_TIME_ZONE)
+    .pipe(z.string().refine(isTimeZoneName, 'must be an IANA time zone name, e.g. Asia/Shanghai')),
   SEED_DEMO: optionalString.transform((value) => value === '1' || value === 'true'),
   /** Signs session tokens; when unset a random secret is kept in the database. */
   TOKEN_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),

@@ -247,8 +247,9 @@ export const activities = snakeCase.table(
 
 /**
  * When an activity takes place: a one-off's start, each occurrence of a recurring one (stored when
- * it is created, up to its campaign's end). `day` is the day in China Standard Time, the zone's
- * calendar, which cadences and monthly counts go by.
+ * it is created, up to its campaign's end). `day` is the start's day in the installation's time
+ * zone (TIME_ZONE, recorded in system_settings on first start; see clock.ts), which cadences and
+ * monthly counts go by. No check ties it to a zone name: the zone is configuration, not schema.
  */
 export const activityOccurrences = snakeCase.table(
   'activity_occurrences',
@@ -262,7 +263,6 @@ export const activityOccurrences = snakeCase.table(
   (t) => [
     primaryKey({ columns: [t.activityId, t.startsAt] }),
     index('activity_occurrences_day_idx').on(t.day, t.activityId),
-    check('activity_occurrences_day_in_zone', sql`${t.day} = (${t.startsAt} at time zone 'Asia/Shanghai')::date`),
   ],
 );
 

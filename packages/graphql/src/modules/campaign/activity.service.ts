@@ -3,17 +3,19 @@ import {
   activityAttendance,
   activityDimensions,
   activityKinds,
+  activityOccursOn,
   activityParticipants,
   attendanceStatuses,
   campaignDimensions,
   campaigns,
   type Executor,
-  expandOccurrences,
   isValidRecurrence,
+  MAX_OCCURRENCES,
+  OCCURRENCE_HORIZON_YEARS,
   organizations,
+  TooManyOccurrencesError,
   writeAuditEvent,
   writeOccurrences,
-  zoneDay,
 } from '@sixtype/db';
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -139,7 +141,16 @@ export async function createActivity(db: Executor, access: WriteAccess, rawInput
       .select({ endsOn: campaigns.endsOn })
       .from(campaigns)
       .where(eq(campaigns.id, campaignId));
-    await writeOccurrences(tx, created, campaign?.endsOn ?? null);
+    try {
+      await writeOccurrences(tx, created, campaign?.endsOn ?? null);
+    } catch (error) {
+      if (!(error instanceof TooManyOccurrencesError)) throw error;
+      // Refused whole: a rule stored only in part would later show false cadence gaps.
+      throw ValidationError.of(
+        ['input', 'recurrence'],
+        `has more than ${MAX_OCCURRENCES} occurrences between ${error.from} and ${error.to} (the campaign's last day, or ${OCCURRENCE_HORIZON_YEARS} years when it has none); end it sooner with UNTIL or COUNT, or choose a coarser rule`,
+      );
+    }
     if (dimensions.length > 0) {
       await tx
         .insert(activityDimensions)
@@ -183,8 +194,8 @@ export async function recordAttendance(db: Executor, access: WriteAccess, rawInp
       throw new NotFoundError('Activity', String(input.activityId));
     if (!pathWithin(found.path, access.writable)) throw outsideSubtree(`Activity ${input.activityId}`);
     const { activity } = found;
-    const occurs = expandOccurrences(activity.startsAt, activity.recurrence, input.occursOn, input.occursOn);
-    if (occurs.length === 0 && zoneDay(new Date(activity.startsAt)) !== input.occursOn) {
+    // An occurrence starts that day (a one-off's own day); a one-off's later days do not count.
+    if (!activityOccursOn({ ...activity, endsAt: null }, input.occursOn)) {
       throw ValidationError.of(['input', 'occursOn'], `the activity does not take place on ${input.occursOn}`);
     }
     const rows = [];

@@ -1,4 +1,12 @@
-import { activityAttendance, auditEvents, expandOccurrences, isValidRecurrence } from '@sixtype/db';
+import {
+  activities,
+  activityAttendance,
+  activityOccurrences,
+  auditEvents,
+  expandOccurrences,
+  isValidRecurrence,
+  MAX_OCCURRENCES,
+} from '@sixtype/db';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataOf, errorCodes, openTestApi, type TestApi, userViewer } from '../../test-support.ts';
@@ -245,6 +253,92 @@ describe('createActivity and recordAttendance', () => {
     );
     expect(wrongDay.recordAttendance.__typename).toBe('ValidationError');
     expect(await counts()).toEqual(unchanged);
+  });
+
+  it('stores a daily rule over its whole three-year horizon, so late periods show no false gaps', async () => {
+    const campaign = await api.execute<{ createCampaign: { __typename: string } }>(
+      `mutation { createCampaign(input: { code: "OPEN_ENDED", name: "无结束日期的活动（测试）",
+         dimensions: [{ code: "LEARNING", name: "学习型" }],
+         supervisionCadences: [{ activityKind: DISPATCH_MEETING, period: HALF_MONTH }] }) { __typename } }`,
+    );
+    expect(dataOf(campaign).createCampaign.__typename).toBe('CreateCampaignPayload');
+    const created = dataOf(
+      await api.execute<{ createActivity: { __typename: string; activity: { id: string } } }>(CREATE, {
+        input: {
+          ...input,
+          campaignCode: 'OPEN_ENDED',
+          kind: 'DISPATCH_MEETING',
+          title: '每日调度（测试）',
+          startsAt: '2012-01-01T08:30:00+08:00',
+          recurrence: 'FREQ=DAILY',
+          dimensionCodes: [],
+          participants: [],
+        },
+      }),
+    ).createActivity;
+    expect(created.__typename).toBe('CreateActivityPayload');
+    const [stored] = await api.db
+      .select({ n: sql<number>`count(*)::int`, last: sql<string>`max(${activityOccurrences.day})::text` })
+      .from(activityOccurrences)
+      .innerJoin(activities, sql`${activities.id} = ${activityOccurrences.activityId}`)
+      .where(sql`${activities.title} = '每日调度（测试）'`);
+    // 2012 (leap), 2013, 2014 and New Year's Day 2015: more than the 1,000 that used to be kept.
+    expect(stored).toEqual({ n: 1097, last: '2015-01-01' });
+    const gaps = await api.execute<{ cadenceGaps: { label: string }[] }>(
+      `{ cadenceGaps(campaignCode: "OPEN_ENDED", orgCode: "PETITION_OFFICE", from: "2012-01-01", to: "2014-12-31") { label } }`,
+    );
+    expect(dataOf(gaps).cadenceGaps).toEqual([]);
+  });
+
+  it('refuses a rule with more occurrences than it may store, naming the recurrence, and writes nothing', async () => {
+    const counts = async () => [
+      await api.rowCount(activities),
+      await api.rowCount(activityOccurrences),
+      await api.rowCount(auditEvents),
+    ];
+    const before = await counts();
+    const refused = dataOf(
+      await api.execute<{
+        createActivity: { __typename: string; message: string; fieldErrors: { path: string[]; message: string }[] };
+      }>(CREATE, {
+        input: { ...input, title: '每小时（测试）', recurrence: 'FREQ=HOURLY', participants: [], dimensionCodes: [] },
+      }),
+    ).createActivity;
+    expect(refused.__typename).toBe('ValidationError');
+    expect(refused.fieldErrors).toEqual([
+      {
+        path: ['input', 'recurrence'],
+        message: expect.stringContaining(
+          `has more than ${MAX_OCCURRENCES} occurrences between 2012-04-03 and 2012-12-31 (the campaign's last day`,
+        ),
+      },
+    ]);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses to list more occurrences than the cap rather than cut the list short', async () => {
+    // Hourly on the campaign's last day: 24 stored; a year past the campaign holds 8,760.
+    const created = dataOf(
+      await api.execute<{ createActivity: { activity: { id: string } } }>(CREATE, {
+        input: {
+          ...input,
+          title: '末日每小时（测试）',
+          startsAt: '2012-12-31T00:00:00+08:00',
+          recurrence: 'FREQ=HOURLY',
+          participants: [],
+          dimensionCodes: [],
+        },
+      }),
+    ).createActivity.activity;
+    const occurrences = (to: string) =>
+      api.execute<{ node: { occurrences: string[] } }>(
+        `query($id: ID!, $to: Date!) { node(id: $id) { ... on Activity { occurrences(from: "2012-12-31", to: $to) } } }`,
+        { id: created.id, to },
+      );
+    expect(dataOf(await occurrences('2013-01-01')).node.occurrences).toHaveLength(48);
+    const tooMany = await occurrences('2013-12-31');
+    expect(errorCodes(tooMany)).toEqual(['BAD_USER_INPUT']);
+    expect(tooMany.result.errors?.[0]?.message).toContain(`more than ${MAX_OCCURRENCES} occurrences`);
   });
 
   it('refuses a bad RRULE, an unknown dimension and a unit outside a manager’s subtree', async () => {

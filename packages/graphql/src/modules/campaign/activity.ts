@@ -1,5 +1,13 @@
 import { drizzleConnectionHelpers } from '@pothos/plugin-drizzle';
-import { activities, activityKinds, attendanceStatuses, expandOccurrences, MAX_OCCURRENCES } from '@sixtype/db';
+import {
+  activities,
+  activityKinds,
+  attendanceStatuses,
+  expandOccurrences,
+  MAX_OCCURRENCES,
+  TooManyOccurrencesError,
+  timeZoneSql,
+} from '@sixtype/db';
 import { and, type SQL, sql } from 'drizzle-orm';
 import { builder, parseCalendarDate } from '../../builder.ts';
 import { directorySubtree, writeAccessOf } from '../../context.ts';
@@ -76,16 +84,22 @@ export const Activity = builder.drizzleNode('activities', {
     summary: t.exposeString('summary', { nullable: true }),
     recurrence: t.exposeString('recurrence', {
       nullable: true,
-      description: 'RFC 5545 RRULE on the zone’s wall clock (UTC+8), e.g. FREQ=WEEKLY;BYDAY=TU; null for a one-off.',
+      description:
+        'RFC 5545 RRULE on the wall clock of the installation’s time zone (TIME_ZONE), e.g. FREQ=WEEKLY;BYDAY=TU; null for a one-off.',
     }),
     occurrences: t.field({
       type: ['DateTime'],
-      description: `Starts of the occurrences whose day (zone time) lies in [from, to]; at most ${MAX_OCCURRENCES}.`,
+      description: `Starts of the occurrences whose day (zone time) lies in [from, to]; a range holding more than ${MAX_OCCURRENCES} is BAD_USER_INPUT.`,
       args: { from: t.arg({ type: 'Date', required: true }), to: t.arg({ type: 'Date', required: true }) },
       select: { columns: { startsAt: true, recurrence: true } },
       resolve: (activity, args) => {
         assertRange(args.from, args.to);
-        return expandOccurrences(activity.startsAt, activity.recurrence, args.from, args.to);
+        try {
+          return expandOccurrences(activity.startsAt, activity.recurrence, args.from, args.to);
+        } catch (error) {
+          if (!(error instanceof TooManyOccurrencesError)) throw error;
+          throw graphQLError('BAD_USER_INPUT', `${error.message}; ask for a shorter range`);
+        }
       },
     }),
     attendanceRate: t.float({
@@ -166,7 +180,7 @@ function activityFilterSql(table: typeof activities, filter: ActivityFilterInput
 
 /** Activities that may occur in [from, to] (zone days): a one-off on one of them, a rule started by `to`. */
 function activityRangeSql(table: typeof activities, from?: string | null, to?: string | null): SQL | undefined {
-  const day = sql`(${table.startsAt} at time zone 'Asia/Shanghai')::date`;
+  const day = sql`(${table.startsAt} at time zone ${timeZoneSql()})::date`;
   return and(
     from ? sql`(${table.recurrence} is not null or ${day} >= ${from}::date)` : undefined,
     to ? sql`${day} <= ${to}::date` : undefined,

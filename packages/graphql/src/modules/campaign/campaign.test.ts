@@ -1,6 +1,6 @@
-import { activities, campaigns, organizations } from '@sixtype/db';
+import { activities, campaigns, fixClock, organizations, resetClock } from '@sixtype/db';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ANONYMOUS, dataOf, errorCodes, openTestApi, type TestApi, userViewer } from '../../test-support.ts';
 
 let api: TestApi;
@@ -161,8 +161,8 @@ describe('organizationsWithoutLeadingGroup', () => {
 
 describe('cadenceGaps', () => {
   const GAPS = /* GraphQL */ `
-    query Gaps($orgCode: String!, $from: Date!, $to: Date!) {
-      cadenceGaps(campaignCode: "SIX_TYPE_2012", orgCode: $orgCode, from: $from, to: $to) {
+    query Gaps($campaignCode: String! = "SIX_TYPE_2012", $orgCode: String!, $from: Date!, $to: Date!) {
+      cadenceGaps(campaignCode: $campaignCode, orgCode: $orgCode, from: $from, to: $to) {
         activityKind
         period
         periodStart
@@ -199,6 +199,13 @@ describe('cadenceGaps', () => {
       })
       .returning();
     await api.db.insert(organizations).values({
+      code: 'CADENCE_CHILDLESS',
+      name: '无活动测试单位',
+      kind: 'OFFICE',
+      parentId: zone.id,
+      path: 'ZONE.CADENCE_CHILDLESS',
+    });
+    await api.db.insert(organizations).values({
       code: 'CADENCE_RECURRING',
       name: '双周调度测试单位',
       kind: 'OFFICE',
@@ -222,7 +229,31 @@ describe('cadenceGaps', () => {
       meeting('INSPECTION', '2012-01-01T00:30:00+08:00'),
       meeting('INSPECTION', '2012-02-29T10:00:00+08:00'), // leap day: still February
     ]);
+    // Campaigns with the same two rules: one without dates, one from 10 January to 20 February 2012.
+    for (const [code, startsOn, endsOn] of [
+      ['CADENCE_OPEN', null, null],
+      ['CADENCE_SHORT', '2012-01-10', '2012-02-20'],
+    ]) {
+      const created = await api.execute<{ createCampaign: { __typename: string } }>(
+        `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { __typename } }`,
+        {
+          input: {
+            code,
+            name: `${code}（测试）`,
+            startsOn,
+            endsOn,
+            dimensions: [{ code: 'LEARNING', name: '学习型' }],
+            supervisionCadences: [
+              { activityKind: 'DISPATCH_MEETING', period: 'HALF_MONTH' },
+              { activityKind: 'INSPECTION', period: 'MONTH' },
+            ],
+          },
+        },
+      );
+      expect(dataOf(created).createCampaign.__typename).toBe('CreateCampaignPayload');
+    }
   });
+  afterEach(() => resetClock());
 
   it('returns exactly the half-months without a dispatch meeting and the months without an inspection', async () => {
     const executed = await api.execute<{ cadenceGaps: Gap[] }>(GAPS, {
@@ -293,6 +324,7 @@ describe('cadenceGaps', () => {
     ]);
     const common = dataOf(
       await api.execute<{ cadenceGaps: Gap[] }>(GAPS, {
+        campaignCode: 'CADENCE_OPEN',
         orgCode: 'CADENCE_FIXTURE',
         from: '2013-02-10',
         to: '2013-02-20',
@@ -303,6 +335,43 @@ describe('cadenceGaps', () => {
       ['2013-02', '2013-02-01', '2013-02-28'],
       ['2013-02-H2', '2013-02-16', '2013-02-28'],
     ]);
+  });
+
+  it('lists only the periods the campaign runs in', async () => {
+    // 1 December 2011 to 31 March 2012 asked for; the campaign runs from 10 January to 20 February.
+    const gaps = dataOf(
+      await api.execute<{ cadenceGaps: Gap[] }>(GAPS, {
+        campaignCode: 'CADENCE_SHORT',
+        orgCode: 'CADENCE_CHILDLESS',
+        from: '2011-12-01',
+        to: '2012-03-31',
+      }),
+    ).cadenceGaps;
+    expect(gaps.map((gap) => gap.label)).toEqual([
+      '2012-01-H1',
+      '2012-01',
+      '2012-01-H2',
+      '2012-02-H1',
+      '2012-02',
+      '2012-02-H2',
+    ]);
+  });
+
+  it('lists no period that has not begun by today in the zone, and the period under way until it is held', async () => {
+    const labels = async () =>
+      dataOf(
+        await api.execute<{ cadenceGaps: Gap[] }>(GAPS, {
+          campaignCode: 'CADENCE_OPEN',
+          orgCode: 'CADENCE_CHILDLESS',
+          from: '2012-01-01',
+          to: '2012-12-31',
+        }),
+      ).cadenceGaps.map((gap) => gap.label);
+    // 00:30 on 16 February in the zone, still the 15th in UTC: the second half of February has begun.
+    fixClock('2012-02-16T00:30:00+08:00');
+    expect(await labels()).toEqual(['2012-01-H1', '2012-01', '2012-01-H2', '2012-02-H1', '2012-02', '2012-02-H2']);
+    fixClock('2012-02-15T23:30:00+08:00');
+    expect(await labels()).toEqual(['2012-01-H1', '2012-01', '2012-01-H2', '2012-02-H1', '2012-02']);
   });
 
   it('shows the demo zone lacking March’s second dispatch meeting and March’s inspection', async () => {

@@ -212,7 +212,7 @@ builder.queryFields((t) => ({
   cadenceGaps: t.field({
     type: [CadenceGap],
     description:
-      'Supervision periods in [from, to] lacking their activity (半月一调度: a DISPATCH_MEETING each half month; 一月一检查: an INSPECTION each month), for activities organized by the unit or, with includeDescendants, any unit below it. Recurring activities count by their first occurrence.',
+      'Supervision periods in [from, to] lacking their activity (半月一调度: a DISPATCH_MEETING each half month; 一月一检查: an INSPECTION each month), for activities organized by the unit or, with includeDescendants, any unit below it; every occurrence of a recurring activity counts. Only periods the campaign runs in (at least one day between its startsOn and endsOn) that have begun by today in the installation’s time zone are listed; the period under way is listed until its activity is held.',
     authScopes: { directoryRead: true },
     args: {
       campaignCode: t.arg.string({ required: true, validate: codeSchema }),

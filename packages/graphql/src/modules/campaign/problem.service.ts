@@ -8,6 +8,7 @@ import {
   problems,
   problemTransitions,
   writeAuditEvent,
+  today as zoneToday,
 } from '@sixtype/db';
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -46,10 +47,9 @@ export const problemTransitionRules: Readonly<Record<ProblemState, readonly Prob
 
 export const mayTransition = (from: ProblemState, to: ProblemState) => problemTransitionRules[from].includes(to);
 
-/** Overdue: past its deadline and not closed, on `today` (the database's current date by default). */
+/** Overdue: past its deadline and not closed, on `today` (by default today in the zone, the clock's). */
 export function overdueSql(table: typeof problems, today?: string | null): SQL {
-  const day = today ? sql`${today}::date` : sql`current_date`;
-  return sql`(${table.deadline} < ${day} and ${table.state} <> 'CLOSED')`;
+  return sql`(${table.deadline} < ${today ?? zoneToday()}::date and ${table.state} <> 'CLOSED')`;
 }
 
 export function problemScopeSql(table: typeof problems, scope: OrgScope, readable: string | null | undefined) {
@@ -262,7 +262,7 @@ export function problemCountsSql(q: ProblemCountsQuery, readable: string | null 
     readable === undefined ? sql`false` : readable === null ? undefined : sql`o.path <@ ${readable}::ltree`,
   ].filter((c): c is SQL => c !== undefined);
   const where = conditions.length > 0 ? sql`where ${sql.join(conditions, sql` and `)}` : sql``;
-  const today = q.today ? sql`${q.today}::date` : sql`current_date`;
+  const today = sql`${q.today ?? zoneToday()}::date`;
   return sql`
 with scoped as (
   select p.state::text as state, p.deadline, c.code as category_code, c.name as category_name,

@@ -81,7 +81,8 @@ export const Problem = builder.drizzleNode('problems', {
     deadline: t.expose('deadline', { type: 'Date', nullable: true }),
     measures: t.exposeString('measures', { nullable: true }),
     overdue: t.boolean({
-      description: 'Past its deadline and not closed (today, in the database’s time zone).',
+      description:
+        'Past its deadline and not closed: the deadline is before today in the installation’s time zone (TIME_ZONE).',
       select: { extras: { isOverdue: (table) => sql<boolean>`coalesce(${overdueSql(table)}, false)` } },
       resolve: (problem) => Boolean(problem.isOverdue),
     }),
@@ -278,7 +279,10 @@ builder.queryFields((t) => ({
       campaignCode: t.arg.string({ validate: codeArg }),
       orgCode: t.arg.string({ validate: codeArg }),
       includeDescendants: t.arg.boolean({ defaultValue: true }),
-      today: t.arg({ type: 'Date', description: 'The day `overdue` is counted on; defaults to today.' }),
+      today: t.arg({
+        type: 'Date',
+        description: 'The day `overdue` is counted on; defaults to today in the installation’s time zone.',
+      }),
     },
     resolve: async (_root, args, ctx) => {
       const [row] = rowsOf<ProblemCountsShape>(

@@ -1,4 +1,4 @@
-import type { Executor, MetricAggregation, MetricKind } from '@sixtype/db';
+import { type Executor, type MetricAggregation, type MetricKind, now, timeZoneSql } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
 
 /** What a derivation's SQL may refer to, besides the months asked for. */
@@ -101,7 +101,13 @@ export function derivedObservationsSql(range: {
   rootId: SQL;
   names: readonly string[] | 'all';
 }): SQL | undefined {
-  const scope = { from: range.from, to: range.to, units: range.units, rootId: range.rootId, now: sql`now()` };
+  const scope = {
+    from: range.from,
+    to: range.to,
+    units: range.units,
+    rootId: range.rootId,
+    now: sql`${now().toISOString()}::timestamptz`,
+  };
   const wanted = [...registry.entries()].filter(([name]) => range.names === 'all' || range.names.includes(name));
   const branches = wanted.map(([name, derivation]) =>
     derivation.argument
@@ -138,7 +144,7 @@ registerDerivation('CADRE_TRANSFERS_IN', {
     group by 1, 2`,
 });
 
-// Campaign figures. Times are read in China Standard Time, the zone's own calendar.
+// Campaign figures. Days are read in the installation's time zone (the clock's).
 registerDerivation('ACTIVITIES_HELD', {
   description:
     'Campaign activities held by the unit, by month: each occurrence of a recurring activity counts in its own month, once it has begun.',
@@ -159,7 +165,7 @@ registerDerivation('PROBLEMS_CLOSED', {
     select p.organization_id, date_trunc('month', closed.day)::date as period_start, count(*) as value
     from problems p
     cross join lateral (
-      select (max(t.occurred_at) at time zone 'Asia/Shanghai')::date as day
+      select (max(t.occurred_at) at time zone ${timeZoneSql()})::date as day
       from problem_transitions t where t.problem_id = p.id and t.to_state = 'CLOSED'
     ) closed
     where p.state = 'CLOSED' and p.organization_id in ${units} and closed.day between ${from} and ${to}

@@ -12,6 +12,7 @@ import {
   metricReportings,
   metricTargets,
   organizations,
+  today,
   writeAuditEvent,
 } from '@sixtype/db';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
@@ -358,8 +359,6 @@ export type WrittenObservation = MetricUpdateEvent;
 
 const canonicalPayload = (rows: readonly ObservationInput[]) =>
   JSON.stringify(rows.map((r) => [r.metricCode, r.orgCode, r.granularity, r.periodStart, r.value.trim(), r.source]));
-
-const today = () => new Date().toISOString().slice(0, 10);
 
 /**
  * Writes a batch of observations from another system. Every row is checked; rows that pass are

@@ -1,4 +1,4 @@
-import { campaigns } from '@sixtype/db';
+import { campaigns, today } from '@sixtype/db';
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { registerDerivation } from '../metrics/derivations.ts';
 
@@ -11,8 +11,8 @@ import { registerDerivation } from '../metrics/derivations.ts';
  * Each cadre is evaluated once per year, for the first day all of the requirement was met: the day
  * the running sum of note characters reached the quota, the same for hours, each ALL group's last
  * material first studied, each CHOICE group's `min_materials`-th; the months then count cadres
- * whose day is on or before their end. Months after the current one (China Standard Time) have no
- * figure yet. Cadres are counted as they are now (status, unit), like every derived figure.
+ * whose day is on or before their end. Months after the current one (today in the installation's
+ * time zone, the clock's) have no figure yet. Cadres are counted as they are now (status, unit), like every derived figure.
  */
 registerDerivation('STUDY_COMPLIANCE_RATE', {
   description:
@@ -27,7 +27,7 @@ registerDerivation('STUDY_COMPLIANCE_RATE', {
   },
   requires: { kind: 'STOCK', aggregation: 'NONE' },
   perRoot: true,
-  monthly: ({ from, to, argument, rootId, units, now }) => {
+  monthly: ({ from, to, argument, rootId, units }) => {
     const yearStart = sql`make_date(r.year, 1, 1)`;
     const inYear = sql`s.cadre_id = c.id and s.studied_on between make_date(r.year, 1, 1) and make_date(r.year, 12, 31)`;
     const runningSumReaches = (column: string, quota: SQL) => sql`(
@@ -76,7 +76,7 @@ registerDerivation('STUDY_COMPLIANCE_RATE', {
       ) x
       cross join generate_series(1, 12) mo(month)
       where make_date(x.year, mo.month, 1) between date_trunc('month', ${from})::date and ${to}
-        and make_date(x.year, mo.month, 1) <= date_trunc('month', ${now} at time zone 'Asia/Shanghai')::date
+        and make_date(x.year, mo.month, 1) <= date_trunc('month', ${today()}::date)::date
       group by x.organization_id, x.requirement_id, x.year, mo.month`;
   },
 });

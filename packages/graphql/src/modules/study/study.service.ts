@@ -8,6 +8,8 @@ import {
   studyMethods,
   studyRecords,
   studyRequirements,
+  timeZone,
+  today,
   writeAuditEvent,
 } from '@sixtype/db';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
@@ -177,6 +179,12 @@ const note = z
     message: `must be at most ${studyLimits.noteMaxLength} characters`,
   });
 const calendarDay = z.iso.date('must be a calendar day YYYY-MM-DD');
+/** A day studied: not after today in the zone (study is recorded once done). */
+const studiedOnDay = calendarDay.superRefine((day, ctx) => {
+  const now = today();
+  if (day > now)
+    ctx.addIssue({ code: 'custom', message: `must not be in the future (today is ${now} in ${timeZone()})` });
+});
 const employeeNumber = z
   .string()
   .trim()
@@ -186,7 +194,7 @@ const employeeNumber = z
 
 const createStudyRecordInput = z.object({
   employeeNumber: employeeNumber.nullish(),
-  studiedOn: calendarDay,
+  studiedOn: studiedOnDay,
   materialCode: code.nullish(),
   method: z.enum(studyMethods),
   hours: hours.nullish(),
@@ -197,7 +205,7 @@ const createStudyRecordInput = z.object({
 
 const updateStudyRecordInput = z.object({
   id: z.number().int().positive(),
-  studiedOn: calendarDay.optional(),
+  studiedOn: studiedOnDay.optional(),
   materialCode: code.nullish(),
   method: z.enum(studyMethods).optional(),
   hours: hours.optional(),

@@ -1,0 +1,1 @@
+ALTER TABLE "activity_occurrences" DROP CONSTRAINT "activity_occurrences_day_in_zone";
