@@ -149,7 +149,9 @@ export function metricsModule(sql: Sql): NaiveModule {
     if (missing.length > 0) throw notFound(`No metric ${missing.join(', ')}`);
     const derived = metrics.filter((metric) => metric.derivation).map((metric) => metric.code);
     if (derived.length > 0) throw new GraphQLError(`The naive server serves no derived metric (${derived.join(', ')})`);
-    return metrics.map((metric): Series => ({ metric, unit, input }));
+    // The API answers in the order the codes were given.
+    const order = (metric: Metric) => input.metricCodes.indexOf(metric.code);
+    return [...metrics].sort((a, b) => order(a) - order(b)).map((metric): Series => ({ metric, unit, input }));
   };
 
   const submitMetricObservations = async (_: unknown, { input }: { input: SubmitInput }) => {
