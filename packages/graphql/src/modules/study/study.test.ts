@@ -208,6 +208,8 @@ describe('note characters', () => {
 });
 
 const SYSTEM_ADMIN: Viewer = { kind: 'SYSTEM', name: 'study-test' };
+/** The row id inside a StudyRecord global id (`StudyRecord:<id>` in base64). */
+const recordKey = (id: string) => Number(Buffer.from(id, 'base64').toString().split(':')[1]);
 
 describe('materials', () => {
   it('two of the three books and all mandatory materials are compliant on materials; none of the books is not', async () => {
@@ -505,6 +507,56 @@ describe('who may write and read study records', () => {
     ).studyComplianceCsv;
     expect(csv).not.toContain('T-OTHER');
     expect(csv).toContain('T-QUOTA');
+  });
+
+  it('pages through records newest first, forwards and backwards, one statement a page', async () => {
+    type Page = {
+      studyRecords: {
+        totalCount: number;
+        nodes: { id: string; studiedOn: string; cadre: { employeeNumber: string; organization: { code: string } } }[];
+        pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string; startCursor: string };
+      };
+    };
+    const PAGE = `query P($first: Int, $after: String, $last: Int, $before: String) {
+      studyRecords(orgCode: "ZONE", includeDescendants: true, first: $first, after: $after, last: $last, before: $before) {
+        totalCount
+        nodes { id studiedOn cadre { employeeNumber organization { code } } }
+        pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
+      } }`;
+    const all = await api.execute<Page>(PAGE, { first: 100 });
+    expect(all.statements).toHaveLength(1);
+    const everything = dataOf(all).studyRecords;
+    expect(everything.nodes.length).toBe(everything.totalCount);
+    expect(everything.nodes.length).toBeGreaterThan(4);
+    const sorted = [...everything.nodes].sort(
+      (a, b) => b.studiedOn.localeCompare(a.studiedOn) || recordKey(b.id) - recordKey(a.id),
+    );
+    expect(everything.nodes.map((node) => node.id)).toEqual(sorted.map((node) => node.id));
+
+    const forwards: Page['studyRecords']['nodes'] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await api.execute<Page>(PAGE, { first: 2, after });
+      expect(page.statements).toHaveLength(1);
+      const { nodes, pageInfo, totalCount } = dataOf(page).studyRecords;
+      expect(totalCount).toBe(everything.totalCount);
+      forwards.push(...nodes);
+      if (!pageInfo.hasNextPage) break;
+      after = pageInfo.endCursor;
+    }
+    expect(forwards).toEqual(everything.nodes);
+
+    const backwards: Page['studyRecords']['nodes'] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await api.execute<Page>(PAGE, { last: 3, before });
+      expect(page.statements).toHaveLength(1);
+      const { nodes, pageInfo } = dataOf(page).studyRecords;
+      backwards.unshift(...nodes);
+      if (!pageInfo.hasPreviousPage) break;
+      before = pageInfo.startCursor;
+    }
+    expect(backwards).toEqual(everything.nodes);
   });
 
   it('a cadre reads only their own records and compliance row', async () => {
