@@ -178,15 +178,7 @@ export function markdown(results: BenchResults): string {
       const floor = summarize(scenario, 'floor', c)?.requestsPerSecond;
       const tuned = summarize(scenario, 'tuned', c)?.requestsPerSecond;
       const naive = summarize(scenario, 'naive', c)?.requestsPerSecond;
-      row.push(
-        fmt(api),
-        fmt(floor),
-        fmt(tuned),
-        fmt(naive),
-        ratio(api, floor),
-        ratio(api, tuned),
-        ratio(api, naive),
-      );
+      row.push(fmt(api), fmt(floor), fmt(tuned), fmt(naive), ratio(api, floor), ratio(api, tuned), ratio(api, naive));
     }
     lines.push(`| ${row.join(' | ')} |`);
   }

@@ -79,7 +79,11 @@ export const tunedQueries: Record<string, TunedQuery> = {
 
   // One cadre by key, its unit's ancestors (root first) and its last 10 records.
   S4: (sql, v) => {
-    const id = Number(Buffer.from(v.id as string, 'base64').toString('utf8').split(':')[1]);
+    const id = Number(
+      Buffer.from(v.id as string, 'base64')
+        .toString('utf8')
+        .split(':')[1],
+    );
     return answer(sql`
       select json_build_object('node', (
         select json_build_object(
@@ -100,7 +104,8 @@ export const tunedQueries: Record<string, TunedQuery> = {
   // by the metric's kind (windows over the months), the target, and the rates from them.
   S1: (sql, v) => {
     const input = v.input as { metricCodes: string[]; orgCode: string; from: string; to: string };
-    return answer(sql`
+    return answer(
+      sql`
       with m as (
         select id, code, unit, kind::text, aggregation::text, direction::text, sort_order
         from metric_definitions where code = any(${input.metricCodes}::text[])
@@ -168,7 +173,8 @@ export const tunedQueries: Record<string, TunedQuery> = {
           ) order by p.start)
           from points p where p.metric_id = m.id and p.start >= ${input.from}::date)
       ) order by m.sort_order, m.code), '[]'::json) as data
-      from m`.then((rows) => rows.map((row) => ({ data: { metricSeries: row.data } }))));
+      from m`.then((rows) => rows.map((row) => ({ data: { metricSeries: row.data } }))),
+    );
   },
 };
 

@@ -106,8 +106,11 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the PostgreSQL pool', () => {
     const database = await createDb({ databaseUrl: process.env.TEST_DATABASE_URL, maxConnections: 2 });
     try {
       const jitOf = async () =>
-        ((await database.db.execute(sql`select current_setting('jit') as jit`)) as unknown as { rows: { jit: string }[] })
-          .rows[0]?.jit;
+        (
+          (await database.db.execute(sql`select current_setting('jit') as jit`)) as unknown as {
+            rows: { jit: string }[];
+          }
+        ).rows[0]?.jit;
       // Two connections at once, so both the first and a second pooled connection answer.
       const both = await Promise.all([
         database.db.transaction(async (tx) => {
