@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import type { GraphQLRequestBody } from '../scenarios.ts';
-import { STUDY_YEAR } from '../sizes.ts';
+import { CAMPAIGN_CODE, STUDY_YEAR } from '../sizes.ts';
 
 type Sql = postgres.Sql;
 type Variables = Record<string, unknown>;
@@ -98,6 +98,78 @@ export const tunedQueries: Record<string, TunedQuery> = {
           ), '[]'::json)))
         from cadres c join organizations u on u.id = c.organization_id where c.id = ${id})) as data`);
   },
+
+  // Compliance of the subtree's first 100 cadres: each cadre's year of records read once
+  // (characters, hours and the requirement's materials studied), then the requirement's rules.
+  S6: (sql, v) =>
+    answer(sql`
+      with req as (
+        select id, note_characters_quota as quota, hours_quota, audience::text as audience,
+               make_date(year, 1, 1) as first_day, make_date(year, 12, 31) as last_day
+        from study_requirements where campaign_code = ${CAMPAIGN_CODE} and year = ${STUDY_YEAR}
+      ),
+      grp as (
+        select g.id, g.kind::text as kind, g.min_materials, g.sort_order
+        from study_requirement_groups g join req on g.requirement_id = req.id
+      ),
+      gm as (
+        select gm.group_id, gm.material_id, gm.sort_order, m.code
+        from study_requirement_group_materials gm join study_materials m on m.id = gm.material_id
+        where gm.group_id in (select id from grp)
+      ),
+      scope as (
+        select c.id, c.employee_number, c.name from cadres c, req
+        where c.status = 'ACTIVE' and (req.audience = 'ALL_CADRES' or c.is_leader)
+          and c.organization_id in (
+            select o.id from organizations o
+            where o.path <@ (select r.path from organizations r where r.code = ${v.orgCode as string}))
+      ),
+      per as (
+        select p.id, p.employee_number, p.name, y.characters, y.hours, y.studied
+        from (select * from scope order by employee_number limit 100) p
+        cross join req
+        cross join lateral (
+          select coalesce(sum(r.note_characters), 0)::int as characters, coalesce(sum(r.hours), 0) as hours,
+                 coalesce(array_agg(distinct r.material_id) filter (where r.material_id is not null), '{}') as studied
+          from study_records r
+          where r.cadre_id = p.id and r.studied_on between req.first_day and req.last_day
+        ) y
+      ),
+      judged as (
+        select per.*,
+               per.characters >= req.quota as quota_met,
+               (req.hours_quota is null or per.hours >= req.hours_quota) as hours_met,
+               coalesce((
+                 select bool_and(x.done >= x.needed) from (
+                   select count(gm.material_id) filter (where gm.material_id = any(per.studied)) as done,
+                          coalesce(g.min_materials, count(gm.material_id)) as needed
+                   from grp g left join gm on gm.group_id = g.id where g.kind = 'ALL'
+                   group by g.id, g.min_materials) x), true) as all_met,
+               coalesce((
+                 select bool_and(x.done >= x.needed) from (
+                   select count(gm.material_id) filter (where gm.material_id = any(per.studied)) as done,
+                          coalesce(g.min_materials, count(gm.material_id)) as needed
+                   from grp g left join gm on gm.group_id = g.id where g.kind = 'CHOICE'
+                   group by g.id, g.min_materials) x), true) as choice_met
+        from per cross join req
+      )
+      select json_build_object('studyCompliance', json_build_object(
+        'totalCount', (select count(*) from scope),
+        'nodes', coalesce((
+          select json_agg(json_build_object(
+            'cadre', json_build_object('employeeNumber', j.employee_number, 'name', j.name),
+            'noteCharacters', j.characters,
+            'hours', trim_scale(j.hours)::text,
+            'quotaMet', j.quota_met,
+            'mandatoryMaterialsCovered', j.all_met,
+            'chosenMaterials', coalesce((
+              select json_agg(json_build_object('code', gm.code) order by g.sort_order, g.id, gm.sort_order, gm.material_id)
+              from grp g join gm on gm.group_id = g.id
+              where g.kind = 'CHOICE' and gm.material_id = any(j.studied)), '[]'::json),
+            'compliant', j.quota_met and j.hours_met and j.all_met and j.choice_met
+          ) order by j.employee_number)
+          from judged j
+        ), '[]'::json))) as data`),
 
   // Metric series of monthly figures: the current revision of each unit's figure, rolled up over
   // the subtree by the metric's aggregation, with the same month a year before, the year to date
