@@ -14,6 +14,7 @@ import { copyToPglite } from './pglite.ts';
 import { type BenchResults, machineInfo, type TargetName, writeReports } from './report.ts';
 import { readTargets, type Scenario, scenarios, VARIANTS } from './scenarios.ts';
 import type { ServerStats } from './servers/stats.ts';
+import { tunedQueries } from './servers/tuned-queries.ts';
 
 const { values } = parseArgs({
   options: {
@@ -166,6 +167,9 @@ try {
     answers[scenario.id] = [];
     const variants = scenario.floor && !scenario.rowsPerRequest ? VARIANTS : 1;
     for (let v = 0; v < variants; v++) {
+      // Under load a session is known to the API (answered from memory): the capture shows that
+      // steady state, not the lookup a session's first request (or one every few seconds) pays.
+      await post(`${api.base}/graphql`, JSON.stringify({ query: '{ __typename }' }), auth);
       await getJson(`${api.base}/__bench/capture`);
       const response = await post(
         `${api.base}/graphql`,
@@ -194,7 +198,8 @@ try {
   // 3. Plans: EXPLAIN (ANALYZE, BUFFERS) of every read statement of variant 0.
   const plansDir = join(values.out as string, `plans-${dataset.size}`);
   mkdirSync(plansDir, { recursive: true });
-  const explainSql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  // With the API's connection settings: JIT off (packages/db/src/pool.ts).
+  const explainSql = postgres(databaseUrl, { max: 1, connection: { jit: 'off' }, onnotice: () => {} });
   try {
     for (const scenario of chosen) {
       if (!scenario.floor || scenario.rowsPerRequest) continue;
@@ -221,6 +226,24 @@ try {
 
   servers.floor = await startServer('./servers/floor-server.ts', [databaseUrl, capturedFile, pool]);
   const floor = servers.floor;
+  servers.tuned = await startServer('./servers/tuned-server.ts', [databaseUrl, pool]);
+  const tuned = servers.tuned;
+
+  // The hand-tuned floor must answer exactly what the API answered, on every variant.
+  const tunedMatches: Record<string, boolean> = {};
+  for (const scenario of chosen.filter((s) => s.id in tunedQueries)) {
+    let matches = true;
+    for (const [v, expected] of (answers[scenario.id] ?? []).entries()) {
+      const response = await post(`${tuned.base}/tuned/${scenario.id}`, JSON.stringify(scenario.body(targets, v)), {});
+      if (sha256(response.text) !== expected) {
+        matches = false;
+        log(`${scenario.id} variant ${v}: hand-tuned answer differs: ${response.text.slice(0, 300)}`);
+        break;
+      }
+    }
+    tunedMatches[scenario.id] = matches;
+    log(`${scenario.id}: tunedAnswerMatches ${matches} (${answers[scenario.id]?.length ?? 0} variants)`);
+  }
 
   // A floor write answers the API's figures without GraphQL around them: the counts must agree.
   const floorMatches: Record<string, boolean> = {};
@@ -248,7 +271,7 @@ try {
   async function measure(scenario: Scenario, target: TargetName, connections: number, overallRate?: number) {
     const server = servers[target] as Started;
     const job: LoadJob = {
-      url: `${server.base}${target === 'floor' ? (scenario.rowsPerRequest ? `/floor/${scenario.id}` : '/floor') : '/graphql'}`,
+      url: `${server.base}${target === 'tuned' ? `/tuned/${scenario.id}` : target === 'floor' ? (scenario.rowsPerRequest ? `/floor/${scenario.id}` : '/floor') : '/graphql'}`,
       headers: server.token ? { authorization: `Bearer ${server.token}` } : {},
       bodies: bodiesFor(scenario, target),
       connections,
@@ -292,6 +315,7 @@ try {
     const names: TargetName[] = [
       'api',
       ...(scenario.floor ? (['floor'] as const) : []),
+      ...(tunedMatches[scenario.id] ? (['tuned'] as const) : []),
       ...(scenario.naive ? (['naive'] as const) : []),
     ];
     const runs: Awaited<ReturnType<typeof measure>>[] = [];
@@ -329,6 +353,7 @@ try {
       apiStatements: captured[scenario.id]?.[0]?.length ?? 0,
       naiveAnswerMatches: naiveMatches[scenario.id] ?? null,
       ...(scenario.id in floorMatches ? { floorAnswerMatches: floorMatches[scenario.id] } : {}),
+      ...(scenario.id in tunedMatches ? { tunedAnswerMatches: tunedMatches[scenario.id] } : {}),
       runs,
       fixedRate,
     });

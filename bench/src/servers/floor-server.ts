@@ -6,15 +6,23 @@ import { type FloorWrite, submitObservationsFloor } from './floor-writes.ts';
 import { createStats, serveComparator } from './stats.ts';
 
 /**
- * The floor: the statements our API sent for each scenario variant (captured from drizzle's
- * logger, credential lookup included), replayed by postgres.js from a minimal node:http handler
- * that answers with the rows as JSON. Nothing can serve these figures with less work than this.
+ * The replay floor: the statements our API sent for each scenario variant (captured from drizzle's
+ * logger, credential lookup included when the API sent one), replayed by postgres.js from a
+ * minimal node:http handler that answers with the rows as JSON, sent as the API sends them
+ * (unnamed, so planned on every request; JIT off). It shows what GraphQL costs over the API's
+ * own SQL; the hand-tuned floor (tuned-server.ts) shows what better SQL would gain.
  * A write (POST /floor/<scenario>) gets the API's GraphQL request body and is written by hand
  * (floor-writes.ts), after the same credential lookup.
  */
 const databaseUrl = process.argv[2] as string;
 const captured = JSON.parse(readFileSync(process.argv[3] as string, 'utf8')) as Record<string, LoggedStatement[][]>;
-const sql = postgres(databaseUrl, { max: Number(process.argv[4] ?? 10), onnotice: () => {} });
+// As the API's pool connects (JIT off) and sends (unnamed statements, planned on every request).
+const sql = postgres(databaseUrl, {
+  max: Number(process.argv[4] ?? 10),
+  prepare: false,
+  connection: { jit: 'off' },
+  onnotice: () => {},
+});
 const stats = createStats();
 
 /** What the API sent for a scenario before its transaction began: the credential lookup. */
@@ -34,7 +42,7 @@ async function replay(body: string) {
   let rows: unknown = null;
   for (const { query, params } of statements) {
     stats.statement();
-    rows = await sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+    rows = await sql.unsafe(query, params as postgres.ParameterOrJSON<never>[]);
   }
   return { data: scenario === 'S0' ? { __typename: 'Query' } : rows };
 }

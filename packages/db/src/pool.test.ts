@@ -102,6 +102,32 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the PostgreSQL pool', () => {
     }
   });
 
+  it('opens every pooled connection with JIT off, whatever the server default', async () => {
+    const database = await createDb({ databaseUrl: process.env.TEST_DATABASE_URL, maxConnections: 2 });
+    try {
+      const jitOf = async () =>
+        (
+          (await database.db.execute(sql`select current_setting('jit') as jit`)) as unknown as {
+            rows: { jit: string }[];
+          }
+        ).rows[0]?.jit;
+      // Two connections at once, so both the first and a second pooled connection answer.
+      const both = await Promise.all([
+        database.db.transaction(async (tx) => {
+          const result = (await tx.execute(sql`select current_setting('jit') as jit, pg_sleep(0.1)`)) as unknown as {
+            rows: { jit: string }[];
+          };
+          return result.rows[0]?.jit;
+        }),
+        jitOf(),
+      ]);
+      expect(both).toEqual(['off', 'off']);
+      expect(database.poolStats()[0]?.max).toBe(2);
+    } finally {
+      await database.close();
+    }
+  });
+
   it('cancels the running statement in PostgreSQL when the signal aborts', async () => {
     const database = await createDb({ databaseUrl: process.env.TEST_DATABASE_URL, maxConnections: 2 });
     try {

@@ -20,6 +20,12 @@ export {
   rotateApiClientKey,
 } from './modules/access/access.service.ts';
 export {
+  SESSION_CACHE_MAX,
+  SESSION_CACHE_TTL_MS,
+  SessionCache,
+  sessionCacheOf,
+} from './modules/access/session-cache.ts';
+export {
   MAX_BATCH_ROWS,
   type ObservationInput,
   submitObservations,

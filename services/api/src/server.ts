@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { type DatabaseHandle, withQuerySignal } from '@sixtype/db';
-import { type EventBus, type GraphQLContext, schema } from '@sixtype/graphql';
+import { type EventBus, type GraphQLContext, schema, sessionCacheOf } from '@sixtype/graphql';
 import { Kind, parse } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createContext } from './context.ts';
@@ -27,6 +27,7 @@ import {
   type RateLimiter,
   useRateLimit,
 } from './rate-limit.ts';
+import { shareSessionRevocations } from './sessions.ts';
 
 // The default tab's text, kept under its old name for importers of @sixtype/api.
 export { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
@@ -68,6 +69,8 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       },
       { redisUrl: env.REDIS_URL, logger },
     );
+  // The credential check answers known sessions from memory; logouts reach other processes through Redis.
+  const revocations = shareSessionRevocations(sessionCacheOf(database.db), { redisUrl: env.REDIS_URL, logger });
   const operations = loadPersistedOperations(env.PERSISTED_OPERATIONS_FILE);
   // Labelled as themselves in /metrics: the SDK's operations and GraphiQL's examples.
   const knownOperations = [
@@ -121,6 +124,7 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       ...useObservability({ logger, database, knownOperations }),
       useCompactDocumentErrors(),
       useDatabaseRouting(database),
+      { onDispose: () => revocations.close() },
       useRequestGuard(),
       useQueryLimits(),
       useRateLimit({ limiter, trustProxy: env.TRUST_PROXY ?? false }),

@@ -207,10 +207,15 @@ export const studyRecords = snakeCase.table(
     ...timestamps,
   },
   (t) => [
-    index('study_records_cadre_day_idx').on(t.cadreId, t.studiedOn),
+    // A cadre's records of a period, with the two figures the yearly totals sum, so the per-cadre
+    // totals (Cadre.studyTotals, compliance) are index-only scans instead of ~10 scattered heap
+    // rows per cadre (bench/results/plans-L/S2.txt). Key columns rather than INCLUDE, which
+    // drizzle cannot express; an index-only scan reads them the same way.
+    index('study_records_cadre_day_idx').on(t.cadreId, t.studiedOn, t.noteCharacters, t.hours),
     // `studyRecords(method:)` over a subtree: without the method in the key each cadre's records
-    // of every method are fetched from the heap and filtered (bench plan S3: 2.5× at size L).
-    index('study_records_cadre_method_day_idx').on(t.cadreId, t.method, t.studiedOn),
+    // of every method are fetched from the heap and filtered; with the id the page's keys are
+    // chosen from the index alone (bench/results/plans-L/S3.txt).
+    index('study_records_cadre_method_day_idx').on(t.cadreId, t.method, t.studiedOn, t.id),
     index('study_records_material_idx').on(t.materialId),
     index('study_records_activity_idx').on(t.activityId),
     check(

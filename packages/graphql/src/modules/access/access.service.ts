@@ -28,6 +28,7 @@ import {
   verifyPassword,
   verifyToken,
 } from './credentials.ts';
+import { sessionCacheOf } from './session-cache.ts';
 
 export const SESSION_HOURS = 8;
 export const MAX_FAILED_LOGINS = 5;
@@ -208,6 +209,8 @@ export async function logout(db: Executor, viewer: Extract<Viewer, { kind: 'USER
       },
     );
   });
+  // After the commit: from here on no process that shares Redis answers this session from memory.
+  sessionCacheOf(db).end(viewer.sessionId);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,6 +366,20 @@ function sessionLookup(db: Executor) {
 }
 
 /**
+ * A live session's user, from this process's memory when it looked the session up lately
+ * (session-cache.ts states the bound), otherwise by the prepared lookup.
+ */
+async function findSession(db: Executor, sessionId: string, userId: number, expiresAtMs: number) {
+  const cache = sessionCacheOf(db);
+  const known = cache.get(sessionId, userId);
+  if (known) return known;
+  const epoch = cache.epoch;
+  const [row] = await sessionLookup(db).execute({ sid: sessionId, uid: userId });
+  if (row) cache.set(sessionId, row, expiresAtMs, epoch);
+  return row;
+}
+
+/**
  * The viewer a request's credentials name, in at most one statement. No credentials: ANONYMOUS.
  * Credentials that do not check out (bad signature, expired, revoked, unknown key) are refused
  * rather than treated as anonymous, so a client learns at once that its credential is dead.
@@ -374,7 +391,7 @@ export async function authenticate(db: Executor, secret: string, credentials: Cr
   if (scheme && scheme.toLowerCase() === 'bearer') {
     const claims = value ? verifyToken(value, secret) : null;
     if (!claims) throw unauthenticated('The token is invalid or has expired; sign in again');
-    const [row] = await sessionLookup(db).execute({ sid: claims.sid, uid: Number(claims.sub) });
+    const row = await findSession(db, claims.sid, Number(claims.sub), claims.exp * 1000);
     if (!row) throw unauthenticated('The session has ended; sign in again');
     return { kind: 'USER', sessionId: claims.sid, ...row };
   }

@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
 import { MAX_PAGE_SIZE } from '../../builder.ts';
 import type { GraphQLContext } from '../../context.ts';
@@ -100,6 +100,13 @@ export interface RootConnectionOptions<Table extends PgTable, Args extends PageA
   condition: (table: Table) => SQL;
   /** Runs only for an empty page: tells a missing scope unit from an empty list. */
   assertScopeExists?: (() => Promise<void>) | undefined;
+  /**
+   * The table's key column, for a list whose filter matches many rows: the page's keys are then
+   * chosen first (filter, order and limit on the table alone, which an index can answer), and
+   * the relations under `nodes` are joined for those rows only. Without it PostgreSQL builds the
+   * nested JSON for every matching row before the sort keeps one page (17,588 rows for 51 in S3).
+   */
+  pageKey?: ((table: Table) => SQL | PgColumn) | undefined;
 }
 
 /**
@@ -121,9 +128,26 @@ export async function resolveRootConnection<Table extends PgTable, Args extends 
       paths: NODE_PATHS,
     }),
   ) as { where?: object };
-  const relational = ctx.db.query as unknown as Record<string, { findMany(config: object): Promise<unknown[]> }>;
+  const relational = ctx.db.query as unknown as Record<
+    string,
+    { findMany(config: object): Promise<unknown[]> & { getSQL(): SQL } }
+  >;
   const finder = relational[tableName];
   if (!finder) throw new Error(`no relational query for ${tableName}`);
+  const { pageKey } = options;
+  const where = { AND: [query.where ?? {}, { RAW: (aliased: Table) => condition(aliased) }] };
+  // The same filter, cursor, order and limit as the page, selecting the key only (see pageKey).
+  const pageKeys = pageKey
+    ? finder
+        .findMany({
+          columns: {},
+          extras: { pageKey: (aliased: Table) => pageKey(aliased) },
+          where,
+          orderBy: (query as { orderBy?: unknown }).orderBy,
+          limit: (query as { limit?: unknown }).limit,
+        })
+        .getSQL()
+    : undefined;
   const { rows, totalCount } = await loadRootPage({
     info,
     db: ctx.db,
@@ -131,7 +155,16 @@ export async function resolveRootConnection<Table extends PgTable, Args extends 
     loadPage: (extras) =>
       finder.findMany({
         ...query,
-        where: { AND: [query.where ?? {}, { RAW: (aliased: Table) => condition(aliased) }] },
+        where: pageKeys
+          ? {
+              AND: [
+                where,
+                {
+                  RAW: (aliased: Table) => sql`${pageKey?.(aliased)} in (select "pageKey" from (${pageKeys}) as page)`,
+                },
+              ],
+            }
+          : where,
         extras: { ...extrasOf(query), ...extras },
       }),
     assertScopeExists: options.assertScopeExists,

@@ -507,6 +507,56 @@ describe('who may write and read study records', () => {
     expect(csv).toContain('T-QUOTA');
   });
 
+  it('pages through records newest first, forwards and backwards, one statement a page', async () => {
+    type Page = {
+      studyRecords: {
+        totalCount: number;
+        nodes: { id: string; studiedOn: string; cadre: { employeeNumber: string; organization: { code: string } } }[];
+        pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string; startCursor: string };
+      };
+    };
+    const PAGE = `query P($first: Int, $after: String, $last: Int, $before: String) {
+      studyRecords(orgCode: "ZONE", includeDescendants: true, first: $first, after: $after, last: $last, before: $before) {
+        totalCount
+        nodes { id studiedOn cadre { employeeNumber organization { code } } }
+        pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
+      } }`;
+    // Every record is under ZONE: the reference order straight from the table, newest first.
+    const expected = (
+      await api.db
+        .select({ id: studyRecords.id })
+        .from(studyRecords)
+        .orderBy(sql`${studyRecords.studiedOn} desc, ${studyRecords.id} desc`)
+    ).map((row) => globalId('StudyRecord', row.id));
+    expect(expected.length).toBeGreaterThan(4);
+    const everything = { totalCount: expected.length };
+    const forwards: Page['studyRecords']['nodes'] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await api.execute<Page>(PAGE, { first: 7, after });
+      expect(page.statements).toHaveLength(1);
+      const { nodes, pageInfo, totalCount } = dataOf(page).studyRecords;
+      expect(totalCount).toBe(everything.totalCount);
+      forwards.push(...nodes);
+      if (!pageInfo.hasNextPage) break;
+      after = pageInfo.endCursor;
+    }
+    expect(forwards.map((node) => node.id)).toEqual(expected);
+
+    const backwards: Page['studyRecords']['nodes'] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await api.execute<Page>(PAGE, { last: 9, before });
+      expect(page.statements).toHaveLength(1);
+      const { nodes, pageInfo } = dataOf(page).studyRecords;
+      backwards.unshift(...nodes);
+      if (!pageInfo.hasPreviousPage) break;
+      before = pageInfo.startCursor;
+    }
+    expect(backwards.map((node) => node.id)).toEqual(expected);
+    expect(new Set(forwards.map((node) => node.cadre.organization.code)).size).toBeGreaterThan(1);
+  });
+
   it('a cadre reads only their own records and compliance row', async () => {
     const own = await userViewer(api.db, 'CADRE', { employeeNumber: 'T-QUOTA' });
     const records = dataOf(

@@ -214,6 +214,7 @@ builder.queryField('studyRecords', (t) =>
           info,
           condition,
           assertScopeExists: args.orgCode ? () => assertOrganizationExists(ctx.db, args.orgCode as string) : undefined,
+          pageKey: (table) => table.id,
         }) as never;
       },
     },
