@@ -25,3 +25,4 @@ export {
   submitObservations,
 } from './modules/metrics/metrics.service.ts';
 export { schema, sortedSchema } from './schema.ts';
+export { ValuesOfCorrectTypeNamedRule, validationRules } from './validation-rules.ts';

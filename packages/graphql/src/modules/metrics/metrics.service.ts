@@ -19,14 +19,21 @@ import { type MetricUpdateEvent, pathWithin } from '../../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { parseInput, type Raw } from '../common/validation.ts';
+import {
+  CALENDAR_DAY_MESSAGE,
+  calendarDay,
+  DECIMAL_MESSAGE,
+  decimalText,
+  isCalendarDay,
+  isDecimalText,
+  parseInput,
+  type Raw,
+} from '../common/validation.ts';
 import { parseDerivation } from './derivations.ts';
 import { MONTHS_IN } from './series.sql.ts';
 
 export type MetricDefinitionRow = typeof metricDefinitions.$inferSelect;
 
-/** A finite decimal as text: optional sign, digits, optional fraction. No exponents, no NaN. */
-export const DECIMAL_PATTERN = /^-?(0|[1-9]\d{0,29})(\.\d{1,12})?$/;
 /** The most rows one batch may carry. */
 export const MAX_BATCH_ROWS = 10_000;
 
@@ -52,7 +59,7 @@ export function periodLabel(granularity: Granularity, periodStart: string): stri
 
 export function isAlignedPeriod(granularity: Granularity, periodStart: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(periodStart);
-  if (!match) return false;
+  if (!match || !isCalendarDay(periodStart)) return false;
   const month = Number(match[2]);
   if (match[3] !== '01' || month < 1 || month > 12) return false;
   return (month - 1) % MONTHS_IN[granularity] === 0;
@@ -203,8 +210,8 @@ const targetInput = z.object({
   metricCode,
   orgCode: z.string().trim().min(1),
   granularity: z.enum(granularities),
-  periodStart: z.iso.date('must be a calendar day YYYY-MM-DD'),
-  value: z.string().trim().regex(DECIMAL_PATTERN, 'must be a finite decimal such as "7430.5"'),
+  periodStart: calendarDay,
+  value: decimalText,
 });
 export type SetMetricTargetInput = z.input<typeof targetInput>;
 
@@ -288,7 +295,7 @@ export interface BatchResult {
 export type WrittenObservation = MetricUpdateEvent;
 
 const canonicalPayload = (rows: readonly ObservationInput[]) =>
-  JSON.stringify(rows.map((r) => [r.metricCode, r.orgCode, r.granularity, r.periodStart, r.value.trim(), r.source]));
+  JSON.stringify(rows.map((r) => [r.metricCode, r.orgCode, r.granularity, r.periodStart, r.value, r.source]));
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -363,7 +370,7 @@ export async function submitObservations(
         errors.push({ index, field, code, message });
       const metric = metrics.get(row.metricCode);
       const org = orgs.get(row.orgCode);
-      const value = row.value.trim();
+      const { value } = row;
       if (!metric) {
         fail('metricCode', 'NOT_FOUND', `no metric ${row.metricCode}`);
         continue;
@@ -388,6 +395,10 @@ export async function submitObservations(
         fail('granularity', 'BAD_USER_INPUT', `${metric.code} is reported by ${metric.reportingGranularity}`);
         continue;
       }
+      if (!isCalendarDay(row.periodStart)) {
+        fail('periodStart', 'BAD_USER_INPUT', CALENDAR_DAY_MESSAGE);
+        continue;
+      }
       if (!isAlignedPeriod(row.granularity, row.periodStart)) {
         fail('periodStart', 'BAD_USER_INPUT', `must be the first day of a ${row.granularity.toLowerCase()}`);
         continue;
@@ -396,8 +407,8 @@ export async function submitObservations(
         fail('periodStart', 'BAD_USER_INPUT', 'the period has not started yet');
         continue;
       }
-      if (!DECIMAL_PATTERN.test(value)) {
-        fail('value', 'BAD_USER_INPUT', 'must be a finite decimal such as "7430.5"');
+      if (!isDecimalText(value)) {
+        fail('value', 'BAD_USER_INPUT', DECIMAL_MESSAGE);
         continue;
       }
       const source = row.source.trim();
