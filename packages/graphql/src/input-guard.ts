@@ -44,9 +44,8 @@ function nulInLiterals(nodes: readonly ASTNode[]): string | null {
         else if (node.kind === Kind.VARIABLE_DEFINITION) names.push(`$${node.variable.name.value}`);
         else if (Array.isArray(parent) && (ancestors.at(-1) as ASTNode | undefined)?.kind === Kind.LIST) {
           names.push(String(key));
-        } else if (node.kind === Kind.STRING && node.value.includes(NUL)) {
-          found = names.join('.') || 'a string';
         }
+        if (node.kind === Kind.STRING && node.value.includes(NUL)) found = names.join('.') || 'a string';
         return undefined;
       },
       leave(node, _key, parent, _path, ancestors) {

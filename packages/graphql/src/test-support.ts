@@ -85,7 +85,12 @@ export async function openTestApi(): Promise<TestApi> {
       tokenSecret?: string,
     ) {
       statements.length = 0;
-      const result = (await run(source, variables, { db, viewer, requestId: randomUUID(), tokenSecret })) as ExecutionResult<TData>;
+      const result = (await run(source, variables, {
+        db,
+        viewer,
+        requestId: randomUUID(),
+        tokenSecret,
+      })) as ExecutionResult<TData>;
       return { result, statements: [...statements] };
     },
     rowCount,

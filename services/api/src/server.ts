@@ -152,7 +152,9 @@ function useValidationRules(): Plugin {
         validateFn(
           schema,
           document,
-          rules ? rules.map((rule: unknown) => (rule === ValuesOfCorrectTypeRule ? ValuesOfCorrectTypeNamedRule : rule)) : validationRules,
+          rules
+            ? rules.map((rule: unknown) => (rule === ValuesOfCorrectTypeRule ? ValuesOfCorrectTypeNamedRule : rule))
+            : validationRules,
           ...rest,
         ),
       );
