@@ -19,7 +19,9 @@ export {
   revokeApiClient,
   rotateApiClientKey,
 } from './modules/access/access.service.ts';
+export { batchesUnderKeyPrefix, batchPayloadHash } from './modules/metrics/batches.ts';
 export {
+  type BatchResult,
   MAX_BATCH_ROWS,
   type ObservationInput,
   submitObservations,

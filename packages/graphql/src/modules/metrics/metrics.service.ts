@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { AuditActor } from '@sixtype/db';
 import {
   type Executor,
@@ -30,6 +29,7 @@ import {
   parseInput,
   type Raw,
 } from '../common/validation.ts';
+import { batchPayloadHash } from './batches.ts';
 import { parseDerivation } from './derivations.ts';
 import { MONTHS_IN } from './series.sql.ts';
 
@@ -295,9 +295,6 @@ export interface BatchResult {
 /** The rows this call wrote (none for a replay), for announcing them once the transaction commits. */
 export type WrittenObservation = MetricUpdateEvent;
 
-const canonicalPayload = (rows: readonly ObservationInput[]) =>
-  JSON.stringify(rows.map((r) => [r.metricCode, r.orgCode, r.granularity, r.periodStart, r.value, r.source]));
-
 const today = () => new Date().toISOString().slice(0, 10);
 
 /**
@@ -319,7 +316,7 @@ export async function submitObservations(
   if (input.observations.length > MAX_BATCH_ROWS) {
     throw ValidationError.of(['input', 'observations'], `must hold at most ${MAX_BATCH_ROWS} rows; split the batch`);
   }
-  const payloadHash = createHash('sha256').update(canonicalPayload(input.observations)).digest('hex');
+  const payloadHash = batchPayloadHash(input.observations);
 
   for (let attempt = 1; ; attempt += 1) {
     try {
