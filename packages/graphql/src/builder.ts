@@ -17,6 +17,8 @@ import {
   writableSubtree,
 } from './context.ts';
 import { graphQLError } from './errors.ts';
+import { inputGuardPlugin } from './input-guard.ts';
+import { CALENDAR_DAY_MESSAGE, decimalFromNumber, isCalendarDay } from './modules/common/validation.ts';
 import { studyRowVisible, studyVisibility } from './modules/study/visibility.ts';
 
 export const MAX_PAGE_SIZE = 100;
@@ -79,7 +81,8 @@ export interface PothosTypes {
 // Annotated because the nodes resolver below refers back to the builder.
 export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDefaultTypes<PothosTypes>> =
   new SchemaBuilder<PothosTypes>({
-    plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, DrizzlePlugin],
+    // The input guard sits inside scope-auth: a caller without access is refused before input is judged.
+    plugins: [ScopeAuthPlugin, inputGuardPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, DrizzlePlugin],
     defaultFieldNullability: false,
     scopeAuth: {
       // Scopes are computed once per request from the viewer the API put in the context.
@@ -152,60 +155,62 @@ export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDe
 
 const isoDateTime = (value: string | Date) => (value instanceof Date ? value : new Date(value)).toISOString();
 
+const DATE_TIME_MESSAGE = 'DateTime must be an ISO 8601 instant in the years 0001 to 9999';
+function parseDateTime(value: unknown): string {
+  const instant = typeof value === 'string' ? new Date(value) : null;
+  // PostgreSQL has no year 0 and the ISO text of a later year than 9999 takes a sign it cannot read.
+  const year = instant?.getUTCFullYear() ?? Number.NaN;
+  if (!instant || !(year >= 1 && year <= 9999)) throw graphQLError('BAD_USER_INPUT', DATE_TIME_MESSAGE);
+  return instant.toISOString();
+}
+
 builder.scalarType('DateTime', {
-  description: 'An instant, as an ISO 8601 string in UTC (2012-03-31T16:00:00.000Z).',
+  description: 'An instant, as an ISO 8601 string in UTC (2012-03-31T16:00:00.000Z), in the years 0001 to 9999.',
   serialize: (value) => isoDateTime(value),
-  parseValue: (value) => {
-    if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
-      throw graphQLError('BAD_USER_INPUT', 'DateTime must be an ISO 8601 string');
-    }
-    return new Date(value).toISOString();
-  },
-  parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING || Number.isNaN(Date.parse(ast.value))) {
-      throw graphQLError('BAD_USER_INPUT', 'DateTime must be an ISO 8601 string');
-    }
-    return new Date(ast.value).toISOString();
-  },
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : null),
 });
 
-const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
-/** Accepts only real calendar days, so 2012-02-30 is refused rather than rolled into March. */
+/** Accepts only real calendar days from 0001-01-01 to 9999-12-31 (see isCalendarDay). */
 export function parseCalendarDate(value: unknown): string {
-  const match = typeof value === 'string' ? DATE_PATTERN.exec(value) : null;
-  if (match) {
-    const [, year, month, day] = match.map(Number) as [number, number, number, number];
-    const date = new Date(Date.UTC(year, month - 1, day));
-    if (date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day) {
-      return value as string;
-    }
-  }
-  throw graphQLError('BAD_USER_INPUT', 'Date must be a calendar day written YYYY-MM-DD');
+  if (isCalendarDay(value)) return value;
+  throw graphQLError('BAD_USER_INPUT', `Date ${CALENDAR_DAY_MESSAGE}`);
 }
 
 builder.scalarType('Date', {
-  description: 'A calendar day, YYYY-MM-DD.',
+  description: 'A calendar day, YYYY-MM-DD, from 0001-01-01 to 9999-12-31.',
   serialize: (value) => String(value).slice(0, 10),
   parseValue: parseCalendarDate,
   parseLiteral: (ast) => parseCalendarDate(ast.kind === Kind.STRING ? ast.value : null),
 });
 
+const DECIMAL_TYPE_MESSAGE = 'Decimal must be a string such as "7430.5"';
+
 /**
- * Exact decimals travel as strings ("7430", "0.4300"), never as floats. Input accepts a string, or
- * a JSON number converted with its shortest representation; whether the text is a finite decimal
- * is checked where it is used, so a batch can report a bad value by its row instead of failing.
+ * Exact decimals travel as strings ("7430", "0.4300"), never as floats. A JSON number is taken
+ * only when it is exactly what the sender wrote (decimalFromNumber); an INT or FLOAT literal in
+ * the query keeps its digits as written, since the query text is exact. Whether the text follows
+ * the decimal grammar is checked where it is used, so a batch reports a bad value by its row.
  */
 builder.scalarType('Decimal', {
-  description: 'An exact decimal number written as a string, e.g. "15825" or "0.4300".',
+  description:
+    'An exact decimal number written as a string, e.g. "15825" or "0.4300". A JSON number is accepted only when it converts exactly (a safe integer, or at most 15 significant digits).',
   serialize: (value) => String(value),
   parseValue: (value) => {
     if (typeof value === 'string') return value;
-    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-    throw graphQLError('BAD_USER_INPUT', 'Decimal must be a string such as "7430.5"');
+    if (typeof value !== 'number') throw graphQLError('BAD_USER_INPUT', DECIMAL_TYPE_MESSAGE);
+    const exact = decimalFromNumber(value);
+    if (exact === null) {
+      throw graphQLError(
+        'BAD_USER_INPUT',
+        `Decimal ${value} does not convert exactly from a JSON number: send decimals as strings, e.g. "12345678901234567891"`,
+      );
+    }
+    return exact;
   },
   parseLiteral: (ast) => {
     if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT) return ast.value;
-    throw graphQLError('BAD_USER_INPUT', 'Decimal must be a string such as "7430.5"');
+    throw graphQLError('BAD_USER_INPUT', DECIMAL_TYPE_MESSAGE);
   },
 });
 

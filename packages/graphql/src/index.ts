@@ -25,9 +25,12 @@ export {
   SessionCache,
   sessionCacheOf,
 } from './modules/access/session-cache.ts';
+export { batchesUnderKeyPrefix, batchPayloadHash } from './modules/metrics/batches.ts';
 export {
+  type BatchResult,
   MAX_BATCH_ROWS,
   type ObservationInput,
   submitObservations,
 } from './modules/metrics/metrics.service.ts';
 export { schema, sortedSchema } from './schema.ts';
+export { ValuesOfCorrectTypeNamedRule, validationRules } from './validation-rules.ts';

@@ -3,10 +3,11 @@ import { auditEvents, cadres, cadreTransfers, type Database, organizations } fro
 import { openTestDatabase } from '@sixtype/db/testing';
 import { asc, gt, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { type ExecutionResult, graphql } from 'graphql';
+import { type ExecutionResult, execute, GraphQLError, parse, validate } from 'graphql';
 import { expect } from 'vitest';
 import type { ApiScope, Viewer } from './context.ts';
 import { schema } from './schema.ts';
+import { validationRules } from './validation-rules.ts';
 
 export const SYSTEM: Viewer = { kind: 'SYSTEM', name: 'test' };
 export const ANONYMOUS: Viewer = { kind: 'ANONYMOUS' };
@@ -40,6 +41,20 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/** What `graphql()` does, with the rules the API validates with (validationRules). */
+async function run(source: string, variableValues: Record<string, unknown>, contextValue: object) {
+  let document: ReturnType<typeof parse>;
+  try {
+    document = parse(source);
+  } catch (error) {
+    if (error instanceof GraphQLError) return { errors: [error] };
+    throw error;
+  }
+  const errors = validate(schema, document, validationRules);
+  if (errors.length > 0) return { errors };
+  return execute({ schema, document, variableValues, contextValue });
+}
+
 /**
  * The test file's own database (demo data loaded) behind the GraphQL schema, with a drizzle logger
  * that records the statements each operation sends, so tests can count them.
@@ -70,11 +85,11 @@ export async function openTestApi(): Promise<TestApi> {
       tokenSecret?: string,
     ) {
       statements.length = 0;
-      const result = (await graphql({
-        schema,
-        source,
-        variableValues: variables,
-        contextValue: { db, viewer, requestId: randomUUID(), tokenSecret },
+      const result = (await run(source, variables, {
+        db,
+        viewer,
+        requestId: randomUUID(),
+        tokenSecret,
       })) as ExecutionResult<TData>;
       return { result, statements: [...statements] };
     },

@@ -82,9 +82,11 @@ const commands: Record<string, Command> = {
 Imports metric observations from a CSV file with the header
   metricCode,orgCode,periodStart,granularity,value,source
 with the rules of submitMetricObservations: valid rows are written as new revisions, invalid rows
-are listed by line. Rows go in batches of --batch-size (default 1000, at most 10000), each
-idempotent under the key KEY:<batch> (default: a hash of the file), so a file imported twice, or
-an import interrupted and run again, writes every row exactly once. Exits 1 when a row was refused.`,
+are listed by the line on which they start. Rows go in batches of --batch-size (default 1000, at
+most 10000), each idempotent under a key naming its rows, KEY:<first>-<last> (KEY defaults to a
+hash of the file). Rows an earlier run under KEY sent are not sent again, so a file imported twice,
+or an import interrupted and run again, writes every row exactly once, whatever the batch sizes.
+Cells are taken as written (no trimming). Exits 1 when a row was refused.`,
     options: { key: { type: 'string' }, 'batch-size': { type: 'string' } },
     check(values) {
       const size = values['batch-size'];

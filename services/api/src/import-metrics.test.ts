@@ -70,6 +70,76 @@ describe('npm run cli -- import-metrics', () => {
     expect(await importedRows()).toBe(8);
   });
 
+  it('writes nothing when run again with another batch size, and resumes an interrupted run', async () => {
+    const file = join(folder, 'sizes.csv');
+    const lines = ['metricCode,orgCode,periodStart,granularity,value,source'];
+    for (let n = 1; n <= 12; n += 1) {
+      const start = `${2017 + Math.floor((n - 1) / 4)}-${String(((n - 1) % 4) * 3 + 1).padStart(2, '0')}-01`;
+      lines.push(`FISCAL_REVENUE_TOTAL,FINANCE_BUREAU,${start},QUARTER,${n},csv import test`);
+    }
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const before = await importedRows();
+    // An interrupted run: only the first five rows went in (as the first two batches of size 3
+    // would have, less one row), under the key the importer derives.
+    writeFileSync(join(folder, 'part.csv'), `${lines.slice(0, 6).join('\n')}\n`);
+    const key = 'resume-test';
+    await cli(['import-metrics', join(folder, 'part.csv'), '--key', key, '--batch-size', '3']);
+    expect(await importedRows()).toBe(before + 5);
+
+    // The whole file under the same key: only rows 6 to 12 are sent, in batches of 4.
+    const resumed = await cli(['import-metrics', file, '--key', key, '--batch-size', '4']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout.at(-1)).toContain('12 rows: 12 accepted, 0 refused (2 batches had been imported before');
+    expect(await importedRows()).toBe(before + 12);
+
+    for (const size of ['1', '5', '1000']) {
+      const again = await cli(['import-metrics', file, '--key', key, '--batch-size', size]);
+      expect(again.stdout.at(-1)).toContain('12 rows: 12 accepted, 0 refused');
+      expect(await importedRows()).toBe(before + 12);
+    }
+    const byHash = await cli(['import-metrics', file, '--batch-size', '5']);
+    expect(await importedRows()).toBe(before + 24);
+    for (const size of ['2', '7']) {
+      await cli(['import-metrics', file, '--batch-size', size]);
+      expect(await importedRows()).toBe(before + 24);
+    }
+    expect(byHash.code).toBe(0);
+
+    // The key of one file used for another: refused, nothing written.
+    writeFileSync(join(folder, 'other.csv'), `${lines.slice(0, 6).join('\n').replace(',1,', ',100,')}\n`);
+    const other = await cli(['import-metrics', join(folder, 'other.csv'), '--key', key]);
+    expect(other.code).toBe(1);
+    expect(other.stderr.join('\n')).toContain('import this file under another --key');
+    expect(await importedRows()).toBe(before + 24);
+  });
+
+  it('reports the line a refused row starts on, with blank lines, CRLF and quoted multi-line cells', async () => {
+    for (const newline of ['\n', '\r\n']) {
+      const file = join(folder, `lines-${newline.length}.csv`);
+      const text = [
+        '\ufeffmetricCode,orgCode,periodStart,granularity,value,source', // 1
+        '', // 2
+        'FISCAL_REVENUE_TOTAL,FINANCE_BUREAU,2016-01-01,QUARTER,1,"csv import test', // 3
+        'with a second line"', // 4
+        '', // 5
+        'FISCAL_REVENUE_TOTAL,NO_SUCH_UNIT,2016-01-01,QUARTER,1,csv import test', // 6
+        'FISCAL_REVENUE_TOTAL,FINANCE_BUREAU,2016-04-01,QUARTER, 12,"a', // 7
+        '', // 8
+        'b"', // 9
+        'FISCAL_REVENUE_TOTAL,FINANCE_BUREAU,2016-07-01,QUARTER,0012,csv import test', // 10
+        '',
+      ].join(newline);
+      writeFileSync(file, text);
+      const run = await cli(['import-metrics', file, '--batch-size', '2']);
+      expect(run.stdout.at(-1)).toBe('4 rows: 1 accepted, 3 refused');
+      expect(run.stderr.filter((line) => line.startsWith('line '))).toEqual([
+        'line 6: orgCode: no unit NO_SUCH_UNIT',
+        expect.stringMatching(/^line 7: value: must be a finite decimal/),
+        expect.stringMatching(/^line 10: value: must be a finite decimal/),
+      ]);
+    }
+  });
+
   it('refuses a file without the expected header', async () => {
     const file = join(folder, 'bad.csv');
     writeFileSync(file, 'code,unit,value\nX,Y,1\n');

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AuditActor, Executor, Granularity } from '@sixtype/db';
-import { MAX_BATCH_ROWS, type ObservationInput, submitObservations } from '@sixtype/graphql';
+import {
+  type BatchResult,
+  batchesUnderKeyPrefix,
+  batchPayloadHash,
+  MAX_BATCH_ROWS,
+  type ObservationInput,
+  submitObservations,
+} from '@sixtype/graphql';
 import { SingleBar } from 'cli-progress';
 import { parse } from 'csv-parse/sync';
 
@@ -12,7 +19,7 @@ export interface ImportSummary {
   accepted: number;
   rejected: number;
   replayedBatches: number;
-  /** Rejected rows by their line in the file (the header is line 1). */
+  /** Rejected rows by the line of the file on which the row starts (the header is line 1 when first). */
   errors: { line: number; field: string; message: string }[];
 }
 
@@ -27,56 +34,146 @@ export interface ImportOptions {
   progress?: NodeJS.WritableStream | undefined;
 }
 
+interface CsvRow {
+  /** The line of the file on which the row starts: blank lines and line breaks inside quoted cells count. */
+  line: number;
+  observation: ObservationInput;
+}
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
 /**
- * Imports a CSV of observations with the same rules as submitMetricObservations: each chunk of
- * rows is one idempotent batch (key `<key>:<chunk>`), valid rows are written, invalid ones are
- * reported by line. A header row naming the columns is required.
+ * Reads the rows with csv-parse. A cell is taken as written: the importer follows the API's
+ * input rules, so `" 12"` is refused as it would be by submitMetricObservations. csv-parse
+ * reports where each record ends in bytes; the record starts after the line breaks that follow
+ * the previous one, and its line is the count of line breaks before that (LF or CRLF alike).
+ */
+function readCsv(content: Buffer): CsvRow[] {
+  const records = parse(content, { skip_empty_lines: true, bom: true, info: true }) as unknown as {
+    record: string[];
+    info: { bytes: number };
+  }[];
+  const [head, ...body] = records;
+  if (!head) return [];
+  const header = head.record.map((name) => name.trim());
+  const missing = CSV_COLUMNS.filter((column) => !header.includes(column));
+  if (body.length > 0 && missing.length > 0) {
+    throw new Error(`the CSV header lacks ${missing.join(', ')} (expected ${CSV_COLUMNS.join(',')})`);
+  }
+  const columnOf = Object.fromEntries(CSV_COLUMNS.map((column) => [column, header.indexOf(column)]));
+  let position = head.info.bytes;
+  let line = 1 + countNewlines(content, 0, head.info.bytes);
+  return body.map(({ record, info }) => {
+    while (content[position] === NEWLINE || content[position] === CARRIAGE_RETURN) {
+      if (content[position] === NEWLINE) line += 1;
+      position += 1;
+    }
+    const start = line;
+    line += countNewlines(content, position, info.bytes);
+    position = info.bytes;
+    const cell = (column: (typeof CSV_COLUMNS)[number]) => record[columnOf[column] ?? -1] ?? '';
+    return {
+      line: start,
+      observation: {
+        metricCode: cell('metricCode'),
+        orgCode: cell('orgCode'),
+        periodStart: cell('periodStart'),
+        granularity: cell('granularity').toUpperCase() as Granularity,
+        value: cell('value'),
+        source: cell('source'),
+      },
+    };
+  });
+}
+
+function countNewlines(content: Buffer, from: number, to: number): number {
+  let count = 0;
+  for (let i = content.indexOf(NEWLINE, from); i !== -1 && i < to; i = content.indexOf(NEWLINE, i + 1)) count += 1;
+  return count;
+}
+
+/** `<key>:<first row>-<last row>`, rows counted from 1 among the file's rows (not its lines). */
+const rangeKey = (key: string, from: number, to: number) => `${key}:${from + 1}-${to}`;
+const RANGE = /^(\d+)-(\d+)$/;
+
+/**
+ * Imports a CSV of observations with the same rules as submitMetricObservations: rows go in
+ * batches, valid rows are written, invalid ones are reported by line. A header row naming the
+ * columns is required.
+ *
+ * Each batch is idempotent under a key naming the rows it holds (`<key>:1-1000`). Before writing,
+ * the import reads which rows earlier runs under the same key already sent, checks they are the
+ * same rows, and sends only the others: a rerun writes nothing, and an interrupted run resumes,
+ * whatever `batchSize` either run used.
  */
 export async function importMetricsCsv(options: ImportOptions): Promise<ImportSummary> {
   const content = await readFile(options.file);
-  const records = parse(content, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<
-    string,
-    string
-  >[];
-  const header = Object.keys(records[0] ?? {});
-  const missing = CSV_COLUMNS.filter((column) => !header.includes(column));
-  if (records.length > 0 && missing.length > 0) {
-    throw new Error(`the CSV header lacks ${missing.join(', ')} (expected ${CSV_COLUMNS.join(',')})`);
-  }
+  const rows = readCsv(content);
   const key = options.key ?? createHash('sha256').update(content).digest('hex').slice(0, 32);
   const batchSize = Math.min(options.batchSize ?? 1000, MAX_BATCH_ROWS);
-  const summary: ImportSummary = { rows: records.length, accepted: 0, rejected: 0, replayedBatches: 0, errors: [] };
+  const summary: ImportSummary = { rows: rows.length, accepted: 0, rejected: 0, replayedBatches: 0, errors: [] };
+  const observations = rows.map((row) => row.observation);
+
+  const add = (from: number, result: BatchResult) => {
+    summary.accepted += result.accepted;
+    summary.rejected += result.rejected;
+    for (const error of result.errors) {
+      const line = rows[from + error.index]?.line ?? 0;
+      summary.errors.push({ line, field: error.field, message: error.message });
+    }
+  };
+
+  const sent = new Array<boolean>(rows.length).fill(false);
+  for (const batch of await batchesUnderKeyPrefix(options.db, options.actor, `${key}:`)) {
+    const range = RANGE.exec(batch.idempotencyKey.slice(key.length + 1));
+    if (!range) continue;
+    const [from, to] = [Number(range[1]) - 1, Number(range[2])];
+    if (to > rows.length || batchPayloadHash(observations.slice(from, to)) !== batch.payloadHash) {
+      throw new Error(
+        `the key ${key} was used for other rows ${from + 1}-${to} before; import this file under another --key`,
+      );
+    }
+    sent.fill(true, from, to);
+    summary.replayedBatches += 1;
+    add(from, batch.result);
+  }
+
+  // The rows no earlier run sent, as runs of consecutive rows cut into batches.
+  const chunks: [number, number][] = [];
+  for (let from = 0; from < rows.length; ) {
+    if (sent[from]) {
+      from += 1;
+      continue;
+    }
+    let to = from;
+    while (to < rows.length && !sent[to] && to - from < batchSize) to += 1;
+    chunks.push([from, to]);
+    from = to;
+  }
+
   const bar = options.progress
     ? new SingleBar({ stream: options.progress, format: 'importing [{bar}] {value}/{total} rows', hideCursor: true })
     : undefined;
-  bar?.start(records.length, 0);
+  const pending = chunks.reduce((n, [from, to]) => n + to - from, 0);
+  bar?.start(pending, 0);
   try {
-    for (let offset = 0; offset < records.length; offset += batchSize) {
-      const chunk = records.slice(offset, offset + batchSize);
-      const observations: ObservationInput[] = chunk.map((record) => ({
-        metricCode: record.metricCode ?? '',
-        orgCode: record.orgCode ?? '',
-        periodStart: record.periodStart ?? '',
-        granularity: (record.granularity ?? '').toUpperCase() as Granularity,
-        value: record.value ?? '',
-        source: record.source ?? '',
-      }));
+    let done = 0;
+    for (const [from, to] of chunks) {
       const result = await submitObservations(
         options.db,
         { actor: options.actor, writable: null },
-        { idempotencyKey: `${key}:${offset / batchSize}`, observations },
+        { idempotencyKey: rangeKey(key, from, to), observations: observations.slice(from, to) },
       );
-      summary.accepted += result.accepted;
-      summary.rejected += result.rejected;
+      // A run that raced this one sent the same rows under the same key: its answer, not twice.
       if (result.replayed) summary.replayedBatches += 1;
-      for (const error of result.errors) {
-        // +2: the header is line 1 and rows count from 0.
-        summary.errors.push({ line: offset + error.index + 2, field: error.field, message: error.message });
-      }
-      bar?.update(Math.min(offset + batchSize, records.length));
+      add(from, result);
+      done += to - from;
+      bar?.update(done);
     }
   } finally {
     bar?.stop();
   }
+  summary.errors.sort((a, b) => a.line - b.line);
   return summary;
 }

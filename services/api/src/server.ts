@@ -1,7 +1,14 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { type DatabaseHandle, withQuerySignal } from '@sixtype/db';
-import { type EventBus, type GraphQLContext, schema, sessionCacheOf } from '@sixtype/graphql';
-import { Kind, parse } from 'graphql';
+import {
+  type EventBus,
+  type GraphQLContext,
+  schema,
+  sessionCacheOf,
+  ValuesOfCorrectTypeNamedRule,
+  validationRules,
+} from '@sixtype/graphql';
+import { Kind, parse, ValuesOfCorrectTypeRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createContext } from './context.ts';
 import { useDatabaseRouting, withDatabaseErrors } from './database.ts';
@@ -123,6 +130,7 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       }),
       ...useObservability({ logger, database, knownOperations }),
       useCompactDocumentErrors(),
+      useValidationRules(),
       useDatabaseRouting(database),
       { onDispose: () => revocations.close() },
       useRequestGuard(),
@@ -136,6 +144,27 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       useRequestBodyLimit(MAX_REQUEST_BODY_BYTES),
     ],
   });
+}
+
+/**
+ * Validates with the schema's rules (validationRules), in which an invalid literal's error names
+ * its argument (`input.from: Date must be …`). Rules other plugins add are kept.
+ */
+function useValidationRules(): Plugin {
+  return {
+    onValidate: ({ validateFn, setValidationFn }) => {
+      setValidationFn((schema, document, rules, ...rest) =>
+        validateFn(
+          schema,
+          document,
+          rules
+            ? rules.map((rule: unknown) => (rule === ValuesOfCorrectTypeRule ? ValuesOfCorrectTypeNamedRule : rule))
+            : validationRules,
+          ...rest,
+        ),
+      );
+    },
+  };
 }
 
 /**

@@ -21,7 +21,7 @@ import { pathWithin, type WriteAccess } from '../../context.ts';
 import { ConflictError, graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { codeSchema, parseInput, type Raw } from '../common/validation.ts';
+import { calendarDay, codeSchema, parseInput, type Raw } from '../common/validation.ts';
 
 export { codeSchema, type Raw };
 
@@ -78,7 +78,7 @@ export const employeeNumberSchema = z
   .min(1, 'must not be empty')
   .max(32, 'must be at most 32 characters')
   .regex(/^[A-Za-z0-9-]+$/, 'must be letters, digits and hyphens');
-export const calendarDay = z.iso.date('must be a calendar day YYYY-MM-DD');
+export { calendarDay };
 
 /** What a caller may hand in: GraphQL sends `null` for an omitted optional field, zod sorts it out. */
 

@@ -5,11 +5,18 @@ import { ConflictError, UserError, ValidationError } from '../../errors.ts';
  * Runs a write in one transaction and turns the constraint violations PostgreSQL reports into the
  * typed errors a client can act on. Anything else propagates unchanged (and is masked by the API).
  */
-export async function inTransaction<T>(db: Executor, work: (tx: Executor) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  db: Executor,
+  work: (tx: Executor) => Promise<T>,
+  options: {
+    /** Failures the caller handles itself (it may run the transaction again): rethrown unchanged. */
+    passThrough?: (error: unknown) => boolean;
+  } = {},
+): Promise<T> {
   try {
     return await (db as Database).transaction(work);
   } catch (error) {
-    if (error instanceof UserError) throw error;
+    if (error instanceof UserError || options.passThrough?.(error)) throw error;
     const pg = pgErrorOf(error);
     if (pg && isUniqueViolation(error)) {
       const field = pg.constraint?.includes('employee_number') ? 'employeeNumber' : 'code';

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { pathWithin, type WriteAccess } from '../../context.ts';
 import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { parseInput, type Raw } from '../common/validation.ts';
+import { calendarDay, parseInput, type Raw } from '../common/validation.ts';
 
 export type OrganizationRow = typeof organizations.$inferSelect;
 export type CadreRow = typeof cadres.$inferSelect;
@@ -112,7 +112,6 @@ export const orgCodeArg = code.nullish();
 export const employeeNumberArg = employeeNumber;
 
 const sortOrder = z.number().int().min(0).max(1_000_000).nullish();
-const calendarDay = z.iso.date('must be a calendar day YYYY-MM-DD');
 
 const createOrganizationInput = z
   .object({

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { AuditActor } from '@sixtype/db';
 import {
   type Executor,
@@ -12,6 +11,7 @@ import {
   metricReportings,
   metricTargets,
   organizations,
+  pgErrorOf,
   today,
   writeAuditEvent,
 } from '@sixtype/db';
@@ -21,14 +21,22 @@ import { type MetricUpdateEvent, pathWithin } from '../../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { parseInput, type Raw } from '../common/validation.ts';
+import {
+  CALENDAR_DAY_MESSAGE,
+  calendarDay,
+  DECIMAL_MESSAGE,
+  decimalText,
+  isCalendarDay,
+  isDecimalText,
+  parseInput,
+  type Raw,
+} from '../common/validation.ts';
+import { batchPayloadHash } from './batches.ts';
 import { parseDerivation } from './derivations.ts';
 import { MONTHS_IN } from './series.sql.ts';
 
 export type MetricDefinitionRow = typeof metricDefinitions.$inferSelect;
 
-/** A finite decimal as text: optional sign, digits, optional fraction. No exponents, no NaN. */
-export const DECIMAL_PATTERN = /^-?(0|[1-9]\d{0,29})(\.\d{1,12})?$/;
 /** The most rows one batch may carry. */
 export const MAX_BATCH_ROWS = 10_000;
 
@@ -54,7 +62,7 @@ export function periodLabel(granularity: Granularity, periodStart: string): stri
 
 export function isAlignedPeriod(granularity: Granularity, periodStart: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(periodStart);
-  if (!match) return false;
+  if (!match || !isCalendarDay(periodStart)) return false;
   const month = Number(match[2]);
   if (match[3] !== '01' || month < 1 || month > 12) return false;
   return (month - 1) % MONTHS_IN[granularity] === 0;
@@ -88,7 +96,7 @@ const createDefinitionInput = z
     reportedAs: z.enum(metricReportings).nullish(),
     numeratorMetricCode: metricCode.nullish(),
     denominatorMetricCode: metricCode.nullish(),
-    ratioMultiplier: z.string().regex(DECIMAL_PATTERN, 'must be a finite decimal such as "100"').nullish(),
+    ratioMultiplier: decimalText.nullish(),
   })
   .superRefine((input, ctx) => {
     if (input.kind === 'RATIO' && input.aggregation === 'SUM') {
@@ -265,8 +273,8 @@ const targetInput = z.object({
   metricCode,
   orgCode: z.string().trim().min(1),
   granularity: z.enum(granularities),
-  periodStart: z.iso.date('must be a calendar day YYYY-MM-DD'),
-  value: z.string().trim().regex(DECIMAL_PATTERN, 'must be a finite decimal such as "7430.5"'),
+  periodStart: calendarDay,
+  value: decimalText,
 });
 export type SetMetricTargetInput = z.input<typeof targetInput>;
 
@@ -357,9 +365,6 @@ export interface BatchResult {
 /** The rows this call wrote (none for a replay), for announcing them once the transaction commits. */
 export type WrittenObservation = MetricUpdateEvent;
 
-const canonicalPayload = (rows: readonly ObservationInput[]) =>
-  JSON.stringify(rows.map((r) => [r.metricCode, r.orgCode, r.granularity, r.periodStart, r.value.trim(), r.source]));
-
 /**
  * Writes a batch of observations from another system. Every row is checked; rows that pass are
  * written in one transaction as new revisions, rows that fail come back with their index, and the
@@ -379,182 +384,223 @@ export async function submitObservations(
   if (input.observations.length > MAX_BATCH_ROWS) {
     throw ValidationError.of(['input', 'observations'], `must hold at most ${MAX_BATCH_ROWS} rows; split the batch`);
   }
-  const payloadHash = createHash('sha256').update(canonicalPayload(input.observations)).digest('hex');
+  const payloadHash = batchPayloadHash(input.observations);
 
-  return inTransaction(db, async (tx) => {
-    // One writer per key at a time; the second waits, then finds the first's batch.
-    await tx.execute(
-      sql`select pg_advisory_xact_lock(hashtext(${`${access.actor.kind}:${access.actor.id ?? ''}:${key}`}))`,
-    );
-    const [previous] = await tx
-      .select()
-      .from(metricBatches)
-      .where(
-        and(
-          eq(metricBatches.actorKind, access.actor.kind),
-          sql`coalesce(${metricBatches.actorId}, '') = ${access.actor.id ?? ''}`,
-          eq(metricBatches.idempotencyKey, key),
-        ),
-      );
-    if (previous) {
-      if (previous.payloadHash !== payloadHash) {
-        throw new ConflictError(`idempotency key ${key} was used for a different batch`, 'idempotencyKey');
-      }
-      return { ...(previous.result as BatchResult), replayed: true, written: [] };
-    }
-
-    const metricCodes = [...new Set(input.observations.map((row) => row.metricCode))];
-    const orgCodes = [...new Set(input.observations.map((row) => row.orgCode))];
-    const metrics = new Map(
-      (await tx.select().from(metricDefinitions).where(inArray(metricDefinitions.code, metricCodes))).map((m) => [
-        m.code,
-        m,
-      ]),
-    );
-    const orgs = new Map(
-      (await tx.select().from(organizations).where(inArray(organizations.code, orgCodes))).map((o) => [o.code, o]),
-    );
-
-    const errors: RowError[] = [];
-    const accepted: {
-      metricId: number;
-      organizationId: number;
-      granularity: Granularity;
-      periodStart: string;
-      value: string;
-      source: string;
-    }[] = [];
-    const seen = new Map<string, number>();
-    const now = today();
-    for (const [index, row] of input.observations.entries()) {
-      const fail = (field: string, code: RowError['code'], message: string) =>
-        errors.push({ index, field, code, message });
-      const metric = metrics.get(row.metricCode);
-      const org = orgs.get(row.orgCode);
-      const value = row.value.trim();
-      if (!metric) {
-        fail('metricCode', 'NOT_FOUND', `no metric ${row.metricCode}`);
-        continue;
-      }
-      if (!org) {
-        fail('orgCode', 'NOT_FOUND', `no unit ${row.orgCode}`);
-        continue;
-      }
-      if (metric.derivation) {
-        fail(
-          'metricCode',
-          'BAD_USER_INPUT',
-          `${metric.code} is computed from the platform's data (${metric.derivation})`,
-        );
-        continue;
-      }
-      if (!pathWithin(org.path, access.writable)) {
-        fail('orgCode', 'FORBIDDEN', `${row.orgCode} is outside the units you may report for`);
-        continue;
-      }
-      if (row.granularity !== metric.reportingGranularity) {
-        fail('granularity', 'BAD_USER_INPUT', `${metric.code} is reported by ${metric.reportingGranularity}`);
-        continue;
-      }
-      if (!isAlignedPeriod(row.granularity, row.periodStart)) {
-        fail('periodStart', 'BAD_USER_INPUT', `must be the first day of a ${row.granularity.toLowerCase()}`);
-        continue;
-      }
-      if (row.periodStart > now) {
-        fail('periodStart', 'BAD_USER_INPUT', 'the period has not started yet');
-        continue;
-      }
-      if (!DECIMAL_PATTERN.test(value)) {
-        fail('value', 'BAD_USER_INPUT', 'must be a finite decimal such as "7430.5"');
-        continue;
-      }
-      const source = row.source.trim();
-      if (source.length === 0 || source.length > 200) {
-        fail('source', 'BAD_USER_INPUT', 'must be 1 to 200 characters');
-        continue;
-      }
-      const identity = `${metric.id}|${org.id}|${row.periodStart}`;
-      const first = seen.get(identity);
-      if (first !== undefined) {
-        fail('periodStart', 'BAD_USER_INPUT', `repeats row ${first} (same metric, unit and period)`);
-        continue;
-      }
-      seen.set(identity, index);
-      accepted.push({
-        metricId: metric.id,
-        organizationId: org.id,
-        granularity: row.granularity,
-        periodStart: row.periodStart,
-        value,
-        source,
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await inTransaction(db, (tx) => writeBatch(tx, access, key, payloadHash, input.observations), {
+        passThrough: isRevisionRace,
       });
+    } catch (error) {
+      if (!isRevisionRace(error)) throw error;
+      if (attempt >= MAX_BATCH_ATTEMPTS) {
+        throw new ConflictError(
+          'figures of the same metric, unit and period kept being written at the same time; send the batch again',
+          'observations',
+        );
+      }
     }
+  }
+}
 
-    const [batch] = await tx
-      .insert(metricBatches)
-      .values({ idempotencyKey: key, actorKind: access.actor.kind, actorId: access.actor.id, payloadHash, result: {} })
-      .returning({ id: metricBatches.id });
-    if (!batch) throw new Error('batch row was not written');
+/**
+ * Another batch took the revision this one computed (`max + 1` in the same instant; the unique
+ * index waits for that batch to commit, then refuses), or, should it ever happen, the two waited
+ * on each other. Either way the whole transaction runs again: it then reads the winner's rows and
+ * writes the next revision. Rows are inserted in one order, so two batches never deadlock.
+ */
+const isRevisionRace = (error: unknown) => {
+  const pg = pgErrorOf(error);
+  return (pg?.code === '23505' && pg.constraint === 'metric_observations_revision_key') || pg?.code === '40P01';
+};
+/** A batch loses each attempt only to a batch that committed, so a few attempts are plenty. */
+const MAX_BATCH_ATTEMPTS = 8;
 
-    let revisions: { ordinality: number; revision: number }[] = [];
-    if (accepted.length > 0) {
-      // One statement for all rows: each gets the next revision of its (metric, unit, period).
-      const inserted = await tx.execute(sql`
-        with written as (
-        insert into metric_observations
-          (metric_id, organization_id, granularity, period_start, value, revision, source, batch_id, submitted_by_kind, submitted_by_id)
-        select r.metric_id, r.organization_id, r.granularity, r.period_start, r.value,
-               coalesce((select max(o.revision) from metric_observations o
-                         where o.metric_id = r.metric_id and o.organization_id = r.organization_id
-                           and o.granularity = r.granularity and o.period_start = r.period_start), 0) + 1,
-               r.source, ${batch.id}, ${access.actor.kind}::actor_kind, ${access.actor.id}
-        from unnest(
-          ${sql.param(accepted.map((r) => r.metricId))}::int[],
-          ${sql.param(accepted.map((r) => r.organizationId))}::int[],
-          ${sql.param(accepted.map((r) => r.granularity))}::text[]::granularity[],
-          ${sql.param(accepted.map((r) => r.periodStart))}::text[]::date[],
-          ${sql.param(accepted.map((r) => r.value))}::text[]::numeric[],
-          ${sql.param(accepted.map((r) => r.source))}::text[]
-        ) with ordinality as r(metric_id, organization_id, granularity, period_start, value, source, ordinality)
-        returning revision, metric_id, organization_id, period_start)
-        select r.ordinality::int as ordinality, w.revision
-        from written w
-        join unnest(${sql.param(accepted.map((r) => r.metricId))}::int[],
-                    ${sql.param(accepted.map((r) => r.organizationId))}::int[],
-                    ${sql.param(accepted.map((r) => r.periodStart))}::text[]::date[])
-             with ordinality as r(metric_id, organization_id, period_start, ordinality)
-          on r.metric_id = w.metric_id and r.organization_id = w.organization_id and r.period_start = w.period_start`);
-      revisions = rowsOf<{ ordinality: number; revision: number }>(inserted);
+async function writeBatch(
+  tx: Executor,
+  access: MetricsAccess,
+  key: string,
+  payloadHash: string,
+  observations: readonly ObservationInput[],
+): Promise<BatchResult & { written: WrittenObservation[] }> {
+  // One writer per key at a time; the second waits, then finds the first's batch.
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtext(${`${access.actor.kind}:${access.actor.id ?? ''}:${key}`}))`,
+  );
+  const [previous] = await tx
+    .select()
+    .from(metricBatches)
+    .where(
+      and(
+        eq(metricBatches.actorKind, access.actor.kind),
+        sql`coalesce(${metricBatches.actorId}, '') = ${access.actor.id ?? ''}`,
+        eq(metricBatches.idempotencyKey, key),
+      ),
+    );
+  if (previous) {
+    if (previous.payloadHash !== payloadHash) {
+      throw new ConflictError(`idempotency key ${key} was used for a different batch`, 'idempotencyKey');
     }
+    return { ...(previous.result as BatchResult), replayed: true, written: [] };
+  }
 
-    const result: BatchResult = {
-      batchId: batch.id,
-      accepted: accepted.length,
-      rejected: errors.length,
-      replayed: false,
-      errors,
-    };
-    await tx.update(metricBatches).set({ result }).where(eq(metricBatches.id, batch.id));
-    await writeAuditEvent(tx, access.actor, {
-      operation: 'submitMetricObservations',
-      entityType: 'MetricBatch',
-      entityId: batch.id,
-      after: { idempotencyKey: key, accepted: result.accepted, rejected: result.rejected },
-    });
-    const revisionAt = new Map(revisions.map((row) => [Number(row.ordinality), Number(row.revision)]));
-    const codeOfMetric = new Map([...metrics.values()].map((m) => [m.id, m.code]));
-    const unitById = new Map([...orgs.values()].map((o) => [o.id, o]));
-    const written = accepted.map((row, index) => ({
-      metricCode: codeOfMetric.get(row.metricId) ?? '',
-      orgCode: unitById.get(row.organizationId)?.code ?? '',
-      orgPath: unitById.get(row.organizationId)?.path ?? '',
+  const metricCodes = [...new Set(observations.map((row) => row.metricCode))];
+  const orgCodes = [...new Set(observations.map((row) => row.orgCode))];
+  const metrics = new Map(
+    (await tx.select().from(metricDefinitions).where(inArray(metricDefinitions.code, metricCodes))).map((m) => [
+      m.code,
+      m,
+    ]),
+  );
+  const orgs = new Map(
+    (await tx.select().from(organizations).where(inArray(organizations.code, orgCodes))).map((o) => [o.code, o]),
+  );
+
+  const errors: RowError[] = [];
+  const accepted: {
+    metricId: number;
+    organizationId: number;
+    granularity: Granularity;
+    periodStart: string;
+    value: string;
+    source: string;
+  }[] = [];
+  const seen = new Map<string, number>();
+  const now = today();
+  for (const [index, row] of observations.entries()) {
+    const fail = (field: string, code: RowError['code'], message: string) =>
+      errors.push({ index, field, code, message });
+    const metric = metrics.get(row.metricCode);
+    const org = orgs.get(row.orgCode);
+    const { value } = row;
+    if (!metric) {
+      fail('metricCode', 'NOT_FOUND', `no metric ${row.metricCode}`);
+      continue;
+    }
+    if (!org) {
+      fail('orgCode', 'NOT_FOUND', `no unit ${row.orgCode}`);
+      continue;
+    }
+    if (metric.derivation) {
+      fail(
+        'metricCode',
+        'BAD_USER_INPUT',
+        `${metric.code} is computed from the platform's data (${metric.derivation})`,
+      );
+      continue;
+    }
+    if (!pathWithin(org.path, access.writable)) {
+      fail('orgCode', 'FORBIDDEN', `${row.orgCode} is outside the units you may report for`);
+      continue;
+    }
+    if (row.granularity !== metric.reportingGranularity) {
+      fail('granularity', 'BAD_USER_INPUT', `${metric.code} is reported by ${metric.reportingGranularity}`);
+      continue;
+    }
+    if (!isCalendarDay(row.periodStart)) {
+      fail('periodStart', 'BAD_USER_INPUT', CALENDAR_DAY_MESSAGE);
+      continue;
+    }
+    if (!isAlignedPeriod(row.granularity, row.periodStart)) {
+      fail('periodStart', 'BAD_USER_INPUT', `must be the first day of a ${row.granularity.toLowerCase()}`);
+      continue;
+    }
+    if (row.periodStart > now) {
+      fail('periodStart', 'BAD_USER_INPUT', 'the period has not started yet');
+      continue;
+    }
+    if (!isDecimalText(value)) {
+      fail('value', 'BAD_USER_INPUT', DECIMAL_MESSAGE);
+      continue;
+    }
+    const source = row.source.trim();
+    if (source.length === 0 || source.length > 200) {
+      fail('source', 'BAD_USER_INPUT', 'must be 1 to 200 characters');
+      continue;
+    }
+    const identity = `${metric.id}|${org.id}|${row.periodStart}`;
+    const first = seen.get(identity);
+    if (first !== undefined) {
+      fail('periodStart', 'BAD_USER_INPUT', `repeats row ${first} (same metric, unit and period)`);
+      continue;
+    }
+    seen.set(identity, index);
+    accepted.push({
+      metricId: metric.id,
+      organizationId: org.id,
       granularity: row.granularity,
       periodStart: row.periodStart,
-      value: row.value,
-      revision: revisionAt.get(index + 1) ?? 1,
-      source: row.source,
-      batchId: batch.id,
-    }));
-    return { ...result, written };
+      value,
+      source,
+    });
+  }
+
+  const [batch] = await tx
+    .insert(metricBatches)
+    .values({ idempotencyKey: key, actorKind: access.actor.kind, actorId: access.actor.id, payloadHash, result: {} })
+    .returning({ id: metricBatches.id });
+  if (!batch) throw new Error('batch row was not written');
+
+  let revisions: { ordinality: number; revision: number }[] = [];
+  if (accepted.length > 0) {
+    // One statement for all rows: each gets the next revision of its (metric, unit, period).
+    const inserted = await tx.execute(sql`
+      with written as (
+      insert into metric_observations
+        (metric_id, organization_id, granularity, period_start, value, revision, source, batch_id, submitted_by_kind, submitted_by_id)
+      select r.metric_id, r.organization_id, r.granularity, r.period_start, r.value,
+             coalesce((select max(o.revision) from metric_observations o
+                       where o.metric_id = r.metric_id and o.organization_id = r.organization_id
+                         and o.granularity = r.granularity and o.period_start = r.period_start), 0) + 1,
+             r.source, ${batch.id}, ${access.actor.kind}::actor_kind, ${access.actor.id}
+      from unnest(
+        ${sql.param(accepted.map((r) => r.metricId))}::int[],
+        ${sql.param(accepted.map((r) => r.organizationId))}::int[],
+        ${sql.param(accepted.map((r) => r.granularity))}::text[]::granularity[],
+        ${sql.param(accepted.map((r) => r.periodStart))}::text[]::date[],
+        ${sql.param(accepted.map((r) => r.value))}::text[]::numeric[],
+        ${sql.param(accepted.map((r) => r.source))}::text[]
+      ) with ordinality as r(metric_id, organization_id, granularity, period_start, value, source, ordinality)
+      -- One order for every batch: two batches writing the same figures meet at the first one.
+      order by r.metric_id, r.organization_id, r.granularity, r.period_start
+      returning revision, metric_id, organization_id, period_start)
+      select r.ordinality::int as ordinality, w.revision
+      from written w
+      join unnest(${sql.param(accepted.map((r) => r.metricId))}::int[],
+                  ${sql.param(accepted.map((r) => r.organizationId))}::int[],
+                  ${sql.param(accepted.map((r) => r.periodStart))}::text[]::date[])
+           with ordinality as r(metric_id, organization_id, period_start, ordinality)
+        on r.metric_id = w.metric_id and r.organization_id = w.organization_id and r.period_start = w.period_start`);
+    revisions = rowsOf<{ ordinality: number; revision: number }>(inserted);
+  }
+
+  const result: BatchResult = {
+    batchId: batch.id,
+    accepted: accepted.length,
+    rejected: errors.length,
+    replayed: false,
+    errors,
+  };
+  await tx.update(metricBatches).set({ result }).where(eq(metricBatches.id, batch.id));
+  await writeAuditEvent(tx, access.actor, {
+    operation: 'submitMetricObservations',
+    entityType: 'MetricBatch',
+    entityId: batch.id,
+    after: { idempotencyKey: key, accepted: result.accepted, rejected: result.rejected },
   });
+  const revisionAt = new Map(revisions.map((row) => [Number(row.ordinality), Number(row.revision)]));
+  const codeOfMetric = new Map([...metrics.values()].map((m) => [m.id, m.code]));
+  const unitById = new Map([...orgs.values()].map((o) => [o.id, o]));
+  const written = accepted.map((row, index) => ({
+    metricCode: codeOfMetric.get(row.metricId) ?? '',
+    orgCode: unitById.get(row.organizationId)?.code ?? '',
+    orgPath: unitById.get(row.organizationId)?.path ?? '',
+    granularity: row.granularity,
+    periodStart: row.periodStart,
+    value: row.value,
+    revision: revisionAt.get(index + 1) ?? 1,
+    source: row.source,
+    batchId: batch.id,
+  }));
+  return { ...result, written };
 }

@@ -15,7 +15,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { findLinkedActivity } from '../campaign/activity.service.ts';
 import { findCampaignId, findWritableOrganization } from '../campaign/campaign.service.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { codeSchema, parseInput, type Raw } from '../common/validation.ts';
+import { calendarDay, codeSchema, parseInput, type Raw } from '../common/validation.ts';
 
 export type StudyPlanRow = typeof studyPlans.$inferSelect;
 
@@ -60,7 +60,7 @@ const markTopicHeldInput = z.object({
   campaignCode: code,
   year: z.number().int().min(1949).max(2200),
   month,
-  heldOn: z.iso.date('must be a calendar day YYYY-MM-DD').nullable(),
+  heldOn: calendarDay.nullable(),
   /** Database id of the activity at which it was held; -1 stands for an id of another type. */
   activityId: z.number().int().nullish(),
 });

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../errors.ts';
 import { findCampaignId } from '../campaign/campaign.service.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { codeSchema, parseInput, type Raw } from '../common/validation.ts';
+import { codeSchema, decimalText, fractionDigits, parseInput, type Raw } from '../common/validation.ts';
 
 const code = codeSchema;
 const title = z.string().trim().min(1, 'must not be empty').max(studyLimits.titleMaxLength);
@@ -50,10 +50,10 @@ const setStudyRequirementInput = z.object({
   campaignCode: code,
   year: z.number().int().min(1949).max(2200),
   noteCharactersQuota: z.number().int().min(0, 'must not be negative').max(10_000_000),
-  hoursQuota: z
-    .string()
-    .trim()
-    .regex(/^\d{1,5}(\.\d)?$/, 'must be a number of hours with at most one decimal')
+  hoursQuota: decimalText
+    .refine((value) => !value.startsWith('-') && fractionDigits(value) <= 1 && Number(value) < 100_000, {
+      message: 'must be a number of hours with at most one decimal',
+    })
     .nullish(),
   audience: z.enum(studyAudiences).nullish(),
   description: z.string().trim().max(studyLimits.textMaxLength).nullish(),

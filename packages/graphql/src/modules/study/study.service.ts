@@ -19,7 +19,7 @@ import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { findLinkedActivity } from '../campaign/activity.service.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { codeSchema, parseInput, type Raw } from '../common/validation.ts';
+import { calendarDay, codeSchema, decimalText, fractionDigits, parseInput, type Raw } from '../common/validation.ts';
 import {
   type ComplianceQuery,
   type ComplianceRow,
@@ -165,10 +165,10 @@ export function complianceCsv(rows: readonly ComplianceExportRow[]): string {
 // ---------------------------------------------------------------------------------------------
 // Study records: a cadre writes their own
 
-const hours = z
-  .string()
-  .trim()
-  .regex(/^\d{1,2}(\.\d)?$/, 'must be a number of hours with at most one decimal, e.g. "1.5"')
+const hours = decimalText
+  .refine((value) => !value.startsWith('-') && fractionDigits(value) <= 1, {
+    message: 'must be a number of hours with at most one decimal, e.g. "1.5"',
+  })
   .refine((value) => Number(value) <= studyLimits.maxHoursPerRecord, {
     message: `must be at most ${studyLimits.maxHoursPerRecord}`,
   });
@@ -178,7 +178,6 @@ const note = z
   .refine((value) => [...value].length <= studyLimits.noteMaxLength, {
     message: `must be at most ${studyLimits.noteMaxLength} characters`,
   });
-const calendarDay = z.iso.date('must be a calendar day YYYY-MM-DD');
 /** A day studied: not after today in the zone (study is recorded once done). */
 const studiedOnDay = calendarDay.superRefine((day, ctx) => {
   const now = today();

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { type AuditActor, type Executor, metricBatches } from '@sixtype/db';
+import { and, eq, sql } from 'drizzle-orm';
+import type { BatchResult, ObservationInput } from './metrics.service.ts';
+
+/**
+ * SHA-256 of a batch's rows as sent: the same idempotency key with another payload is a conflict.
+ * Text is hashed exactly as received (nothing is trimmed), like the decimal grammar reads it.
+ */
+export function batchPayloadHash(rows: readonly ObservationInput[]): string {
+  const canonical = JSON.stringify(
+    rows.map((r) => [r.metricCode, r.orgCode, r.granularity, r.periodStart, r.value, r.source]),
+  );
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export interface StoredBatch {
+  idempotencyKey: string;
+  payloadHash: string;
+  result: BatchResult;
+}
+
+/** The batches one sender wrote under keys that start with `prefix` (the CSV import's file key). */
+export async function batchesUnderKeyPrefix(db: Executor, actor: AuditActor, prefix: string): Promise<StoredBatch[]> {
+  const rows = await db
+    .select({
+      idempotencyKey: metricBatches.idempotencyKey,
+      payloadHash: metricBatches.payloadHash,
+      result: metricBatches.result,
+    })
+    .from(metricBatches)
+    .where(
+      and(
+        eq(metricBatches.actorKind, actor.kind),
+        sql`coalesce(${metricBatches.actorId}, '') = ${actor.id ?? ''}`,
+        sql`starts_with(${metricBatches.idempotencyKey}, ${prefix})`,
+      ),
+    );
+  return rows.map((row) => ({ ...row, result: row.result as BatchResult }));
+}

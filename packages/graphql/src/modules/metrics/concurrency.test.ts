@@ -1,0 +1,145 @@
+import { createDb, type DatabaseHandle, metricObservations } from '@sixtype/db';
+import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
+import { asc, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACCESS } from '../../context.ts';
+import { rowsOf } from '../common/rows.ts';
+import { createMetricDefinition, type ObservationInput, submitObservations } from './metrics.service.ts';
+
+// Two API processes writing at once, as two pools on one PostgreSQL database. PGlite has one
+// connection, so nothing there runs concurrently: PostgreSQL only, as in CI's PostgreSQL pass.
+describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL', () => {
+  let database: TestDatabase;
+  let second: DatabaseHandle;
+  let gate: DatabaseHandle;
+  const METRIC = 'CONCURRENT_FLOW';
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    second = await createDb({ databaseUrl: database.url, maxConnections: 2 });
+    gate = await createDb({ databaseUrl: database.url, maxConnections: 2 });
+    await createMetricDefinition(database.db, SYSTEM_ACCESS.actor, {
+      code: METRIC,
+      name: METRIC,
+      unit: '元',
+      kind: 'FLOW',
+      aggregation: 'SUM',
+      direction: 'HIGHER_IS_BETTER',
+      reportingGranularity: 'MONTH',
+    });
+  });
+  afterAll(async () => {
+    await gate?.close();
+    await second?.close();
+    await database?.close();
+  });
+
+  const rows = (value: string, source: string, year = 2013): ObservationInput[] =>
+    ['FINANCE_BUREAU', 'CIVIL_AFFAIRS_BUREAU'].flatMap((orgCode) =>
+      Array.from({ length: 12 }, (_, month) => ({
+        metricCode: METRIC,
+        orgCode,
+        periodStart: `${year}-${String(month + 1).padStart(2, '0')}-01`,
+        granularity: 'MONTH' as const,
+        value,
+        source,
+      })),
+    );
+
+  const waiting = async (locktype: 'relation' | 'advisory') =>
+    Number(
+      rowsOf<{ n: number }>(
+        await gate.db.execute(sql`select count(*)::int as n from pg_locks
+          where not granted and locktype = ${locktype} and database = (select oid from pg_database where datname = current_database())`),
+      )[0]?.n,
+    );
+
+  /**
+   * Runs both submissions so that they overlap for certain: a third connection holds the
+   * observations table until each is waiting (for the table, or for the other's key), then lets
+   * both go at the same instant, so both read the same highest revision.
+   */
+  async function together<T>(
+    a: () => Promise<T>,
+    b: () => Promise<T>,
+    expected: Record<'relation' | 'advisory', number>,
+  ) {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => {
+      holding = resolve;
+    });
+    const locker = gate.db.transaction(async (tx) => {
+      await tx.execute(sql`lock table metric_observations in exclusive mode`);
+      holding();
+      await released;
+    });
+    await held;
+    const answers = Promise.allSettled([a(), b()]);
+    await expect.poll(() => waiting('relation'), { timeout: 10_000 }).toBe(expected.relation);
+    await expect.poll(() => waiting('advisory'), { timeout: 10_000 }).toBe(expected.advisory);
+    release();
+    await locker;
+    return answers;
+  }
+
+  const stored = (source: string) =>
+    database.db
+      .select({
+        org: metricObservations.organizationId,
+        period: metricObservations.periodStart,
+        revision: metricObservations.revision,
+        value: metricObservations.value,
+      })
+      .from(metricObservations)
+      .where(eq(metricObservations.source, source))
+      .orderBy(asc(metricObservations.revision));
+
+  it('writes two batches with different keys for the same figures as consecutive revisions', async () => {
+    const source = 'concurrent different keys';
+    const [first, other] = await together(
+      () =>
+        submitObservations(database.db, SYSTEM_ACCESS, { idempotencyKey: 'race-a', observations: rows('1.5', source) }),
+      () =>
+        submitObservations(second.db, SYSTEM_ACCESS, { idempotencyKey: 'race-b', observations: rows('2.5', source) }),
+      { relation: 2, advisory: 0 },
+    );
+    expect(first).toMatchObject({ status: 'fulfilled', value: { accepted: 24, rejected: 0, replayed: false } });
+    expect(other).toMatchObject({ status: 'fulfilled', value: { accepted: 24, rejected: 0, replayed: false } });
+
+    const written = await stored(source);
+    expect(written).toHaveLength(48);
+    // Every figure has revisions 1 and 2, one from each batch; the later batch is the current one.
+    const byFigure = new Map<string, typeof written>();
+    for (const row of written)
+      byFigure.set(`${row.org}|${row.period}`, [...(byFigure.get(`${row.org}|${row.period}`) ?? []), row]);
+    expect(byFigure.size).toBe(24);
+    for (const revisions of byFigure.values()) {
+      expect(revisions.map((row) => row.revision)).toEqual([1, 2]);
+      expect(new Set(revisions.map((row) => row.value))).toEqual(new Set(['1.5', '2.5']));
+    }
+    // One batch is wholly revision 2: the retried one read the winner's rows, all of them.
+    const latest = new Set(written.filter((row) => row.revision === 2).map((row) => row.value));
+    expect(latest.size).toBe(1);
+  });
+
+  it('writes a batch sent twice at once with one key once, and answers the second as a replay', async () => {
+    const source = 'concurrent same key';
+    const send = (db: DatabaseHandle['db']) => () =>
+      submitObservations(db, SYSTEM_ACCESS, { idempotencyKey: 'race-same', observations: rows('3', source, 2014) });
+    const answers = await together(send(database.db), send(second.db), { relation: 1, advisory: 1 });
+    const values = answers.map((answer) => {
+      expect(answer.status).toBe('fulfilled');
+      return answer.status === 'fulfilled' ? answer.value : null;
+    });
+    expect(values.map((value) => value?.replayed).sort()).toEqual([false, true]);
+    expect(values.map((value) => value?.accepted)).toEqual([24, 24]);
+    expect(values[0]?.batchId).toBe(values[1]?.batchId);
+    const written = await stored(source);
+    expect(written).toHaveLength(24);
+    expect(written.every((row) => row.revision === 1)).toBe(true);
+  });
+});
