@@ -87,7 +87,7 @@ export async function writeOccurrences(
   const last = campaignEndsOn ?? zoneDay(horizon);
   const starts = activity.recurrence ? expandOccurrences(start, activity.recurrence, zoneDay(start), last) : [start];
   if (starts.length === 0) return 0;
-  // One JSON parameter: PGlite and postgres.js pass it alike.
+  // One JSON parameter: PGlite and node-postgres pass it alike.
   await tx.execute(sql`
     insert into activity_occurrences (activity_id, starts_at, day)
     select ${activity.id}, s::timestamptz, (s::timestamptz at time zone 'Asia/Shanghai')::date

@@ -22,7 +22,8 @@ const envSchema = z.object({
   DATA_DIR: optionalString.transform((value) => value ?? `${repositoryRoot}.data`),
   REDIS_URL: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  // Production unless asked: introspection for admins only and masked errors (`npm run dev` sets development).
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   SEED_DEMO: optionalString.transform((value) => value === '1' || value === 'true'),
   /** Signs session tokens; when unset a random secret is kept in the database. */
   TOKEN_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),

@@ -204,7 +204,12 @@ export function withRequestErrors(maskError: MaskError): MaskError {
     if (code === 'REQUEST_ENTITY_TOO_LARGE') {
       result = badRequest(`The request body is larger than ${MAX_REQUEST_BODY_BYTES} bytes`, 413);
     } else if (error instanceof GraphQLError && typeof code === 'string' && requestErrorCodes.has(code)) {
-      result = error;
+      // yoga puts the JSON parser's own error (name and message) into a bad body's extensions:
+      // a detail for development only.
+      if (!isDev && 'originalError' in error.extensions) {
+        const { originalError: _detail, ...extensions } = error.extensions;
+        result = new GraphQLError(error.message, { nodes: error.nodes, extensions });
+      } else result = error;
     } else {
       result = maskError(error, message, isDev);
     }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
 import { createApiClient, createUser, loadTokenSecret, login, revokeApiClient, SYSTEM_ACCESS } from '@sixtype/graphql';
 import { pino } from 'pino';
@@ -282,6 +283,40 @@ describe('environment', () => {
     expect(env.PORT).toBe(4000);
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.DATA_DIR.endsWith('.data')).toBe(true);
+  });
+
+  it('is safe by default: with no NODE_ENV, no anonymous introspection and no error details; npm run dev opts in', async () => {
+    expect(loadEnv({}).NODE_ENV).toBe('production');
+    const scripts = (
+      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts.start).not.toContain('NODE_ENV');
+    expect(scripts.dev).toMatch(/NODE_ENV=development .*watch/);
+
+    const answers = async (nodeEnv: Record<string, string>) => {
+      const started = createApp({ database, logger: pino({ level: 'silent' }), env: loadEnv(nodeEnv), tokenSecret });
+      const ask = async (body: string) =>
+        (
+          await started.fetch('http://api.test/graphql', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          })
+        ).json();
+      return {
+        introspection: await ask('{"query":"{ __schema { queryType { name } } }"}'),
+        invalid: await ask('{"query":'),
+      };
+    };
+    const plain = await answers({});
+    expect(plain.introspection.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(plain.introspection.errors[0].message).toBe('Introspection is available to admins only');
+    expect(JSON.stringify(plain.invalid)).not.toContain('originalError');
+    const development = await answers({ NODE_ENV: 'development' });
+    expect(development.introspection.data.__schema.queryType.name).toBe('Query');
+    expect(JSON.stringify(development.invalid)).toContain('originalError');
   });
 
   it('refuses a malformed setting with a message naming it', () => {
