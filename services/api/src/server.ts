@@ -10,6 +10,8 @@ import type { Env } from './env.ts';
 import { createErrorMasker } from './errors.ts';
 import { createEventBus } from './events.ts';
 import { createGraphiQLRenderer, GRAPHIQL_EXAMPLES, graphiqlOptions } from './graphiql.ts';
+import { createGraphiQLAssets, useGraphiQLAssets } from './graphiql-assets.ts';
+import { useGraphiQLSession } from './graphiql-session.ts';
 import {
   MAX_REQUEST_BODY_BYTES,
   useQueryLimits,
@@ -78,6 +80,7 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
     ),
     ...GRAPHIQL_EXAMPLES.map((example) => example.name),
   ];
+  const graphiqlAssets = createGraphiQLAssets();
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -92,9 +95,12 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
     multipart: false,
     // GraphQL-over-HTTP's name for a persisted operation's id, beside the APQ extension.
     extraParamNames: ['documentId'],
-    // Self-contained (no CDN), with the sign-in tab and example operations (graphiql.ts).
+    // Served by the API itself (no CDN), with the sign-in tab and example operations (graphiql.ts).
     graphiql: graphiqlOptions,
-    renderGraphiQL: createGraphiQLRenderer(),
+    renderGraphiQL: createGraphiQLRenderer(graphiqlAssets),
+    // Any origin may call the API with headers, none with the browser's cookies: GraphiQL's session
+    // cookie (graphiql-session.ts) is for GraphiQL's own page only.
+    cors: { credentials: false },
     // Under the request's signal, like execution (useDatabaseRouting): a client that leaves cancels the credential check too.
     context: ({ request }) =>
       withQuerySignal(request.signal, () => createContext({ db: database.db, tokenSecret, events: eventBus }, request)),
@@ -109,6 +115,7 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       error: (...args) => logger.error({ args }, 'yoga'),
     },
     plugins: [
+      useGraphiQLAssets(graphiqlAssets),
       useReadiness('/ready', async () => {
         try {
           await database.ping();
@@ -130,6 +137,7 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       }),
       // After every plugin that may choose a request parser, where yoga puts its own limit.
       useRequestBodyLimit(MAX_REQUEST_BODY_BYTES),
+      useGraphiQLSession(),
     ],
   });
 }
