@@ -236,7 +236,7 @@ describe('observability', () => {
         body: JSON.stringify({ query }),
       });
     await ask('query ZoneName { organization(code: "ZONE") { name } }');
-    await ask('query Broken { cadres(first: 500) { totalCount } }');
+    await ask('query Broken { studyCompliance(campaignCode: "SIX_TYPE_2012", year: 1800) { totalCount } }');
 
     const logged = lines.filter((line) => line.msg === 'graphql operation');
     expect(logged[0]).toMatchObject({ requestId: 'req-42', operation: 'ZoneName', viewer: 'USER' });
@@ -274,6 +274,35 @@ describe('observability', () => {
       /sixtype_graphql_operation_duration_seconds_count\{operation="OrganizationByCode",type="query"\} 1/,
     );
     expect(metrics).not.toContain('junk=');
+  });
+});
+
+describe('logging client errors', () => {
+  it('logs a too-large body, a bad cursor and a request naming no operation at info, once each, never at error', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logging = createApp({
+      database,
+      logger: pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+      env: { NODE_ENV: 'production' },
+      tokenSecret,
+    });
+    const send = (body: string) =>
+      logging.fetch('http://api.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body,
+      });
+    for (const [body, status] of [
+      [JSON.stringify({ query: '{ __typename }', variables: { padding: 'x'.repeat(2_000_000) } }), 413],
+      [JSON.stringify({ query: '{ cadres(after: "bad") { totalCount } }' }), 200],
+      [JSON.stringify({ query: 'query A { __typename }', operationName: 'B' }), 400],
+    ] as const) {
+      lines.length = 0;
+      expect((await send(body)).status).toBe(status);
+      expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+      // One line at info or above: the operation's own line, or "request refused" when none ran.
+      expect(lines.filter((line) => line.level >= 30).map((line) => line.msg)).toHaveLength(1);
+    }
   });
 });
 

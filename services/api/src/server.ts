@@ -1,13 +1,13 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { type DatabaseHandle, withQuerySignal } from '@sixtype/db';
 import { type EventBus, type GraphQLContext, schema } from '@sixtype/graphql';
-import { Kind, parse } from 'graphql';
+import { type GraphQLError, Kind, parse } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createContext } from './context.ts';
 import { useDatabaseRouting, withDatabaseErrors } from './database.ts';
 import { documentCaches, useCompactDocumentErrors } from './document-cache.ts';
 import type { Env } from './env.ts';
-import { createErrorMasker } from './errors.ts';
+import { createErrorMasker, isClientError } from './errors.ts';
 import { createEventBus } from './events.ts';
 import { createGraphiQLRenderer, GRAPHIQL_EXAMPLES, graphiqlOptions } from './graphiql.ts';
 import { createGraphiQLAssets, useGraphiQLAssets } from './graphiql-assets.ts';
@@ -81,6 +81,7 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
     ...GRAPHIQL_EXAMPLES.map((example) => example.name),
   ];
   const graphiqlAssets = createGraphiQLAssets();
+  const loggedClientErrors = new WeakSet<object>();
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -112,7 +113,17 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ args }, 'yoga'),
+      // yoga logs each error it masks (a request's error can pass its masking twice). A client's
+      // mistake inside an operation is already in that operation's log line (its code); a request
+      // refused before any operation ran gets one info line.
+      error: (...args) => {
+        if (!args.every(isClientError)) return logger.error({ args }, 'yoga');
+        const [error] = args as GraphQLError[];
+        if (!error || loggedClientErrors.has(error)) return;
+        loggedClientErrors.add(error);
+        if (error.path) return logger.debug({ err: error }, 'client error in an operation');
+        logger.info({ code: error.extensions?.code, reason: error.message }, 'request refused');
+      },
     },
     plugins: [
       useGraphiQLAssets(graphiqlAssets),

@@ -1,6 +1,7 @@
 import {
   activityOccursOn,
   cadres,
+  campaigns,
   type Executor,
   organizations,
   studyLimits,
@@ -48,7 +49,13 @@ export async function assertComplianceScopeExists(
     .from(studyRequirements)
     .where(and(eq(studyRequirements.campaignCode, scope.campaignCode), eq(studyRequirements.year, scope.year)));
   if (!requirement) {
-    throw graphQLError('NOT_FOUND', `No study requirement for campaign ${scope.campaignCode} in ${scope.year}`);
+    // Only on this failure path: say which of the two is missing, the campaign or its year's rules.
+    const [campaign] = await db
+      .select({ id: campaigns.id })
+      .from(campaigns)
+      .where(eq(campaigns.code, scope.campaignCode));
+    if (!campaign) throw graphQLError('NOT_FOUND', `Campaign ${scope.campaignCode} does not exist`);
+    throw graphQLError('NOT_FOUND', `Campaign ${scope.campaignCode} has no study requirement for ${scope.year}`);
   }
   if (scope.orgCode) {
     const [unit] = await db
