@@ -40,7 +40,7 @@ function pageArgument(
   nodes: readonly { name: { value: string }; value: ValueNode }[],
   variables: Record<string, unknown>,
 ) {
-  const valueOf = (name: string): number | null | undefined => {
+  const argumentValue = (name: string): number | null | undefined => {
     const node = nodes.find((argument) => argument.name.value === name);
     if (!node) return undefined;
     if (node.value.kind === Kind.INT) return Number(node.value.value);
@@ -52,8 +52,8 @@ function pageArgument(
   };
   const hasFirst = field.args.some((argument) => argument.name === 'first');
   if (!hasFirst) return { size: 1 };
-  const first = valueOf('first');
-  const last = field.args.some((argument) => argument.name === 'last') ? valueOf('last') : undefined;
+  const first = argumentValue('first');
+  const last = field.args.some((argument) => argument.name === 'last') ? argumentValue('last') : undefined;
   for (const [argument, value] of [
     ['first', first],
     ['last', last],
