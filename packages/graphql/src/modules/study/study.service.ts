@@ -18,7 +18,7 @@ import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { findLinkedActivity } from '../campaign/activity.service.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { codeSchema, parseInput, type Raw } from '../common/validation.ts';
+import { codeSchema, idOf, parseInput, type Raw } from '../common/validation.ts';
 import {
   type ComplianceQuery,
   type ComplianceRow,
@@ -203,7 +203,7 @@ const createStudyRecordInput = z.object({
 });
 
 const updateStudyRecordInput = z.object({
-  id: z.number().int().positive(),
+  id: idOf('StudyRecord'),
   studiedOn: calendarDay.optional(),
   materialCode: code.nullish(),
   method: z.enum(studyMethods).optional(),
