@@ -26,10 +26,12 @@ const config: CodegenConfig = {
         strictScalars: true,
         scalars: {
           ID: 'string',
-          Date: 'string',
-          DateTime: 'string',
+          // Template-literal types (packages/sdk/src/scalars.ts spells the same): a calendar day
+          // cannot go where a decimal belongs, and a literal such as "2012-03-31" still fits.
+          Date: '`${number}-${number}-${number}`',
+          DateTime: '`${number}-${number}-${number}T${string}`',
           // Exact decimals travel as strings ("7430", "0.43"); never parse them into floats to add.
-          Decimal: 'string',
+          Decimal: '`${number}`',
           // Audit events' before/after: any JSON value, for the caller to narrow.
           JSON: 'unknown',
         },

@@ -20,12 +20,17 @@ export interface ApiProcess {
  * resolves once it logs the line announcing GraphiQL, which comes after everything startup does.
  */
 export async function startApiProcess(
-  env: Record<string, string>,
+  /** Added to this process's environment; `undefined` removes a variable (as `npm start` has no NODE_ENV). */
+  env: Record<string, string | undefined>,
   options: { entry?: string; ready?: RegExp } = {},
 ): Promise<ApiProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? 'src/main.ts'], {
     cwd: apiFolder,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
+    env: Object.fromEntries(
+      Object.entries({ ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production', ...env }).filter(
+        ([, value]) => value !== undefined,
+      ),
+    ),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -7,6 +7,8 @@ import { createDb, demoOrganizations, loadDemoData } from '@sixtype/db';
 import { createUser, SYSTEM_ACCESS } from '@sixtype/graphql';
 import {
   createClient,
+  type DateString,
+  type DecimalString,
   LoginDocument,
   MetricUpdatedDocument,
   OrganizationByCodeDocument,
@@ -141,9 +143,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('faults', () => {
       return {
         metricCode: metricCodes[n % metricCodes.length] as string,
         orgCode: orgCodes[Math.floor(n / metricCodes.length) % orgCodes.length] as string,
-        periodStart: `${1950 + Math.floor(quarter / 4)}-${String(1 + 3 * (quarter % 4)).padStart(2, '0')}-01`,
+        periodStart:
+          `${1950 + Math.floor(quarter / 4)}-${String(1 + 3 * (quarter % 4)).padStart(2, '0')}-01` as DateString,
         granularity: 'QUARTER' as const,
-        value: String(n % 97),
+        value: String(n % 97) as DecimalString,
         source: 'faults e2e',
       };
     };

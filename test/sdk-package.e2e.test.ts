@@ -264,7 +264,7 @@ async function waitForRegistry(registry: string, log: () => string) {
 }
 
 // What another team writes. Type errors here fail the test (tsc --strict), so the expectations on
-// types are part of what is checked: variables are required, scalars are strings, results narrow.
+// types are part of what is checked: variables are required, scalars are typed strings (a day is no decimal), results narrow.
 const esmConsumer = `
 import {
   createClient,
@@ -277,6 +277,7 @@ import {
   SixtypeError,
   type SixtypeErrorCode,
   SubmitMetricObservationsDocument,
+  type SubmitMetricObservationsMutationVariables,
 } from '@sixtype/sdk';
 
 const url = process.env.SIXTYPE_URL ?? '';
@@ -294,12 +295,23 @@ const { metricSeries } = await sixtype.request(MetricSeriesDocument, {
 const point: MetricSeriesQuery['metricSeries'][number]['points'][number] | undefined = metricSeries[0]?.points[0];
 const value: DecimalString | null | undefined = point?.value;
 
-const batch = {
+// Typed as the operation's input, so its literals keep their shapes (a day, a decimal).
+const batch: SubmitMetricObservationsMutationVariables['input'] = {
   idempotencyKey: 'consumer-2012-Q2-contracts',
   observations: [
     { metricCode: 'NEW_PROJECT_CONTRACTS', orgCode: 'ZONE', periodStart: '2012-04-01', granularity: 'QUARTER' as const, value: '5', source: 'consumer test' },
   ],
 };
+// @ts-expect-error A calendar day is not a decimal: the SDK's scalars are typed by their shape.
+const dayAsDecimal: DecimalString = '2012-04-01';
+void dayAsDecimal;
+const misplaced = () =>
+  sixtype.request(SubmitMetricObservationsDocument, {
+    // @ts-expect-error The same in an operation's variables: a day where the value (a Decimal) belongs.
+    input: { ...batch, observations: [{ ...batch.observations[0]!, value: '2012-04-01' }] },
+  });
+void misplaced;
+
 const first = (await sixtype.request(SubmitMetricObservationsDocument, { input: batch })).submitMetricObservations;
 const again = (await sixtype.request(SubmitMetricObservationsDocument, { input: batch })).submitMetricObservations;
 if (first.__typename !== 'SubmitMetricObservationsPayload' || again.__typename !== 'SubmitMetricObservationsPayload') {

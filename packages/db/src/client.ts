@@ -34,7 +34,7 @@ export interface CreateDbOptions {
   dataDir?: string | undefined;
   /** Sees every statement drizzle sends (used by tests to count SQL statements per request). */
   logger?: Logger | undefined;
-  /** postgres.js pool size. */
+  /** node-postgres pool size. */
   maxConnections?: number | undefined;
   /** Milliseconds after which PostgreSQL cancels a statement. */
   statementTimeoutMs?: number | undefined;
@@ -61,7 +61,7 @@ export interface DatabaseHandle {
   migrate(): Promise<void>;
   /** Throws when the database cannot answer a trivial query. */
   ping(): Promise<void>;
-  /** Connections of each postgres.js pool (empty on PGlite). */
+  /** Connections of each node-postgres pool (empty on PGlite). */
   poolStats(): PoolStats[];
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 /**
- * postgres.js and PGlite both raise errors carrying PostgreSQL's SQLSTATE in `code` and the
+ * node-postgres and PGlite both raise errors carrying PostgreSQL's SQLSTATE in `code` and the
  * violated constraint in `constraint`/`constraint_name`; drizzle wraps them in `cause`.
  */
 export interface PgErrorInfo {

@@ -1,7 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
 import ErrorsPlugin from '@pothos/plugin-errors';
-import RelayPlugin, { resolveNodes as resolveRelayNodes } from '@pothos/plugin-relay';
+import RelayPlugin, { decodeGlobalID, resolveNodes as resolveRelayNodes } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { type Relations, relations } from '@sixtype/db';
@@ -28,6 +28,31 @@ export const MAX_PAGE_SIZE = 100;
  * row does not exist (or no longer does); Relay's `node` answers null for such an id.
  */
 const isMissingRow = (error: unknown) => error instanceof Error && /^Model \w+\(.*\) not found$/.test(error.message);
+
+/**
+ * The typename given to an id this API never gave out (not base64 of `Type:id`). Decoding it does
+ * not fail: a mutation then answers ValidationError naming its input field (`databaseIdOf` gives
+ * -1, refused by `idOf`), and `node`/`nodes` say which argument held it.
+ */
+export const UNREADABLE_ID_TYPENAME = '__UnreadableId';
+
+function decodeOrMarkUnreadable(globalID: string): { typename: string; id: string } {
+  try {
+    return decodeGlobalID(globalID);
+  } catch {
+    return { typename: UNREADABLE_ID_TYPENAME, id: globalID };
+  }
+}
+
+function assertReadableIds(argument: string, ids: readonly { typename: string; id: unknown }[]) {
+  const unreadable = ids.find((id) => id.typename === UNREADABLE_ID_TYPENAME);
+  if (unreadable) {
+    throw graphQLError(
+      'BAD_USER_INPUT',
+      `${argument}: "${String(unreadable.id)}" is not an id this API gave out (use the id field of an object it returned)`,
+    );
+  }
+}
 
 async function nullWhenMissing(load: unknown): Promise<unknown> {
   try {
@@ -120,16 +145,21 @@ export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDe
       nodesOnConnection: true,
       clientMutationId: 'omit',
       cursorType: 'String',
+      decodeGlobalID: decodeOrMarkUnreadable,
       // Relay: an id of no row answers null, not an error.
       nodeQueryOptions: {
         authScopes: { directoryRead: true },
-        resolve: (_root, args, _context, _info, resolveNode) => nullWhenMissing(resolveNode(args.id)),
+        resolve: (_root, args, _context, _info, resolveNode) => {
+          assertReadableIds('id', [args.id]);
+          return nullWhenMissing(resolveNode(args.id));
+        },
       },
       nodesQueryOptions: {
         authScopes: { directoryRead: true },
         // One batched load per type. A missing row fails the whole batch, so only then does each id
         // load on its own, and the ids that exist still answer.
         resolve: async (_root, args, context, info, resolveNodes): Promise<readonly unknown[]> => {
+          assertReadableIds('ids', args.ids);
           try {
             return await resolveNodes(args.ids);
           } catch (error) {

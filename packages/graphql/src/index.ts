@@ -1,5 +1,5 @@
 export { PothosValidationError } from '@pothos/core';
-export { MAX_PAGE_SIZE } from './builder.ts';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
 export type { EventBus, GraphQLContext, MetricUpdateEvent, Viewer } from './context.ts';
 export {
   type ApiScope,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FetchLike, RetryEvent } from './client.ts';
+import type { SubmitMetricObservationsMutationVariables } from './generated/graphql.ts';
 import {
   CreateOrganizationDocument,
   createClient,
@@ -29,7 +30,7 @@ function scripted(...answers: (Response | Error)[]) {
 
 const fast = { minDelayMs: 1, maxDelayMs: 5 };
 const zone = { data: { organization: null } };
-const submission = (idempotencyKey: string) => ({
+const submission = (idempotencyKey: string): SubmitMetricObservationsMutationVariables => ({
   input: {
     idempotencyKey,
     observations: [

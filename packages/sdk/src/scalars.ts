@@ -1,7 +1,9 @@
 /**
- * The API's custom scalars as they travel in JSON. The generated operation types use plain
- * `string` for them (so values pass straight through `JSON.parse`); these aliases name the formats
- * for your own signatures. None is parsed by the client: convert where you need to.
+ * The API's custom scalars as they travel in JSON: strings, typed by their shape (template-literal
+ * types, the same the generated operation types use through codegen.ts), so a calendar day cannot
+ * be passed where a decimal belongs and a literal like "2012-03-31" still fits. A `string` from
+ * elsewhere must be checked (or asserted) first. None is parsed by the client: convert where you
+ * need to.
  */
 
 /**
@@ -9,10 +11,10 @@
  * Metric values, targets, completion rates and YoY growth use it. Do not add them as floats; use a
  * decimal library (or `BigInt` on scaled integers) when you compute with them.
  */
-export type DecimalString = string;
+export type DecimalString = `${number}`;
 
 /** A calendar day, `YYYY-MM-DD` (`"2012-03-31"`), with no time zone: period starts and ends. */
-export type DateString = string;
+export type DateString = `${number}-${number}-${number}`;
 
 /** An instant in ISO 8601, UTC: `"2012-03-31T16:00:00.000Z"`; `new Date(value)` parses it. */
-export type DateTimeString = string;
+export type DateTimeString = `${number}-${number}-${number}T${string}`;

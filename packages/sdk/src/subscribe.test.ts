@@ -8,6 +8,7 @@ import {
   OrganizationByCodeDocument,
   SixtypeError,
 } from './index.ts';
+import type { DecimalString } from './scalars.ts';
 
 const url = 'https://sixtype.example.test/graphql';
 
@@ -94,7 +95,7 @@ describe('subscribe', () => {
     if (!firstResult.done) received.push(firstResult.value);
     for await (const data of updates) received.push(data);
 
-    expectTypeOf(received[0]?.metricUpdated.value).toEqualTypeOf<string | undefined>();
+    expectTypeOf(received[0]?.metricUpdated.value).toEqualTypeOf<DecimalString | undefined>();
     expect(received.map((data) => data.metricUpdated.value)).toEqual(['1', '2', '3']);
     expect(sent[0]?.headers.get('accept')).toBe('text/event-stream');
     expect(sent[0]?.headers.get('authorization')).toBe('ApiKey sk_1');

@@ -45,5 +45,9 @@ export async function firstAdminHint(database: DatabaseHandle): Promise<string |
     .from(users)
     .where(sql`${users.role} = 'ADMIN'`);
   if ((row?.admins ?? 0) > 0) return null;
-  return 'No admin account yet. Create one with: npm run cli -- create-admin --username NAME --password-stdin (then sign in with the login mutation and send Authorization: Bearer <token>)';
+  return (
+    'No admin account yet. Create one, with this server left running: ' +
+    'npm run cli -- create-admin --username NAME --password-stdin ' +
+    '(then sign in from GraphiQL with the SignIn tab, or with the login mutation and Authorization: Bearer <token>)'
+  );
 }

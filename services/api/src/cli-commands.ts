@@ -257,13 +257,16 @@ function splitScopes(list: string): string[] {
     .filter((scope) => scope !== '');
 }
 
+// Two spaces past the longest command name, so no name runs into its summary.
+const commandColumn = Math.max(...Object.keys(commands).map((name) => name.length)) + 2;
+
 const usage = `Usage: npm run cli -- <command> [options]
 
 Commands:
 ${Object.entries(commands)
-  .map(([name, command]) => `  ${name.padEnd(16)}${command.summary}`)
+  .map(([name, command]) => `  ${name.padEnd(commandColumn)}${command.summary}`)
   .join('\n')}
-  help            show this text
+  ${'help'.padEnd(commandColumn)}show this text
 
 Run "npm run cli -- <command> --help" for a command's options. The database is DATABASE_URL when
 set, otherwise the embedded one in DATA_DIR (default .data/), which must not be open in a running

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiClients, createDb, users } from '@sixtype/db';
+import { apiClients, auditEvents, createDb, users } from '@sixtype/db';
 import { openTestDatabase } from '@sixtype/db/testing';
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // These tests run the CLI and the API as real processes, the way an operator does: the data folder
@@ -106,28 +106,50 @@ describe('the CLI on the embedded database', () => {
     expect(existsSync(join(dataDir, 'sixtype.lock'))).toBe(false);
   }, 120_000);
 
-  it('refuses a data folder the running API holds, and works on it once the API has stopped', async () => {
+  it('runs its commands in the API that holds the data folder, and opens the folder itself once the API has stopped', async () => {
     const server = await startServer(dataDir);
     const lockHolder = readFileSync(join(dataDir, 'sixtype.lock'), 'utf8').split('\n')[0];
     expect(lockHolder).toBe(String(server.child.pid));
+    expect(statSync(join(dataDir, 'sixtype.sock')).mode & 0o777).toBe(0o600);
 
-    const refused = await runCli(
+    const created = await runCli(
       ['create-admin', '--username', 'second.admin', '--password-stdin'],
       { DATA_DIR: dataDir },
       'a long password\n',
     );
-    expect(refused.code).toBe(1);
-    expect(refused.stdout).toBe('');
-    expect(refused.stderr).toContain(
-      `The data folder ${dataDir} is in use by process ${server.child.pid} (the API server)`,
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(created.stdout).toMatch(/^Created admin second\.admin \(user \d+\)/);
+    // The new admin signs in on the running server at once.
+    const signedIn = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation { login(input: { username: "second.admin", password: "a long password" }) { token } }',
+      }),
+    });
+    expect(((await signedIn.json()) as { data: { login: { token: string } } }).data.login.token).toMatch(/\S{20}/);
+
+    // A failure is one line and exit code 1, through npm too (no lifecycle report after it).
+    const taken = spawnSync('npm', ['run', 'cli', '--', 'revoke-api-key', '--name', 'nobody'], {
+      cwd: apiFolder,
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, DATABASE_URL: '' },
+      encoding: 'utf8',
+    });
+    expect(taken.status).toBe(1);
+    expect(taken.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^revoke-api-key failed: .*nobody/)]);
+    // A consistent copy of a folder the server is writing cannot be taken.
+    const backup = await runCli(['backup'], { DATA_DIR: dataDir });
+    expect(backup.code).toBe(1);
+    expect(backup.stderr.trim()).toBe(
+      `backup: the running API server (process ${server.child.pid}) holds the data folder; stop it first`,
     );
-    expect(refused.stderr).toContain('DATABASE_URL');
     // The server is unharmed.
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
 
     server.child.kill('SIGTERM');
     expect(await exitOf(server.child)).toBe(0);
     expect(existsSync(join(dataDir, 'sixtype.lock'))).toBe(false);
+    expect(existsSync(join(dataDir, 'sixtype.sock'))).toBe(false);
 
     const rotated = await runCli(['rotate-api-key', '--name', 'petition system'], { DATA_DIR: dataDir });
     expect(rotated.code).toBe(0);
@@ -136,7 +158,14 @@ describe('the CLI on the embedded database', () => {
     const database = await createDb({ dataDir });
     try {
       const accounts = await database.db.select({ username: users.username }).from(users);
-      expect(accounts.map((account) => account.username)).toEqual(['first.admin']);
+      expect(accounts.map((account) => account.username)).toEqual(['first.admin', 'second.admin']);
+      const [audit] = await database.db
+        .select({ actorId: auditEvents.actorId })
+        .from(auditEvents)
+        .where(eq(auditEvents.operation, 'createUser'))
+        .orderBy(desc(auditEvents.id))
+        .limit(1);
+      expect(audit?.actorId).toMatch(/^cli:/);
     } finally {
       await database.close();
     }

@@ -1,7 +1,8 @@
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
-import { runCli } from './cli-commands.ts';
-import { loadEnv } from './env.ts';
+import { type CliIo, runCli } from './cli-commands.ts';
+import { runCliThroughServer } from './cli-socket.ts';
+import { type Env, loadEnv } from './env.ts';
 
 /** The first line of standard input; on a terminal, typed without echo after a prompt on stderr. */
 function readSecret(prompt: string): Promise<string> {
@@ -53,23 +54,39 @@ function operatorName(): string {
   }
 }
 
+const io: CliIo & { write(text: string): void } = {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  write: (text) => process.stdout.write(text),
+  readSecret,
+};
+const argv = process.argv.slice(2);
+// `npm run cli` runs in services/api; file names are meant from where the operator typed it.
+const cwd = process.env.INIT_CWD ?? process.cwd();
+let env: Env | undefined;
 let code: number;
 try {
-  code = await runCli(process.argv.slice(2), {
-    env: loadEnv(),
-    actor: { kind: 'SYSTEM', id: operatorName() },
-    io: {
-      stdout: (line) => process.stdout.write(`${line}\n`),
-      stderr: (line) => process.stderr.write(`${line}\n`),
-      write: (text) => process.stdout.write(text),
-      readSecret,
-    },
-    // `npm run cli` runs in services/api; file names are meant from where the operator typed it.
-    cwd: process.env.INIT_CWD ?? process.cwd(),
-    progress: process.stderr.isTTY ? process.stderr : undefined,
-  });
+  env = loadEnv();
+  // On the embedded database a running server holds the folder: the command then runs in it.
+  const served = env.DATABASE_URL
+    ? null
+    : await runCliThroughServer(env.DATA_DIR, { argv, cwd, operator: operatorName() }, io);
+  code =
+    served ??
+    (await runCli(argv, {
+      env,
+      actor: { kind: 'SYSTEM', id: operatorName() },
+      io,
+      cwd,
+      progress: process.stderr.isTTY ? process.stderr : undefined,
+    }));
 } catch (error) {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // One line for the operator; the stack only when asked for (LOG_LEVEL=debug).
+  const message = error instanceof Error ? error.message : String(error);
+  const verbose = env?.LOG_LEVEL === 'debug' || env?.LOG_LEVEL === 'trace';
+  process.stderr.write(
+    `${verbose && error instanceof Error ? (error.stack ?? message) : `sixtype: ${message.replaceAll('\n', '; ')}`}\n`,
+  );
   code = 1;
 }
 // Exit once stdout is flushed: on some systems a pipe is written asynchronously, and the key is

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '@sixtype/db';
 import { authenticate, type EventBus, type GraphQLContext } from '@sixtype/graphql';
+import { graphiqlSessionAuthorization } from './graphiql-session.ts';
 
 export interface ContextDependencies {
   db: Executor;
@@ -10,12 +11,13 @@ export interface ContextDependencies {
 
 /**
  * Builds the per-request context in one place: the viewer named by the request's credentials
- * (`Authorization: Bearer <token>`, `Authorization: ApiKey <key>` or `x-api-key`), the database,
+ * (`Authorization: Bearer <token>`, `Authorization: ApiKey <key>` or `x-api-key`; from GraphiQL
+ * without an Authorization header, its session cookie: graphiql-session.ts), the database,
  * and a request id for the logs (the caller's `x-request-id` when it sends one).
  */
 export async function createContext(deps: ContextDependencies, request: Request): Promise<GraphQLContext> {
   const viewer = await authenticate(deps.db, deps.tokenSecret, {
-    authorization: request.headers.get('authorization'),
+    authorization: request.headers.get('authorization') ?? graphiqlSessionAuthorization(request),
     apiKey: request.headers.get('x-api-key'),
   });
   const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();

@@ -23,7 +23,8 @@ const envSchema = z.object({
   DATA_DIR: optionalString.transform((value) => value ?? `${repositoryRoot}.data`),
   REDIS_URL: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  // Production unless asked: introspection for admins only and masked errors (`npm run dev` sets development).
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   /** The installation's one time zone: every "today" and every activity's day (see the db package's clock.ts). */
   TIME_ZONE: optionalString
     .transform((value) => value ?? DEFAULT_TIME_ZONE)

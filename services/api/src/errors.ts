@@ -16,6 +16,28 @@ const clientCodes = new Set([
 ]);
 
 /**
+ * Whether yoga is reporting an error the client caused (a bad body, cursor, id, page size or
+ * limit) rather than a fault of ours: those are ordinary traffic, not `error` log lines.
+ */
+export function isClientError(error: unknown): boolean {
+  if (error instanceof PothosValidationError) return true;
+  if (!(error instanceof GraphQLError)) return false;
+  if (error.originalError instanceof PothosValidationError) return true;
+  const code = error.extensions?.code;
+  if (typeof code === 'string' && (clientCodes.has(code) || requestCodes.has(code))) return true;
+  const status = (error.extensions?.http as { status?: number } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+// Refusals of the request itself (limits.ts, rate-limit.ts, persisted-operations.ts, yoga).
+const requestCodes = new Set([
+  'BAD_REQUEST',
+  'REQUEST_ENTITY_TOO_LARGE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_ONLY',
+]);
+
+/**
  * Errors we raised on purpose keep their message and code; invalid cursors and ids from Pothos
  * become BAD_USER_INPUT; anything else is logged in full and reaches the client only as
  * INTERNAL_SERVER_ERROR with the request id to quote.

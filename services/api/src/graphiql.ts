@@ -1,24 +1,26 @@
 import type { GraphiQLOptions } from 'graphql-yoga';
+import type { GraphiQLAssets } from './graphiql-assets.ts';
+import { SESSION_CHANGED_HEADER } from './graphiql-session.ts';
 import { CSRF_HEADER } from './limits.ts';
 
 /**
  * GraphiQL for admins at `GET /graphql` (a browser asking for text/html).
  *
- * The page is `@graphql-yoga/render-graphiql`: yoga's GraphiQL with its script, styles, editor
- * workers and icon inlined into one HTML document, so it works on a network that reaches no CDN
- * (yoga's default page loads them from unpkg). The first tab signs in; the others are worked
- * examples against the demo data that need the token in their Headers tab.
+ * The page is yoga's GraphiQL as `@graphql-yoga/render-graphiql` bundles it (yoga's default page
+ * loads it from unpkg), but not inlined: the script, styles, editor workers and icon are served by
+ * the API itself under `/graphiql/`, each named by a hash of its content and cached for a year
+ * (graphiql-assets.ts), so the HTML is a few kilobytes, a second visit loads nothing else, and a
+ * network that reaches no CDN works. Signing in with the first tab sets a session cookie for
+ * GraphiQL (graphiql-session.ts), so the other tabs, the docs and autocompletion work without a
+ * token in their Headers.
  */
 
-/** What the Headers tab of every example shows; the placeholder is replaced by the token `login` returns. */
-export const GRAPHIQL_AUTH_HEADERS = JSON.stringify({ Authorization: 'Bearer <token from the SignIn tab>' }, null, 2);
-
 const signIn = `# Sign in: your username and password in Variables
-# below, then run (▶). Paste the token into the
-# Headers of the other tabs:
-#   { "Authorization": "Bearer <token>" }
-# then reload the schema (↻, bottom left).
-# No admin yet? On the server:
+# below, then run (▶). GraphiQL keeps you signed in
+# until the browser closes: every tab, the docs and
+# autocompletion then work as you (the SignOut tab
+# ends it).
+# No admin yet? Beside the running server:
 #   npm run cli -- create-admin --username NAME
 #     --password-stdin
 mutation SignIn($username: String!, $password: String!) {
@@ -29,8 +31,17 @@ mutation SignIn($username: String!, $password: String!) {
 }
 `;
 
+const signOut = `# Sign out: ends the session SignIn started (the token
+# stops working and GraphiQL forgets it).
+mutation SignOut {
+  logout {
+    sessionEnded
+  }
+}
+`;
+
 const zoneUnits = `# The zone's units and the first cadres of each (demo
-# data). Needs the token in the Headers tab.
+# data). Sign in with the SignIn tab first.
 query ZoneUnits {
   organization(code: "ZONE") {
     name
@@ -50,8 +61,7 @@ query ZoneUnits {
 `;
 
 const metricSeries = `# The zone's fiscal revenue in 2012-Q1 (as the document
-# reports it), with year-on-year growth. Needs the token
-# in the Headers tab.
+# reports it), with year-on-year growth.
 query FiscalRevenue2012Q1 {
   metricSeries(
     input: {
@@ -83,7 +93,6 @@ query FiscalRevenue2012Q1 {
 
 const studyCompliance = `# Who falls short of the 2012 study requirement in the
 # zone (note quota, mandatory materials, a chosen book).
-# Needs the token in the Headers tab.
 query StudyComplianceShortfalls {
   studyCompliance(
     campaignCode: "SIX_TYPE_2012"
@@ -115,8 +124,7 @@ query StudyComplianceShortfalls {
 `;
 
 const problemLedger = `# The rectification ledger: open problems across the
-# zone, and the counts by category. Needs the token in
-# the Headers tab.
+# zone, and the counts by category.
 query ProblemLedger {
   problems(
     campaignCode: "SIX_TYPE_2012"
@@ -161,10 +169,12 @@ export const GRAPHIQL_EXAMPLES = [
     variables: pretty({ username: 'admin', password: '' }),
     headers: pretty({}),
   },
-  { name: 'ZoneUnits', query: zoneUnits, variables: null, headers: GRAPHIQL_AUTH_HEADERS },
-  { name: 'FiscalRevenue2012Q1', query: metricSeries, variables: null, headers: GRAPHIQL_AUTH_HEADERS },
-  { name: 'StudyComplianceShortfalls', query: studyCompliance, variables: null, headers: GRAPHIQL_AUTH_HEADERS },
-  { name: 'ProblemLedger', query: problemLedger, variables: null, headers: GRAPHIQL_AUTH_HEADERS },
+  // No Authorization header: the session cookie that SignIn sets stands in for it.
+  { name: 'ZoneUnits', query: zoneUnits, variables: null, headers: pretty({}) },
+  { name: 'FiscalRevenue2012Q1', query: metricSeries, variables: null, headers: pretty({}) },
+  { name: 'StudyComplianceShortfalls', query: studyCompliance, variables: null, headers: pretty({}) },
+  { name: 'ProblemLedger', query: problemLedger, variables: null, headers: pretty({}) },
+  { name: 'SignOut', query: signOut, variables: null, headers: pretty({}) },
 ] as const;
 
 export const GRAPHIQL_DEFAULT_QUERY = signIn;
@@ -181,21 +191,54 @@ export const graphiqlOptions: GraphiQLOptions = {
 };
 
 /**
- * Renders the self-contained page. It is about 9 MB of inlined script, so it is built once per set
- * of options rather than on every request.
+ * Renders the page: a few kilobytes of HTML naming the assets by their hashed URLs, built once
+ * per set of options. The options go in as JSON with `<` escaped, so no text in them can end the
+ * script element.
  */
-export function createGraphiQLRenderer(): (options: GraphiQLOptions) => Promise<string> {
+export function createGraphiQLRenderer(assets: GraphiQLAssets): (options: GraphiQLOptions) => Promise<string> {
   const pages = new Map<string, string>();
   return async (options) => {
     const key = JSON.stringify(options);
     let page = pages.get(key);
     if (page === undefined) {
-      // Loaded on the first page view: the bundle is tens of megabytes of source text that a
-      // process serving only API calls never needs to hold.
-      const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
-      page = renderGraphiQL(options);
+      const urls = await assets.urls();
+      const json = (value: unknown) => JSON.stringify(value).replaceAll('<', '\\u003c');
+      page = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>${escapeHtml(options.title ?? 'GraphiQL')}</title>
+    <link rel="icon" href="${urls.favicon}" />
+    <link rel="stylesheet" href="${urls.css}" />
+  </head>
+  <body id="body" class="no-focus-outline">
+    <noscript>You need to enable JavaScript to run GraphiQL.</noscript>
+    <div id="root"></div>
+    <script>
+      const workers = ${json({ editorWorkerService: urls.editorWorkerService, json: urls.jsonWorker, graphql: urls.graphqlWorker })};
+      self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: (_moduleId, label) => workers[label] };
+      // Signing in or out changes what introspection may show: fetch the schema again then.
+      const nativeFetch = window.fetch.bind(window);
+      window.fetch = async (...args) => {
+        const response = await nativeFetch(...args);
+        if (response.headers.has(${json(SESSION_CHANGED_HEADER)})) {
+          setTimeout(() => document.querySelector('button[aria-label^="Re-fetch GraphQL schema"]')?.click(), 0);
+        }
+        return response;
+      };
+    </script>
+    <script src="${urls.js}"></script>
+    <script>
+      YogaGraphiQL.renderYogaGraphiQL(document.querySelector('#root'), ${json(options)});
+    </script>
+  </body>
+</html>
+`;
       pages.set(key, page);
     }
     return page;
   };
 }
+
+const escapeHtml = (text: string) =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');

@@ -4,6 +4,7 @@ import { createUser, loadTokenSecret, login, SYSTEM_ACCESS, schema } from '@sixt
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GRAPHIQL_EXAMPLES } from './graphiql.ts';
 import { CSRF_HEADER, MAX_REQUEST_BODY_BYTES, QUERY_LIMITS, type QueryLimit, useQueryLimits } from './limits.ts';
 import { loadPersistedOperations } from './persisted-operations.ts';
 import { type App, createApp, listen } from './server.ts';
@@ -68,9 +69,9 @@ const repeat = (count: number, make: (index: number) => string) =>
 describe('query limits', () => {
   const bombs: [name: string, query: string, message: RegExp][] = [
     [
-      'a depth bomb (8 levels, limit 6)',
-      '{ organization(code: "ZONE") { parent { parent { parent { parent { parent { parent { code } } } } } } } }',
-      /depth limit of 6 exceeded/i,
+      'a depth bomb (12 levels, limit 10)',
+      `{ organization(code: "ZONE") { ${'parent { '.repeat(10)}code${' }'.repeat(10)} } }`,
+      /depth limit of 10 exceeded/i,
     ],
     [
       'an alias bomb (16 aliases, limit 15)',
@@ -98,10 +99,55 @@ describe('query limits', () => {
       expect(refused).toMatchObject({ status: 400, code: 'QUERY_TOO_COMPLEX' });
       expect(refused.message).toMatch(message);
       expect(refused.message).not.toMatch(/Syntax Error/);
-      // Not even the authentication query: the context is built only for documents that pass.
-      expect(statements).toEqual([]);
+      // No resolver ran. The cost is weighed once the variables are known, after the credential
+      // check; every other limit comes before even that.
+      expect(statements.filter((statement) => !/from "sessions"/.test(statement))).toEqual([]);
+      if (!/cost/.test(name)) expect(statements).toEqual([]);
     });
   }
+
+  it('refuses a page above the maximum with one message and HTTP 400, whatever the value and the Accept header', async () => {
+    const message = 'first must be between 0 and 100 (in cadres); ask for the next page with after/before';
+    for (const accept of ['application/json', 'application/graphql-response+json', '*/*']) {
+      for (const [query, variables] of [
+        ['{ cadres(first: 101) { totalCount } }', undefined],
+        ['{ cadres(first: 1000000) { totalCount } }', undefined],
+        ['query Page($n: Int) { cadres(first: $n) { totalCount } }', { n: 1_000_000 }],
+      ] as const) {
+        const refused = await refusal(await post({ query, variables }, { accept }));
+        expect(refused, `${accept} ${query}`).toEqual({ status: 400, code: 'BAD_USER_INPUT', message });
+      }
+    }
+    const last = await refusal(await post({ query: '{ cadres(last: 500) { totalCount } }' }));
+    expect(last).toMatchObject({ status: 400, message: expect.stringMatching(/^last must be between 0 and 100/) });
+    expect(statements.filter((statement) => !/from "sessions"/.test(statement))).toEqual([]);
+  });
+
+  it('counts first: $variable and a left-out first (the default page of 20) in the cost', async () => {
+    const nested =
+      'query Nested($n: Int) { cadres(first: $n) { nodes { organization { cadres(first: $n) { nodes { name } } } } } }';
+    for (const accept of ['application/json', 'application/graphql-response+json']) {
+      const byVariable = await refusal(await post({ query: nested, variables: { n: 30 } }, { accept }));
+      expect(byVariable).toMatchObject({ status: 400, code: 'QUERY_TOO_COMPLEX' });
+      expect(byVariable.message).toMatch(/^Query Cost limit of 5000 exceeded, found \d+\.$/);
+      const byDefault = await refusal(
+        await post({ query: '{ cadres { nodes { organization { cadres { nodes { name } } } } } }' }, { accept }),
+      );
+      expect(byDefault).toMatchObject({ status: 400, code: 'QUERY_TOO_COMPLEX' });
+    }
+    const small = (await (await post({ query: nested, variables: { n: 3 } })).json()) as ErrorBody;
+    expect(small.errors).toBeUndefined();
+  });
+
+  it("fits an admin's natural round trip: unit, parent, children, their cadres and each cadre's records", async () => {
+    const response = await post({
+      query: `{ organization(code: "DISCIPLINE_WORKING_COMMITTEE") { parent { code children { code
+        cadres(first: 5) { nodes { name studyRecords(first: 5) { nodes { id } } } } } } } }`,
+    });
+    const body = (await response.json()) as { data?: { organization: { parent: { code: string } } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.organization.parent.code).toBe('ZONE');
+  });
 
   it('runs a document just inside the limits (15 aliases, depth 6)', async () => {
     const response = await post({
@@ -120,7 +166,7 @@ describe('query limits', () => {
     expect(refused.message).not.toMatch(/did you mean|organization\b/i);
   });
 
-  it('keeps every operation the SDK publishes within the limits, and sizes the depth limit to the deepest', async () => {
+  it('keeps every operation the SDK publishes and every GraphiQL tab within the limits, with room in depth', async () => {
     const measured: Record<QueryLimit, number[]> = {
       maxDepth: [],
       maxAliases: [],
@@ -149,7 +195,8 @@ describe('query limits', () => {
     const operations = loadPersistedOperations();
     expect(operations.size).toBeGreaterThan(10);
     const failures: string[] = [];
-    for (const text of operations.values()) {
+    // GraphiQL's tabs are held to the same limits (admins run them as they come).
+    for (const text of [...operations.values(), ...GRAPHIQL_EXAMPLES.map((tab) => tab.query)]) {
       current = { maxDepth: 0, maxAliases: 0, maxDirectives: 0, maxTokens: 0, maxCost: 0 };
       const response = await limitsOnly.fetch(url, {
         method: 'POST',
@@ -157,7 +204,7 @@ describe('query limits', () => {
         body: JSON.stringify({ query: text }),
       });
       const body = (await response.json()) as ErrorBody;
-      const name = /^\w+ (\w+)/.exec(text)?.[1];
+      const name = /^(?:query|mutation|subscription) (\w+)/m.exec(text)?.[1];
       for (const error of body.errors ?? []) failures.push(`${name}: ${error.message}`);
       for (const limit of Object.keys(measured) as QueryLimit[]) measured[limit].push(current[limit]);
     }
@@ -165,10 +212,11 @@ describe('query limits', () => {
     for (const limit of Object.keys(measured) as QueryLimit[]) {
       expect(Math.max(...measured[limit]), limit).toBeLessThanOrEqual(QUERY_LIMITS[limit]);
     }
-    // "Sized to the deepest SDK operation": not less (checked above), and not more either.
-    expect(Math.max(...measured.maxDepth), 'QUERY_LIMITS.maxDepth must equal the deepest SDK operation').toBe(
+    // Depth keeps room above the deepest published operation (the cost limit carries the weight).
+    expect(Math.max(...measured.maxDepth) + 2, 'QUERY_LIMITS.maxDepth leaves room').toBeLessThanOrEqual(
       QUERY_LIMITS.maxDepth,
     );
+    expect(measured.maxCost.length, 'every operation was weighed').toBe(operations.size + GRAPHIQL_EXAMPLES.length);
     // Tokens and cost keep headroom for admins' GraphiQL queries (and the introspection query).
     expect(Math.max(...measured.maxTokens) * 4).toBeLessThanOrEqual(QUERY_LIMITS.maxTokens);
     expect(Math.max(...measured.maxCost) * 2).toBeLessThanOrEqual(QUERY_LIMITS.maxCost);

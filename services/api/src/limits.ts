@@ -2,23 +2,26 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import { createGraphQLError, type FetchAPI, type Plugin } from 'graphql-yoga';
+import { useQueryCost } from './query-cost.ts';
 
 /**
- * What one GraphQL document may ask for. Sized to the operations the SDK publishes
- * (packages/sdk/src/operations): limits.test.ts runs every operation of the manifest through
- * these limits, fails when one exceeds them, and fails when the depth limit is not exactly the
- * deepest operation's depth. Measured when set (fragments flattened, as configured below):
+ * What one GraphQL document may ask for. limits.test.ts runs every operation the SDK publishes
+ * (packages/sdk/src/operations) and every GraphiQL tab through these limits and fails when one
+ * exceeds them or leaves less room than below. The cost limit carries the weight (it multiplies by
+ * each page asked for, query-cost.ts); depth only stops absurd nesting, and is sized for an
+ * admin's natural round trip (organization → parent → children → cadres → nodes → studyRecords →
+ * nodes → a field: 8) with room. Measured when set (fragments flattened):
  *
  * | limit          | deepest / largest SDK operation        | limit |
  * | -------------- | -------------------------------------- | ----- |
- * | depth          | 6 (OrganizationTree)                   | 6     |
+ * | depth          | 6 (OrganizationTree)                   | 10    |
  * | aliases        | 0                                      | 15    |
  * | directives     | 0                                      | 50    |
  * | tokens         | 120 (ListCadres; introspection: 184)   | 1000  |
- * | cost           | 1875 (OrganizationTree, `first: 50`)   | 5000  |
+ * | cost           | at most half the limit (test)          | 5000  |
  */
 export const QUERY_LIMITS = {
-  maxDepth: 6,
+  maxDepth: 10,
   maxAliases: 15,
   maxDirectives: 50,
   maxTokens: 1000,
@@ -56,6 +59,13 @@ export interface QueryLimitOptions {
  * reaches the context (no authentication query) or a resolver.
  */
 export function useQueryLimits({ onMeasure }: QueryLimitOptions = {}): Plugin {
+  const cost = useQueryCost({
+    maxCost: QUERY_LIMITS.maxCost,
+    // 400 whatever the Accept header: the document, not its execution, is refused.
+    tooComplex: (message) =>
+      new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } }),
+    onMeasure: onMeasure ? (measured) => onMeasure('maxCost', measured) : undefined,
+  });
   const reportTooComplex = (context: ValidationContext | null, error: GraphQLError) => {
     // Validation rules report through the context; the token counter runs inside the parser,
     // which has no context, so throwing is how it stops the parse.
@@ -67,14 +77,21 @@ export function useQueryLimits({ onMeasure }: QueryLimitOptions = {}): Plugin {
     onReject: [reportTooComplex],
     onAccept: onMeasure ? [(_context: unknown, details: { n: number }) => onMeasure(limit, details.n)] : [],
   });
-  return EnvelopArmorPlugin({
+  const armor = EnvelopArmorPlugin({
     maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true, ...callbacks('maxDepth') },
     maxAliases: { n: QUERY_LIMITS.maxAliases, ...callbacks('maxAliases') },
     maxDirectives: { n: QUERY_LIMITS.maxDirectives, ...callbacks('maxDirectives') },
     maxTokens: { n: QUERY_LIMITS.maxTokens, ...callbacks('maxTokens') },
-    costLimit: { maxCost: QUERY_LIMITS.maxCost, flattenFragments: true, ...callbacks('maxCost') },
+    // Counted once the variables are known (query-cost.ts) instead.
+    costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: true },
   }) as Plugin;
+  return {
+    onPluginInit({ addPlugin }) {
+      addPlugin(armor);
+      addPlugin(cost);
+    },
+  };
 }
 
 const ACCEPTED_POST_TYPES = ['application/json', 'application/graphql+json', 'application/graphql'];
@@ -204,7 +221,12 @@ export function withRequestErrors(maskError: MaskError): MaskError {
     if (code === 'REQUEST_ENTITY_TOO_LARGE') {
       result = badRequest(`The request body is larger than ${MAX_REQUEST_BODY_BYTES} bytes`, 413);
     } else if (error instanceof GraphQLError && typeof code === 'string' && requestErrorCodes.has(code)) {
-      result = error;
+      // yoga puts the JSON parser's own error (name and message) into a bad body's extensions:
+      // a detail for development only.
+      if (!isDev && 'originalError' in error.extensions) {
+        const { originalError: _detail, ...extensions } = error.extensions;
+        result = new GraphQLError(error.message, { nodes: error.nodes, extensions });
+      } else result = error;
     } else {
       result = maskError(error, message, isDev);
     }

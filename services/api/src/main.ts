@@ -1,5 +1,6 @@
 import { loadTokenSecret } from '@sixtype/graphql';
 import { firstAdminHint, openDatabase } from './bootstrap.ts';
+import { serveCliSocket } from './cli-socket.ts';
 import { loadEnv } from './env.ts';
 import { createEventBus } from './events.ts';
 import { createLogger } from './logger.ts';
@@ -14,6 +15,8 @@ try {
   const events = createEventBus(env.REDIS_URL);
   const app = createApp({ database, logger, env, tokenSecret, events: events.bus });
   const running = await listen(app, env.PORT);
+  const cliSocket =
+    database.kind === 'pglite' ? await serveCliSocket({ database, env, logger, dataDir: env.DATA_DIR }) : null;
   const hint = await firstAdminHint(database);
   if (hint) logger.warn(hint);
   // Last, so that whoever waits for this line has seen everything startup had to say.
@@ -40,6 +43,7 @@ try {
     timer.unref();
     await running.stop();
     clearTimeout(grace);
+    await cliSocket?.close();
     await events.close();
     await database.close();
     logger.info('stopped');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
 import { createApiClient, createUser, loadTokenSecret, login, revokeApiClient, SYSTEM_ACCESS } from '@sixtype/graphql';
 import { pino } from 'pino';
@@ -235,7 +236,7 @@ describe('observability', () => {
         body: JSON.stringify({ query }),
       });
     await ask('query ZoneName { organization(code: "ZONE") { name } }');
-    await ask('query Broken { cadres(first: 500) { totalCount } }');
+    await ask('query Broken { studyCompliance(campaignCode: "SIX_TYPE_2012", year: 1800) { totalCount } }');
 
     const logged = lines.filter((line) => line.msg === 'graphql operation');
     expect(logged[0]).toMatchObject({ requestId: 'req-42', operation: 'ZoneName', viewer: 'USER' });
@@ -276,12 +277,75 @@ describe('observability', () => {
   });
 });
 
+describe('logging client errors', () => {
+  it('logs a too-large body, a bad cursor and a request naming no operation at info, once each, never at error', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logging = createApp({
+      database,
+      logger: pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+      env: { NODE_ENV: 'production' },
+      tokenSecret,
+    });
+    const send = (body: string) =>
+      logging.fetch('http://api.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body,
+      });
+    for (const [body, status] of [
+      [JSON.stringify({ query: '{ __typename }', variables: { padding: 'x'.repeat(2_000_000) } }), 413],
+      [JSON.stringify({ query: '{ cadres(after: "bad") { totalCount } }' }), 200],
+      [JSON.stringify({ query: 'query A { __typename }', operationName: 'B' }), 400],
+    ] as const) {
+      lines.length = 0;
+      expect((await send(body)).status).toBe(status);
+      expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+      // One line at info or above: the operation's own line, or "request refused" when none ran.
+      expect(lines.filter((line) => line.level >= 30).map((line) => line.msg)).toHaveLength(1);
+    }
+  });
+});
+
 describe('environment', () => {
   it('defaults to port 4000 and the embedded database', () => {
     const env = loadEnv({});
     expect(env.PORT).toBe(4000);
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.DATA_DIR.endsWith('.data')).toBe(true);
+  });
+
+  it('is safe by default: with no NODE_ENV, no anonymous introspection and no error details; npm run dev opts in', async () => {
+    expect(loadEnv({}).NODE_ENV).toBe('production');
+    const scripts = (
+      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts.start).not.toContain('NODE_ENV');
+    expect(scripts.dev).toMatch(/NODE_ENV=development .*watch/);
+
+    const answers = async (nodeEnv: Record<string, string>) => {
+      const started = createApp({ database, logger: pino({ level: 'silent' }), env: loadEnv(nodeEnv), tokenSecret });
+      const ask = async (body: string) =>
+        (
+          await started.fetch('http://api.test/graphql', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          })
+        ).json();
+      return {
+        introspection: await ask('{"query":"{ __schema { queryType { name } } }"}'),
+        invalid: await ask('{"query":'),
+      };
+    };
+    const plain = await answers({});
+    expect(plain.introspection.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(plain.introspection.errors[0].message).toBe('Introspection is available to admins only');
+    expect(JSON.stringify(plain.invalid)).not.toContain('originalError');
+    const development = await answers({ NODE_ENV: 'development' });
+    expect(development.introspection.data.__schema.queryType.name).toBe('Query');
+    expect(JSON.stringify(development.invalid)).toContain('originalError');
   });
 
   it('refuses a malformed setting with a message naming it', () => {

@@ -8,15 +8,17 @@ import {
   ValuesOfCorrectTypeNamedRule,
   validationRules,
 } from '@sixtype/graphql';
-import { Kind, parse, ValuesOfCorrectTypeRule } from 'graphql';
+import { type GraphQLError, Kind, parse, ValuesOfCorrectTypeRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createContext } from './context.ts';
 import { useDatabaseRouting, withDatabaseErrors } from './database.ts';
 import { documentCaches, useCompactDocumentErrors } from './document-cache.ts';
 import type { Env } from './env.ts';
-import { createErrorMasker } from './errors.ts';
+import { createErrorMasker, isClientError } from './errors.ts';
 import { createEventBus } from './events.ts';
 import { createGraphiQLRenderer, GRAPHIQL_EXAMPLES, graphiqlOptions } from './graphiql.ts';
+import { createGraphiQLAssets, useGraphiQLAssets } from './graphiql-assets.ts';
+import { useGraphiQLSession } from './graphiql-session.ts';
 import {
   MAX_REQUEST_BODY_BYTES,
   useQueryLimits,
@@ -88,6 +90,8 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
     ),
     ...GRAPHIQL_EXAMPLES.map((example) => example.name),
   ];
+  const graphiqlAssets = createGraphiQLAssets();
+  const loggedClientErrors = new WeakSet<object>();
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -102,9 +106,12 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
     multipart: false,
     // GraphQL-over-HTTP's name for a persisted operation's id, beside the APQ extension.
     extraParamNames: ['documentId'],
-    // Self-contained (no CDN), with the sign-in tab and example operations (graphiql.ts).
+    // Served by the API itself (no CDN), with the sign-in tab and example operations (graphiql.ts).
     graphiql: graphiqlOptions,
-    renderGraphiQL: createGraphiQLRenderer(),
+    renderGraphiQL: createGraphiQLRenderer(graphiqlAssets),
+    // Any origin may call the API with headers, none with the browser's cookies: GraphiQL's session
+    // cookie (graphiql-session.ts) is for GraphiQL's own page only.
+    cors: { credentials: false },
     // Under the request's signal, like execution (useDatabaseRouting): a client that leaves cancels the credential check too.
     context: ({ request }) =>
       withQuerySignal(request.signal, () => createContext({ db: database.db, tokenSecret, events: eventBus }, request)),
@@ -116,9 +123,20 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ args }, 'yoga'),
+      // yoga logs each error it masks (a request's error can pass its masking twice). A client's
+      // mistake inside an operation is already in that operation's log line (its code); a request
+      // refused before any operation ran gets one info line.
+      error: (...args) => {
+        if (!args.every(isClientError)) return logger.error({ args }, 'yoga');
+        const [error] = args as GraphQLError[];
+        if (!error || loggedClientErrors.has(error)) return;
+        loggedClientErrors.add(error);
+        if (error.path) return logger.debug({ err: error }, 'client error in an operation');
+        logger.info({ code: error.extensions?.code, reason: error.message }, 'request refused');
+      },
     },
     plugins: [
+      useGraphiQLAssets(graphiqlAssets),
       useReadiness('/ready', async () => {
         try {
           await database.ping();
@@ -142,6 +160,7 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       }),
       // After every plugin that may choose a request parser, where yoga puts its own limit.
       useRequestBodyLimit(MAX_REQUEST_BODY_BYTES),
+      useGraphiQLSession(),
     ],
   });
 }

@@ -132,14 +132,14 @@ export type ConductPairInput = {
 export type CreateActivityInput = {
   campaignCode: string;
   dimensionCodes?: Array<string> | null | undefined;
-  endsAt?: string | null | undefined;
+  endsAt?: `${number}-${number}-${number}T${string}` | null | undefined;
   kind: ActivityKind;
   organizerOrgCode: string;
   participants?: Array<ActivityParticipantInput> | null | undefined;
   place?: string | null | undefined;
   /** An RRULE without DTSTART, e.g. FREQ=WEEKLY;BYDAY=TU. */
   recurrence?: string | null | undefined;
-  startsAt: string;
+  startsAt: `${number}-${number}-${number}T${string}`;
   summary?: string | null | undefined;
   title: string;
 };
@@ -170,17 +170,17 @@ export type CreateCampaignInput = {
   code: string;
   conductCode?: Array<ConductPairInput> | null | undefined;
   dimensions: Array<CampaignCodedNameInput>;
-  endsOn?: string | null | undefined;
+  endsOn?: `${number}-${number}-${number}` | null | undefined;
   expectedChanges?: Array<string> | null | undefined;
   name: string;
   slogan?: string | null | undefined;
-  startsOn?: string | null | undefined;
+  startsOn?: `${number}-${number}-${number}` | null | undefined;
   supervisionCadences?: Array<SupervisionCadenceInput> | null | undefined;
 };
 
 export type CreateLeadingGroupInput = {
   campaignCode: string;
-  establishedOn?: string | null | undefined;
+  establishedOn?: `${number}-${number}-${number}` | null | undefined;
   members?: Array<LeadingGroupMemberInput> | null | undefined;
   name: string;
   /** The unit doing the group’s daily work (办公室). */
@@ -203,7 +203,7 @@ export type CreateMetricDefinitionInput = {
   numeratorMetricCode?: string | null | undefined;
   ownerOrgCode?: string | null | undefined;
   /** numerator ÷ denominator × this; 1 when omitted, 100 for a percentage. */
-  ratioMultiplier?: string | null | undefined;
+  ratioMultiplier?: `${number}` | null | undefined;
   /** OWN when omitted. */
   reportedAs?: MetricReporting | null | undefined;
   reportingGranularity: Granularity;
@@ -241,13 +241,13 @@ export type CreateStudyRecordInput = {
   /** Whose record: left out, the signed-in cadre’s own. Only an admin may name another cadre. */
   employeeNumber?: string | null | undefined;
   /** Hours studied, at most one decimal (default 0). */
-  hours?: string | null | undefined;
+  hours?: `${number}` | null | undefined;
   /** The material studied, by code (optional). */
   materialCode?: string | null | undefined;
   method: StudyMethod;
   /** The notes. Their characters are counted by the server; no count is accepted from the client. */
   note: string;
-  studiedOn: string;
+  studiedOn: `${number}-${number}-${number}`;
 };
 
 export type CreateUserInput = {
@@ -264,8 +264,8 @@ export type CreateUserInput = {
 
 /** Instants from `from` (inclusive) to `to` (exclusive); either end may be left open. */
 export type DateTimeRange = {
-  from?: string | null | undefined;
-  to?: string | null | undefined;
+  from?: `${number}-${number}-${number}T${string}` | null | undefined;
+  to?: `${number}-${number}-${number}T${string}` | null | undefined;
 };
 
 export type DeleteStudyRecordInput = {
@@ -302,7 +302,7 @@ export type MarkStudyPlanTopicHeldInput = {
   activityId?: string | null | undefined;
   campaignCode: string;
   /** The day it was held; null (with no activity) clears it. With an activity, defaults to a one-off’s day. */
-  heldOn?: string | null | undefined;
+  heldOn?: `${number}-${number}-${number}` | null | undefined;
   month: number;
   orgCode: string;
   year: number;
@@ -334,16 +334,16 @@ export type MetricObservationInput = {
   periodStart: string;
   /** Where the figure comes from, e.g. the reporting system. */
   source: string;
-  value: string;
+  value: `${number}`;
 };
 
 export type MetricRankingInput = {
-  asOf?: string | null | undefined;
+  asOf?: `${number}-${number}-${number}T${string}` | null | undefined;
   granularity: Granularity;
   metricCode: string;
   /** The units ranked are the ones directly below this unit, each with its subtree rolled up. */
   parentOrgCode?: string | null | undefined;
-  periodStart: string;
+  periodStart: `${number}-${number}-${number}`;
 };
 
 /** What a unit’s figure covers. OWN: the unit alone, so a subtree adds its units up. TOTAL: the unit with everything below it, so a subtree counts only units without a reporting unit above them. */
@@ -353,14 +353,14 @@ export type MetricReporting =
 
 export type MetricSeriesInput = {
   /** Read the figures as they stood at this instant. */
-  asOf?: string | null | undefined;
-  from: string;
+  asOf?: `${number}-${number}-${number}T${string}` | null | undefined;
+  from: `${number}-${number}-${number}`;
   granularity: Granularity;
   /** Roll up the unit and every unit below it, by each metric’s aggregation. */
   includeDescendants?: boolean | null | undefined;
   metricCodes: Array<string>;
   orgCode: string;
-  to: string;
+  to: `${number}-${number}-${number}`;
 };
 
 export type MoveOrganizationInput = {
@@ -447,7 +447,7 @@ export type ProblemStateFilter = {
 export type RecordAttendanceInput = {
   activityId: string;
   entries: Array<AttendanceEntryInput>;
-  occursOn: string;
+  occursOn: `${number}-${number}-${number}`;
 };
 
 export type ReportProblemInput = {
@@ -456,7 +456,7 @@ export type ReportProblemInput = {
   campaignCode: string;
   categoryCode: string;
   comment?: string | null | undefined;
-  deadline?: string | null | undefined;
+  deadline?: `${number}-${number}-${number}` | null | undefined;
   description: string;
   /** The inspection (an Activity of kind INSPECTION) that found it. */
   inspectionId?: string | null | undefined;
@@ -489,7 +489,7 @@ export type SetMetricTargetInput = {
   metricCode: string;
   orgCode: string;
   periodStart: string;
-  value: string;
+  value: `${number}`;
 };
 
 /** Creates or replaces the requirement of a campaign for a year, its groups included. */
@@ -498,7 +498,7 @@ export type SetStudyRequirementInput = {
   campaignCode: string;
   description?: string | null | undefined;
   groups: Array<StudyRequirementGroupInput>;
-  hoursQuota?: string | null | undefined;
+  hoursQuota?: `${number}` | null | undefined;
   noteCharactersQuota: number;
   year: number;
 };
@@ -562,7 +562,7 @@ export type SupervisionCadenceInput = {
 };
 
 export type TransferCadreInput = {
-  effectiveOn: string;
+  effectiveOn: `${number}-${number}-${number}`;
   employeeNumber: string;
   reason?: string | null | undefined;
   toOrganizationCode: string;
@@ -610,7 +610,7 @@ export type UpdateOrganizationInput = {
 
 /** Fields left out stay as they are; `null` clears an optional field. The state changes only through transitionProblem. */
 export type UpdateProblemInput = {
-  deadline?: string | null | undefined;
+  deadline?: `${number}-${number}-${number}` | null | undefined;
   measures?: string | null | undefined;
   problemId: string;
   responsibleEmployeeNumber?: string | null | undefined;
@@ -621,12 +621,12 @@ export type UpdateProblemInput = {
 export type UpdateStudyRecordInput = {
   /** `null` unlinks the activity. */
   activityId?: string | null | undefined;
-  hours?: string | null | undefined;
+  hours?: `${number}` | null | undefined;
   id: string;
   materialCode?: string | null | undefined;
   method?: StudyMethod | null | undefined;
   note?: string | null | undefined;
-  studiedOn?: string | null | undefined;
+  studiedOn?: `${number}-${number}-${number}` | null | undefined;
 };
 
 export type UserRole =
@@ -639,9 +639,9 @@ export type ViewerKind =
   | 'SYSTEM'
   | 'USER';
 
-export type UserAccountFieldsFragment = { id: string, username: string, role: UserRole, lastLoginAt: string | null, lockedUntil: string | null, disabledAt: string | null, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } | null, cadre: { id: string, employeeNumber: string, name: string } | null };
+export type UserAccountFieldsFragment = { id: string, username: string, role: UserRole, lastLoginAt: `${number}-${number}-${number}T${string}` | null, lockedUntil: `${number}-${number}-${number}T${string}` | null, disabledAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null, cadre: { id: string, employeeNumber: string, name: string } | null };
 
-export type ApiClientFieldsFragment = { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: string | null, lastUsedAt: string | null, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } | null };
+export type ApiClientFieldsFragment = { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null };
 
 export type CreateUserMutationVariables = Exact<{
   input: CreateUserInput;
@@ -650,7 +650,7 @@ export type CreateUserMutationVariables = Exact<{
 
 export type CreateUserMutation = { createUser:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateUserPayload', user: { id: string, username: string, role: UserRole, lastLoginAt: string | null, lockedUntil: string | null, disabledAt: string | null, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } | null, cadre: { id: string, employeeNumber: string, name: string } | null } }
+    | { __typename: 'CreateUserPayload', user: { id: string, username: string, role: UserRole, lastLoginAt: `${number}-${number}-${number}T${string}` | null, lockedUntil: `${number}-${number}-${number}T${string}` | null, disabledAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null, cadre: { id: string, employeeNumber: string, name: string } | null } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -662,7 +662,7 @@ export type CreateApiClientMutationVariables = Exact<{
 
 export type CreateApiClientMutation = { createApiClient:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateApiClientPayload', key: string, apiClient: { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: string | null, lastUsedAt: string | null, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } | null } }
+    | { __typename: 'CreateApiClientPayload', key: string, apiClient: { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -675,7 +675,7 @@ export type RotateApiClientKeyMutationVariables = Exact<{
 export type RotateApiClientKeyMutation = { rotateApiClientKey:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'RotateApiClientKeyPayload', key: string, apiClient: { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: string | null, lastUsedAt: string | null, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } | null } }
+    | { __typename: 'RotateApiClientKeyPayload', key: string, apiClient: { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -687,11 +687,11 @@ export type RevokeApiClientMutationVariables = Exact<{
 export type RevokeApiClientMutation = { revokeApiClient:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'RevokeApiClientPayload', apiClient: { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: string | null, lastUsedAt: string | null, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } | null } }
+    | { __typename: 'RevokeApiClientPayload', apiClient: { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
-export type AuditEventFieldsFragment = { id: string, occurredAt: string, actorKind: AuditActorKind, actorId: string | null, operation: string, entityType: string, entityId: string, before: unknown, after: unknown };
+export type AuditEventFieldsFragment = { id: string, occurredAt: `${number}-${number}-${number}T${string}`, actorKind: AuditActorKind, actorId: string | null, operation: string, entityType: string, entityId: string, before: unknown, after: unknown };
 
 export type ListAuditEventsQueryVariables = Exact<{
   filter?: AuditEventFilter | null | undefined;
@@ -702,14 +702,14 @@ export type ListAuditEventsQueryVariables = Exact<{
 }>;
 
 
-export type ListAuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, occurredAt: string, actorKind: AuditActorKind, actorId: string | null, operation: string, entityType: string, entityId: string, before: unknown, after: unknown }> } };
+export type ListAuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, occurredAt: `${number}-${number}-${number}T${string}`, actorKind: AuditActorKind, actorId: string | null, operation: string, entityType: string, entityId: string, before: unknown, after: unknown }> } };
 
 export type CadreByEmployeeNumberQueryVariables = Exact<{
   employeeNumber: string;
 }>;
 
 
-export type CadreByEmployeeNumberQuery = { cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: string, updatedAt: string, transfers: Array<{ effectiveOn: string, reason: string | null, createdAt: string, fromOrganization: { id: string, code: string, name: string }, toOrganization: { id: string, code: string, name: string } }>, organization: { id: string, code: string, name: string } } | null };
+export type CadreByEmployeeNumberQuery = { cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, transfers: Array<{ effectiveOn: `${number}-${number}-${number}`, reason: string | null, createdAt: `${number}-${number}-${number}T${string}`, fromOrganization: { id: string, code: string, name: string }, toOrganization: { id: string, code: string, name: string } }>, organization: { id: string, code: string, name: string } } | null };
 
 export type ListCadresQueryVariables = Exact<{
   filter?: CadreFilter | null | undefined;
@@ -723,7 +723,7 @@ export type ListCadresQueryVariables = Exact<{
 }>;
 
 
-export type ListCadresQuery = { cadres: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } }> } };
+export type ListCadresQuery = { cadres: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } }> } };
 
 export type CreateCadreMutationVariables = Exact<{
   input: CreateCadreInput;
@@ -732,7 +732,7 @@ export type CreateCadreMutationVariables = Exact<{
 
 export type CreateCadreMutation = { createCadre:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateCadrePayload', cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } } }
+    | { __typename: 'CreateCadrePayload', cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -745,7 +745,7 @@ export type UpdateCadreMutationVariables = Exact<{
 export type UpdateCadreMutation = { updateCadre:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'UpdateCadrePayload', cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } } }
+    | { __typename: 'UpdateCadrePayload', cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -757,36 +757,36 @@ export type TransferCadreMutationVariables = Exact<{
 export type TransferCadreMutation = { transferCadre:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'TransferCadrePayload', cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } }, transfer: { effectiveOn: string, reason: string | null, createdAt: string, fromOrganization: { id: string, code: string, name: string }, toOrganization: { id: string, code: string, name: string } } }
+    | { __typename: 'TransferCadrePayload', cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } }, transfer: { effectiveOn: `${number}-${number}-${number}`, reason: string | null, createdAt: `${number}-${number}-${number}T${string}`, fromOrganization: { id: string, code: string, name: string }, toOrganization: { id: string, code: string, name: string } } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
-export type ActivityFieldsFragment = { id: string, kind: ActivityKind, title: string, startsAt: string, endsAt: string | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> };
+export type ActivityFieldsFragment = { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> };
 
 export type ListActivitiesQueryVariables = Exact<{
   filter?: ActivityFilter | null | undefined;
   campaignCode?: string | null | undefined;
   orgCode?: string | null | undefined;
   includeDescendants?: boolean | null | undefined;
-  from?: string | null | undefined;
-  to?: string | null | undefined;
-  occurrencesFrom: string;
-  occurrencesTo: string;
+  from?: `${number}-${number}-${number}` | null | undefined;
+  to?: `${number}-${number}-${number}` | null | undefined;
+  occurrencesFrom: `${number}-${number}-${number}`;
+  occurrencesTo: `${number}-${number}-${number}`;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
 
 
-export type ListActivitiesQuery = { activities: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ occurrences: Array<string>, id: string, kind: ActivityKind, title: string, startsAt: string, endsAt: string | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, participants: Array<{ pairedVillage: string | null, pairedEnterprise: string | null, pairedCommunity: string | null, hostUnit: string | null, cadre: { employeeNumber: string, name: string } }>, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> }> } };
+export type ListActivitiesQuery = { activities: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ occurrences: Array<`${number}-${number}-${number}T${string}`>, id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, participants: Array<{ pairedVillage: string | null, pairedEnterprise: string | null, pairedCommunity: string | null, hostUnit: string | null, cadre: { employeeNumber: string, name: string } }>, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> }> } };
 
 export type ActivityAttendanceQueryVariables = Exact<{
   id: string;
-  occursOn?: string | null | undefined;
+  occursOn?: `${number}-${number}-${number}` | null | undefined;
 }>;
 
 
 export type ActivityAttendanceQuery = { node:
-    | { id: string, kind: ActivityKind, title: string, startsAt: string, endsAt: string | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, attendance: Array<{ occursOn: string, status: AttendanceStatus, note: string | null, cadre: { employeeNumber: string, name: string } }>, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> }
+    | { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, attendance: Array<{ occursOn: `${number}-${number}-${number}`, status: AttendanceStatus, note: string | null, cadre: { employeeNumber: string, name: string } }>, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> }
     | Record<PropertyKey, never>
    | null };
 
@@ -795,8 +795,8 @@ export type AttendanceRatesQueryVariables = Exact<{
   campaignCode?: string | null | undefined;
   orgCode?: string | null | undefined;
   includeDescendants?: boolean | null | undefined;
-  from?: string | null | undefined;
-  to?: string | null | undefined;
+  from?: `${number}-${number}-${number}` | null | undefined;
+  to?: `${number}-${number}-${number}` | null | undefined;
 }>;
 
 
@@ -809,7 +809,7 @@ export type CreateActivityMutationVariables = Exact<{
 
 export type CreateActivityMutation = { createActivity:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateActivityPayload', activity: { id: string, kind: ActivityKind, title: string, startsAt: string, endsAt: string | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> } }
+    | { __typename: 'CreateActivityPayload', activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -822,11 +822,11 @@ export type RecordAttendanceMutationVariables = Exact<{
 export type RecordAttendanceMutation = { recordAttendance:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'RecordAttendancePayload', activity: { id: string, kind: ActivityKind, title: string, startsAt: string, endsAt: string | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> } }
+    | { __typename: 'RecordAttendancePayload', activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
-export type ProblemFieldsFragment = { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: string | null, measures: string | null, overdue: boolean, createdAt: string, updatedAt: string, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: string } | null };
+export type ProblemFieldsFragment = { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null };
 
 export type ProblemCategoriesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -843,7 +843,7 @@ export type ListProblemsQueryVariables = Exact<{
 }>;
 
 
-export type ListProblemsQuery = { problems: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: string | null, measures: string | null, overdue: boolean, createdAt: string, updatedAt: string, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: string } | null }> } };
+export type ListProblemsQuery = { problems: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null }> } };
 
 export type ProblemHistoryQueryVariables = Exact<{
   id: string;
@@ -851,7 +851,7 @@ export type ProblemHistoryQueryVariables = Exact<{
 
 
 export type ProblemHistoryQuery = { node:
-    | { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: string | null, measures: string | null, overdue: boolean, createdAt: string, updatedAt: string, transitions: Array<{ from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, actorId: string | null, occurredAt: string }>, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: string } | null }
+    | { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, transitions: Array<{ from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, actorId: string | null, occurredAt: `${number}-${number}-${number}T${string}` }>, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null }
     | Record<PropertyKey, never>
    | null };
 
@@ -859,7 +859,7 @@ export type ProblemCountsQueryVariables = Exact<{
   campaignCode?: string | null | undefined;
   orgCode?: string | null | undefined;
   includeDescendants?: boolean | null | undefined;
-  today?: string | null | undefined;
+  today?: `${number}-${number}-${number}` | null | undefined;
 }>;
 
 
@@ -873,7 +873,7 @@ export type ReportProblemMutationVariables = Exact<{
 export type ReportProblemMutation = { reportProblem:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'ReportProblemPayload', problem: { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: string | null, measures: string | null, overdue: boolean, createdAt: string, updatedAt: string, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: string } | null } }
+    | { __typename: 'ReportProblemPayload', problem: { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -886,7 +886,7 @@ export type TransitionProblemMutation = { transitionProblem:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'InvalidTransitionError', from: string, to: string, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'TransitionProblemPayload', problem: { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: string | null, measures: string | null, overdue: boolean, createdAt: string, updatedAt: string, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: string } | null } }
+    | { __typename: 'TransitionProblemPayload', problem: { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -898,20 +898,20 @@ export type UpdateProblemMutationVariables = Exact<{
 export type UpdateProblemMutation = { updateProblem:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'UpdateProblemPayload', problem: { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: string | null, measures: string | null, overdue: boolean, createdAt: string, updatedAt: string, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: string } | null } }
+    | { __typename: 'UpdateProblemPayload', problem: { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
-export type CampaignCatalogueFieldsFragment = { id: string, code: string, name: string, slogan: string | null, startsOn: string | null, endsOn: string | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> };
+export type CampaignCatalogueFieldsFragment = { id: string, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> };
 
-export type LeadingGroupFieldsFragment = { id: string, name: string, establishedOn: string | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> };
+export type LeadingGroupFieldsFragment = { id: string, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> };
 
 export type CampaignByCodeQueryVariables = Exact<{
   code: string;
 }>;
 
 
-export type CampaignByCodeQuery = { campaign: { id: string, code: string, name: string, slogan: string | null, startsOn: string | null, endsOn: string | null, expectedChanges: Array<string>, leadingGroups: Array<{ id: string, name: string, establishedOn: string | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> }>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> } | null };
+export type CampaignByCodeQuery = { campaign: { id: string, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, leadingGroups: Array<{ id: string, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> }>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> } | null };
 
 export type ListCampaignsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -919,18 +919,18 @@ export type ListCampaignsQueryVariables = Exact<{
 }>;
 
 
-export type ListCampaignsQuery = { campaigns: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, code: string, name: string, slogan: string | null, startsOn: string | null, endsOn: string | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> }> } };
+export type ListCampaignsQuery = { campaigns: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> }> } };
 
 export type CadenceGapsQueryVariables = Exact<{
   campaignCode: string;
   orgCode: string;
   includeDescendants?: boolean | null | undefined;
-  from: string;
-  to: string;
+  from: `${number}-${number}-${number}`;
+  to: `${number}-${number}-${number}`;
 }>;
 
 
-export type CadenceGapsQuery = { cadenceGaps: Array<{ activityKind: ActivityKind, period: CadencePeriod, periodStart: string, periodEnd: string, label: string }> };
+export type CadenceGapsQuery = { cadenceGaps: Array<{ activityKind: ActivityKind, period: CadencePeriod, periodStart: `${number}-${number}-${number}`, periodEnd: `${number}-${number}-${number}`, label: string }> };
 
 export type OrganizationsWithoutLeadingGroupQueryVariables = Exact<{
   campaignCode: string;
@@ -946,7 +946,7 @@ export type CreateCampaignMutationVariables = Exact<{
 
 export type CreateCampaignMutation = { createCampaign:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateCampaignPayload', campaign: { id: string, code: string, name: string, slogan: string | null, startsOn: string | null, endsOn: string | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> } }
+    | { __typename: 'CreateCampaignPayload', campaign: { id: string, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -958,7 +958,7 @@ export type CreateLeadingGroupMutationVariables = Exact<{
 
 export type CreateLeadingGroupMutation = { createLeadingGroup:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateLeadingGroupPayload', leadingGroup: { id: string, name: string, establishedOn: string | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> } }
+    | { __typename: 'CreateLeadingGroupPayload', leadingGroup: { id: string, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -971,17 +971,17 @@ export type SetLeadingGroupMemberMutationVariables = Exact<{
 export type SetLeadingGroupMemberMutation = { setLeadingGroupMember:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'SetLeadingGroupMemberPayload', leadingGroup: { id: string, name: string, establishedOn: string | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> } }
+    | { __typename: 'SetLeadingGroupMemberPayload', leadingGroup: { id: string, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
 export type PageInfoFieldsFragment = { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null };
 
-export type OrganizationFieldsFragment = { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: string, updatedAt: string };
+export type OrganizationFieldsFragment = { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` };
 
-export type CadreFieldsFragment = { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } };
+export type CadreFieldsFragment = { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } };
 
-export type CadreTransferFieldsFragment = { effectiveOn: string, reason: string | null, createdAt: string, fromOrganization: { id: string, code: string, name: string }, toOrganization: { id: string, code: string, name: string } };
+export type CadreTransferFieldsFragment = { effectiveOn: `${number}-${number}-${number}`, reason: string | null, createdAt: `${number}-${number}-${number}T${string}`, fromOrganization: { id: string, code: string, name: string }, toOrganization: { id: string, code: string, name: string } };
 
 type UserErrorFields_ConflictError_Fragment = { field: string | null, code: string, message: string };
 
@@ -1019,14 +1019,14 @@ export type MetricSeriesQueryVariables = Exact<{
 }>;
 
 
-export type MetricSeriesQuery = { metricSeries: Array<{ metric: { code: string, name: string, unit: string, kind: MetricKind, direction: MetricDirection }, organization: { code: string, name: string }, points: Array<{ value: string | null, target: string | null, completionRate: string | null, priorYearValue: string | null, yoyGrowth: string | null, yearToDate: string | null, revision: number | null, source: string | null, periodsReported: number, periodsExpected: number, period: { granularity: Granularity, start: string, end: string, label: string } }> }> };
+export type MetricSeriesQuery = { metricSeries: Array<{ metric: { code: string, name: string, unit: string, kind: MetricKind, direction: MetricDirection }, organization: { code: string, name: string }, points: Array<{ value: `${number}` | null, target: `${number}` | null, completionRate: `${number}` | null, priorYearValue: `${number}` | null, yoyGrowth: `${number}` | null, yearToDate: `${number}` | null, revision: number | null, source: string | null, periodsReported: number, periodsExpected: number, period: { granularity: Granularity, start: `${number}-${number}-${number}`, end: `${number}-${number}-${number}`, label: string } }> }> };
 
 export type MetricRankingQueryVariables = Exact<{
   input: MetricRankingInput;
 }>;
 
 
-export type MetricRankingQuery = { metricRanking: { metric: { code: string, name: string, unit: string, direction: MetricDirection }, period: { label: string, start: string, end: string }, entries: Array<{ rank: number | null, value: string | null, orgCode: string, orgName: string, periodsReported: number, periodsExpected: number }> } };
+export type MetricRankingQuery = { metricRanking: { metric: { code: string, name: string, unit: string, direction: MetricDirection }, period: { label: string, start: `${number}-${number}-${number}`, end: `${number}-${number}-${number}` }, entries: Array<{ rank: number | null, value: `${number}` | null, orgCode: string, orgName: string, periodsReported: number, periodsExpected: number }> } };
 
 export type SubmitMetricObservationsMutationVariables = Exact<{
   input: SubmitMetricObservationsInput;
@@ -1048,7 +1048,7 @@ export type SetMetricTargetMutationVariables = Exact<{
 export type SetMetricTargetMutation = { setMetricTarget:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'SetMetricTargetPayload', metricCode: string, orgCode: string, periodStart: string, value: string }
+    | { __typename: 'SetMetricTargetPayload', metricCode: string, orgCode: string, periodStart: `${number}-${number}-${number}`, value: `${number}` }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -1082,7 +1082,7 @@ export type MetricUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type MetricUpdatedSubscription = { metricUpdated: { metricCode: string, orgCode: string, granularity: Granularity, periodStart: string, periodLabel: string, value: string, revision: number, source: string, batchId: string } };
+export type MetricUpdatedSubscription = { metricUpdated: { metricCode: string, orgCode: string, granularity: Granularity, periodStart: `${number}-${number}-${number}`, periodLabel: string, value: `${number}`, revision: number, source: string, batchId: string } };
 
 export type NodeByIdQueryVariables = Exact<{
   id: string;
@@ -1093,11 +1093,11 @@ export type NodeByIdQuery = { node:
     | { __typename: 'Activity', id: string }
     | { __typename: 'ApiClient', id: string }
     | { __typename: 'AuditEvent', id: string }
-    | { __typename: 'Cadre', id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: string, updatedAt: string, organization: { id: string, code: string, name: string } }
+    | { __typename: 'Cadre', id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } }
     | { __typename: 'Campaign', id: string }
     | { __typename: 'LeadingGroup', id: string }
     | { __typename: 'MetricDefinition', id: string }
-    | { __typename: 'Organization', id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: string, updatedAt: string }
+    | { __typename: 'Organization', id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }
     | { __typename: 'Problem', id: string }
     | { __typename: 'StudyRecord', id: string }
     | { __typename: 'User', id: string }
@@ -1108,7 +1108,7 @@ export type OrganizationByCodeQueryVariables = Exact<{
 }>;
 
 
-export type OrganizationByCodeQuery = { organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: string, updatedAt: string, parent: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: string, updatedAt: string } | null, children: Array<{ id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: string, updatedAt: string }>, ancestors: Array<{ id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: string, updatedAt: string }> } | null };
+export type OrganizationByCodeQuery = { organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, parent: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } | null, children: Array<{ id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }>, ancestors: Array<{ id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }> } | null };
 
 export type ListOrganizationsQueryVariables = Exact<{
   filter?: OrganizationFilter | null | undefined;
@@ -1121,7 +1121,7 @@ export type ListOrganizationsQueryVariables = Exact<{
 }>;
 
 
-export type ListOrganizationsQuery = { organizations: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: string, updatedAt: string }> } };
+export type ListOrganizationsQuery = { organizations: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }> } };
 
 export type OrganizationTreeQueryVariables = Exact<{
   code: string;
@@ -1137,7 +1137,7 @@ export type CreateOrganizationMutationVariables = Exact<{
 
 export type CreateOrganizationMutation = { createOrganization:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateOrganizationPayload', organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: string, updatedAt: string } }
+    | { __typename: 'CreateOrganizationPayload', organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -1150,7 +1150,7 @@ export type UpdateOrganizationMutationVariables = Exact<{
 export type UpdateOrganizationMutation = { updateOrganization:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'UpdateOrganizationPayload', organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: string, updatedAt: string } }
+    | { __typename: 'UpdateOrganizationPayload', organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -1161,7 +1161,7 @@ export type MoveOrganizationMutationVariables = Exact<{
 
 export type MoveOrganizationMutation = { moveOrganization:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'MoveOrganizationPayload', organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: string, updatedAt: string, parent: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: string, updatedAt: string } | null } }
+    | { __typename: 'MoveOrganizationPayload', organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, parent: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -1171,7 +1171,7 @@ export type LoginMutationVariables = Exact<{
 }>;
 
 
-export type LoginMutation = { login: { token: string, expiresAt: string } };
+export type LoginMutation = { login: { token: string, expiresAt: `${number}-${number}-${number}T${string}` } };
 
 export type LogoutMutationVariables = Exact<{ [key: string]: never; }>;
 
@@ -1185,11 +1185,11 @@ export type CurrentViewerQuery = { viewer: { kind: ViewerKind, username: string 
 
 export type StudyMaterialFieldsFragment = { code: string, title: string, kind: StudyMaterialKind };
 
-export type StudyRecordFieldsFragment = { id: string, studiedOn: string, method: StudyMethod, hours: string, note: string, noteCharacters: number, createdAt: string, updatedAt: string, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: string } | null };
+export type StudyRecordFieldsFragment = { id: string, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null };
 
-export type StudyComplianceEntryFieldsFragment = { noteCharacters: number, hours: string, noteCharactersQuota: number, hoursQuota: string | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: string | null, cadre: { id: string, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> };
+export type StudyComplianceEntryFieldsFragment = { noteCharacters: number, hours: `${number}`, noteCharactersQuota: number, hoursQuota: `${number}` | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: `${number}` | null, cadre: { id: string, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> };
 
-export type StudyOrganizationComplianceFieldsFragment = { orgCode: string, orgName: string, cadres: number, compliant: number, complianceRate: string | null, rank: number | null };
+export type StudyOrganizationComplianceFieldsFragment = { orgCode: string, orgName: string, cadres: number, compliant: number, complianceRate: `${number}` | null, rank: number | null };
 
 export type StudyMaterialsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1202,21 +1202,21 @@ export type StudyRequirementQueryVariables = Exact<{
 }>;
 
 
-export type StudyRequirementQuery = { studyRequirement: { campaignCode: string, year: number, noteCharactersQuota: number, hoursQuota: string | null, audience: StudyAudience, description: string | null, campaign: { code: string, name: string }, groups: Array<{ name: string, kind: StudyRequirementGroupKind, minMaterials: number | null, materials: Array<{ code: string, title: string, kind: StudyMaterialKind }> }> } | null };
+export type StudyRequirementQuery = { studyRequirement: { campaignCode: string, year: number, noteCharactersQuota: number, hoursQuota: `${number}` | null, audience: StudyAudience, description: string | null, campaign: { code: string, name: string }, groups: Array<{ name: string, kind: StudyRequirementGroupKind, minMaterials: number | null, materials: Array<{ code: string, title: string, kind: StudyMaterialKind }> }> } | null };
 
 export type ListStudyRecordsQueryVariables = Exact<{
   orgCode?: string | null | undefined;
   includeDescendants?: boolean | null | undefined;
   employeeNumber?: string | null | undefined;
-  from?: string | null | undefined;
-  to?: string | null | undefined;
+  from?: `${number}-${number}-${number}` | null | undefined;
+  to?: `${number}-${number}-${number}` | null | undefined;
   method?: StudyMethod | null | undefined;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
 
 
-export type ListStudyRecordsQuery = { studyRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, studiedOn: string, method: StudyMethod, hours: string, note: string, noteCharacters: number, createdAt: string, updatedAt: string, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: string } | null }> } };
+export type ListStudyRecordsQuery = { studyRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null }> } };
 
 export type CreateStudyRecordMutationVariables = Exact<{
   input: CreateStudyRecordInput;
@@ -1225,7 +1225,7 @@ export type CreateStudyRecordMutationVariables = Exact<{
 
 export type CreateStudyRecordMutation = { createStudyRecord:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateStudyRecordPayload', record: { id: string, studiedOn: string, method: StudyMethod, hours: string, note: string, noteCharacters: number, createdAt: string, updatedAt: string, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: string } | null } }
+    | { __typename: 'CreateStudyRecordPayload', record: { id: string, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -1238,7 +1238,7 @@ export type UpdateStudyRecordMutationVariables = Exact<{
 export type UpdateStudyRecordMutation = { updateStudyRecord:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'UpdateStudyRecordPayload', record: { id: string, studiedOn: string, method: StudyMethod, hours: string, note: string, noteCharacters: number, createdAt: string, updatedAt: string, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: string } | null } }
+    | { __typename: 'UpdateStudyRecordPayload', record: { id: string, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -1260,18 +1260,18 @@ export type StudyComplianceQueryVariables = Exact<{
   orgCode?: string | null | undefined;
   includeDescendants?: boolean | null | undefined;
   onlyNonCompliant?: boolean | null | undefined;
-  asOfDate?: string | null | undefined;
+  asOfDate?: `${number}-${number}-${number}` | null | undefined;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
 
 
-export type StudyComplianceQuery = { studyCompliance: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ noteCharacters: number, hours: string, noteCharactersQuota: number, hoursQuota: string | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: string | null, cadre: { id: string, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> }> } };
+export type StudyComplianceQuery = { studyCompliance: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ noteCharacters: number, hours: `${number}`, noteCharactersQuota: number, hoursQuota: `${number}` | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: `${number}` | null, cadre: { id: string, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> }> } };
 
 export type StudyLaggingQueryVariables = Exact<{
   campaignCode: string;
   year: number;
-  asOfDate: string;
+  asOfDate: `${number}-${number}-${number}`;
   orgCode?: string | null | undefined;
   includeDescendants?: boolean | null | undefined;
   first?: number | null | undefined;
@@ -1279,24 +1279,24 @@ export type StudyLaggingQueryVariables = Exact<{
 }>;
 
 
-export type StudyLaggingQuery = { studyLagging: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ noteCharacters: number, hours: string, noteCharactersQuota: number, hoursQuota: string | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: string | null, cadre: { id: string, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> }> } };
+export type StudyLaggingQuery = { studyLagging: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ noteCharacters: number, hours: `${number}`, noteCharactersQuota: number, hoursQuota: `${number}` | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: `${number}` | null, cadre: { id: string, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> }> } };
 
 export type StudyComplianceRankingQueryVariables = Exact<{
   campaignCode: string;
   year: number;
   parentOrgCode?: string | null | undefined;
-  asOfDate?: string | null | undefined;
+  asOfDate?: `${number}-${number}-${number}` | null | undefined;
 }>;
 
 
-export type StudyComplianceRankingQuery = { studyComplianceRanking: { parent: { orgCode: string, orgName: string, cadres: number, compliant: number, complianceRate: string | null, rank: number | null }, entries: Array<{ orgCode: string, orgName: string, cadres: number, compliant: number, complianceRate: string | null, rank: number | null }> } };
+export type StudyComplianceRankingQuery = { studyComplianceRanking: { parent: { orgCode: string, orgName: string, cadres: number, compliant: number, complianceRate: `${number}` | null, rank: number | null }, entries: Array<{ orgCode: string, orgName: string, cadres: number, compliant: number, complianceRate: `${number}` | null, rank: number | null }> } };
 
 export type StudyComplianceCsvQueryVariables = Exact<{
   campaignCode: string;
   year: number;
   orgCode: string;
   includeDescendants?: boolean | null | undefined;
-  asOfDate?: string | null | undefined;
+  asOfDate?: `${number}-${number}-${number}` | null | undefined;
 }>;
 
 
@@ -1309,7 +1309,7 @@ export type StudyPlanQueryVariables = Exact<{
 }>;
 
 
-export type StudyPlanQuery = { studyPlan: { campaignCode: string, year: number, title: string, topicsHeld: number, topicsPlanned: number, organization: { code: string, name: string }, topics: Array<{ month: number, title: string, readings: string | null, keyPoints: string | null, method: StudyMethod, heldOn: string | null, activity: { id: string, kind: ActivityKind, title: string, startsAt: string } | null }> } | null };
+export type StudyPlanQuery = { studyPlan: { campaignCode: string, year: number, title: string, topicsHeld: number, topicsPlanned: number, organization: { code: string, name: string }, topics: Array<{ month: number, title: string, readings: string | null, keyPoints: string | null, method: StudyMethod, heldOn: `${number}-${number}-${number}` | null, activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null }> } | null };
 
 export type CreateStudyPlanMutationVariables = Exact<{
   input: CreateStudyPlanInput;
@@ -1355,7 +1355,7 @@ export type SetStudyRequirementMutationVariables = Exact<{
 export type SetStudyRequirementMutation = { setStudyRequirement:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'SetStudyRequirementPayload', requirement: { campaignCode: string, year: number, noteCharactersQuota: number, hoursQuota: string | null, audience: StudyAudience, groups: Array<{ name: string, kind: StudyRequirementGroupKind, minMaterials: number | null, materials: Array<{ code: string, title: string, kind: StudyMaterialKind }> }> } }
+    | { __typename: 'SetStudyRequirementPayload', requirement: { campaignCode: string, year: number, noteCharactersQuota: number, hoursQuota: `${number}` | null, audience: StudyAudience, groups: Array<{ name: string, kind: StudyRequirementGroupKind, minMaterials: number | null, materials: Array<{ code: string, title: string, kind: StudyMaterialKind }> }> } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 

@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { pathWithin, type WriteAccess } from '../../context.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { parseInput } from '../common/validation.ts';
+import { idOf, parseInput } from '../common/validation.ts';
 import {
   calendarDay,
   codeSchema,
@@ -83,7 +83,7 @@ const createActivityInput = z
   });
 
 const recordAttendanceInput = z.object({
-  activityId: z.number().int().positive(),
+  activityId: idOf('Activity'),
   occursOn: calendarDay,
   entries: z
     .array(

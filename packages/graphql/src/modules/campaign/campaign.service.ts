@@ -21,7 +21,7 @@ import { pathWithin, type WriteAccess } from '../../context.ts';
 import { ConflictError, graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { calendarDay, codeSchema, parseInput, type Raw } from '../common/validation.ts';
+import { calendarDay, codeSchema, idOf, parseInput, type Raw } from '../common/validation.ts';
 
 export { codeSchema, type Raw };
 
@@ -182,7 +182,7 @@ const createLeadingGroupInput = z.object({
     }),
 });
 const setLeadingGroupMemberInput = z.object({
-  leadingGroupId: z.number().int().positive(),
+  leadingGroupId: idOf('LeadingGroup'),
   employeeNumber: employeeNumberSchema,
   /** null removes the cadre from the group. */
   role: z.enum(leadingGroupRoles).nullish(),

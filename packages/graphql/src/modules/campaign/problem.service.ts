@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { pathWithin, type WriteAccess } from '../../context.ts';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { parseInput } from '../common/validation.ts';
+import { idOf, parseInput } from '../common/validation.ts';
 import {
   calendarDay,
   codeSchema,
@@ -78,18 +78,18 @@ const reportProblemInput = z.object({
   deadline: calendarDay.nullish(),
   measures: optionalText(4000),
   /** Database id of the inspection (an Activity of kind INSPECTION) that found it. */
-  inspectionActivityId: z.number().int().positive().nullish(),
+  inspectionActivityId: idOf('Activity').nullish(),
   comment: optionalText(1000),
 });
 
 const transitionProblemInput = z.object({
-  problemId: z.number().int().positive(),
+  problemId: idOf('Problem'),
   toState: z.enum(['FOUND', 'RECTIFYING', 'AWAITING_ACCEPTANCE', 'CLOSED', 'REOPENED']),
   comment: optionalText(1000),
 });
 
 const updateProblemInput = z.object({
-  problemId: z.number().int().positive(),
+  problemId: idOf('Problem'),
   responsibleEmployeeNumber: employeeNumberSchema.nullish(),
   deadline: calendarDay.nullish(),
   measures: optionalText(4000),

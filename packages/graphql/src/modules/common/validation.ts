@@ -27,6 +27,13 @@ export const codeSchema = z
   .max(64, 'must be at most 64 characters')
   .regex(/^[A-Z][A-Z0-9_]*$/, 'must be upper-case letters, digits and underscores, starting with a letter');
 
+/**
+ * The database id behind a global id argument (ids.ts `databaseIdOf`): an id of another type, or
+ * one this API never gave out, arrives as -1 and is refused in words, naming what was expected.
+ */
+export const idOf = (typename: string) =>
+  z.number().int().positive(`is not the id of a ${typename}: use the id field of a ${typename} this API returned`);
+
 /** A query argument checked with a zod schema; a bad one is BAD_USER_INPUT naming the argument. */
 export function checkedArg<S extends z.ZodType>(schema: S, value: unknown, name: string): z.output<S> {
   const result = schema.safeParse(value);

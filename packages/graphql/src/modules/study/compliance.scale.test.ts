@@ -114,7 +114,7 @@ beforeAll(async () => {
     const hours = (Math.floor(next() * 26) / 10).toFixed(1);
     return { cadre_id: cadreId, day, material, hours, note };
   });
-  // One JSON document as the only parameter: PGlite and postgres.js pass it alike (typed arrays
+  // One JSON document as the only parameter: PGlite and node-postgres pass it alike (typed arrays
   // of parameters they do not).
   await api.db.execute(sql`
     insert into study_records (cadre_id, studied_on, material_id, method, hours, note)

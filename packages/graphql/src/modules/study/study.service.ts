@@ -1,6 +1,7 @@
 import {
   activityOccursOn,
   cadres,
+  campaigns,
   type Executor,
   organizations,
   studyLimits,
@@ -19,7 +20,15 @@ import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { findLinkedActivity } from '../campaign/activity.service.ts';
 import { rowsOf } from '../common/rows.ts';
 import { inTransaction } from '../common/transactions.ts';
-import { calendarDay, codeSchema, decimalText, fractionDigits, parseInput, type Raw } from '../common/validation.ts';
+import {
+  calendarDay,
+  codeSchema,
+  decimalText,
+  fractionDigits,
+  idOf,
+  parseInput,
+  type Raw,
+} from '../common/validation.ts';
 import {
   type ComplianceQuery,
   type ComplianceRow,
@@ -50,7 +59,13 @@ export async function assertComplianceScopeExists(
     .from(studyRequirements)
     .where(and(eq(studyRequirements.campaignCode, scope.campaignCode), eq(studyRequirements.year, scope.year)));
   if (!requirement) {
-    throw graphQLError('NOT_FOUND', `No study requirement for campaign ${scope.campaignCode} in ${scope.year}`);
+    // Only on this failure path: say which of the two is missing, the campaign or its year's rules.
+    const [campaign] = await db
+      .select({ id: campaigns.id })
+      .from(campaigns)
+      .where(eq(campaigns.code, scope.campaignCode));
+    if (!campaign) throw graphQLError('NOT_FOUND', `Campaign ${scope.campaignCode} does not exist`);
+    throw graphQLError('NOT_FOUND', `Campaign ${scope.campaignCode} has no study requirement for ${scope.year}`);
   }
   if (scope.orgCode) {
     const [unit] = await db
@@ -203,7 +218,7 @@ const createStudyRecordInput = z.object({
 });
 
 const updateStudyRecordInput = z.object({
-  id: z.number().int().positive(),
+  id: idOf('StudyRecord'),
   studiedOn: studiedOnDay.optional(),
   materialCode: code.nullish(),
   method: z.enum(studyMethods).optional(),
