@@ -2,5 +2,6 @@ export * from './access.ts';
 export * from './campaign.ts';
 export * from './directory.ts';
 export * from './metrics.ts';
+export * from './notifications.ts';
 export * from './study.ts';
 export * from './system.ts';

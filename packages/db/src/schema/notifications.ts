@@ -1,0 +1,144 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  snakeCase,
+  text,
+  timestamp,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/pg-core';
+import { users } from './access.ts';
+import { cadres, organizations } from './directory.ts';
+
+export const reminderRuleCodes = [
+  'STUDY_CADRE_BEHIND',
+  'STUDY_UNIT_COMPLIANCE',
+  'PROBLEM_DEADLINE',
+  'CADENCE_GAP',
+  'LEADING_GROUP_MISSING',
+] as const;
+export type ReminderRuleCode = (typeof reminderRuleCodes)[number];
+export const reminderRuleCode = pgEnum('reminder_rule_code', reminderRuleCodes);
+
+export const reminderSubjectTypes = ['CADRE', 'ORGANIZATION', 'PROBLEM'] as const;
+export type ReminderSubjectType = (typeof reminderSubjectTypes)[number];
+export const reminderSubjectType = pgEnum('reminder_subject_type', reminderSubjectTypes);
+
+/**
+ * The thresholds of each reminder rule, as data an operator changes with SQL or the CLI rather than
+ * constants in code. A rule without a row runs with the defaults the rules module writes here on
+ * its first run.
+ */
+export const reminderRuleSettings = snakeCase.table('reminder_rule_settings', {
+  ruleCode: reminderRuleCode().primaryKey(),
+  enabled: boolean().notNull().default(true),
+  thresholds: jsonb().notNull(),
+  updatedAt: timestamp({ withTimezone: true, mode: 'string' }).notNull().default(sql`now()`),
+});
+
+/**
+ * One reminder per rule, subject and period: the unique key makes a rerun, a retry or a second
+ * worker create nothing new.
+ */
+export const reminders = snakeCase.table(
+  'reminders',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    ruleCode: reminderRuleCode().notNull(),
+    subjectType: reminderSubjectType().notNull(),
+    subjectId: integer().notNull(),
+    /** `2012-06` (a month), `2012-03-H2` (a half month), `OVERDUE:2012-03-31` (a deadline state). */
+    periodKey: varchar({ length: 40 }).notNull(),
+    campaignCode: varchar({ length: 64 }).notNull(),
+    /** The unit the subject belongs to: whose managers hear of it, and which subtree may see it. */
+    organizationId: integer()
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    /** The cadre the reminder is about or addressed to (the one behind, the one responsible), if any. */
+    cadreId: integer().references(() => cadres.id, { onDelete: 'cascade' }),
+    title: varchar({ length: 300 }).notNull(),
+    details: jsonb().notNull(),
+    isDemo: boolean().notNull().default(false),
+    createdAt: timestamp({ withTimezone: true, mode: 'string' }).notNull().default(sql`now()`),
+  },
+  (t) => [
+    uniqueIndex('reminders_rule_subject_period_key').on(t.ruleCode, t.subjectType, t.subjectId, t.periodKey),
+    index('reminders_organization_idx').on(t.organizationId, t.id),
+  ],
+);
+
+/** A reminder as one person's feed item; only the recipient ever reads it. */
+export const notifications = snakeCase.table(
+  'notifications',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    recipientUserId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    reminderId: bigint({ mode: 'number' })
+      .notNull()
+      .references(() => reminders.id, { onDelete: 'cascade' }),
+    readAt: timestamp({ withTimezone: true, mode: 'string' }),
+    createdAt: timestamp({ withTimezone: true, mode: 'string' }).notNull().default(sql`now()`),
+  },
+  (t) => [
+    uniqueIndex('notifications_reminder_recipient_key').on(t.reminderId, t.recipientUserId),
+    index('notifications_recipient_idx').on(t.recipientUserId, t.id),
+    index('notifications_unread_idx').on(t.recipientUserId).where(sql`${t.readAt} is null`),
+  ],
+);
+
+export const webhookDeliveryStatuses = ['PENDING', 'RETRYING', 'DELIVERED', 'DEAD'] as const;
+export type WebhookDeliveryStatus = (typeof webhookDeliveryStatuses)[number];
+export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', webhookDeliveryStatuses);
+
+/** Another system's receiver. The secret is kept encrypted (AES-256-GCM), never in clear. */
+export const webhookEndpoints = snakeCase.table(
+  'webhook_endpoints',
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    url: text().notNull(),
+    description: varchar({ length: 200 }),
+    eventTypes: text().array().notNull(),
+    /** Only events of this unit's subtree; null for all. */
+    organizationId: integer().references(() => organizations.id, { onDelete: 'restrict' }),
+    secretCiphertext: text().notNull(),
+    secretRotatedAt: timestamp({ withTimezone: true, mode: 'string' }),
+    disabledAt: timestamp({ withTimezone: true, mode: 'string' }),
+    createdAt: timestamp({ withTimezone: true, mode: 'string' }).notNull().default(sql`now()`),
+  },
+  (t) => [check('webhook_endpoints_event_types_not_empty', sql`cardinality(${t.eventTypes}) > 0`)],
+);
+
+/** One event for one endpoint, with the outcome of its attempts (the delivery log). */
+export const webhookDeliveries = snakeCase.table(
+  'webhook_deliveries',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    endpointId: integer()
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    /** The `webhook-id` header: the same on every attempt, so receivers can drop duplicates. */
+    messageId: varchar({ length: 64 }).notNull(),
+    eventType: varchar({ length: 64 }).notNull(),
+    payload: jsonb().notNull(),
+    status: webhookDeliveryStatus().notNull().default('PENDING'),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: timestamp({ withTimezone: true, mode: 'string' }).notNull().default(sql`now()`),
+    lastResponseCode: integer(),
+    lastError: text(),
+    lastAttemptAt: timestamp({ withTimezone: true, mode: 'string' }),
+    deliveredAt: timestamp({ withTimezone: true, mode: 'string' }),
+    createdAt: timestamp({ withTimezone: true, mode: 'string' }).notNull().default(sql`now()`),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_endpoint_message_key').on(t.endpointId, t.messageId),
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('PENDING', 'RETRYING')`),
+  ],
+);
