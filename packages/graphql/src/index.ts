@@ -31,4 +31,12 @@ export {
   type ObservationInput,
   submitObservations,
 } from './modules/metrics/metrics.service.ts';
+export {
+  DEMO_REMINDER_DAY,
+  loadDemoReminders,
+  type ReminderRunOutcome,
+  runReminderRule,
+} from './modules/notifications/reminders.service.ts';
+export { type ReminderTaskPayload, reminderTaskNames, runReminderTask } from './modules/notifications/tasks.ts';
+export { reminderToday } from './modules/notifications/today.ts';
 export { schema, sortedSchema } from './schema.ts';

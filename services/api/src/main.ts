@@ -3,6 +3,7 @@ import { firstAdminHint, openDatabase } from './bootstrap.ts';
 import { loadEnv } from './env.ts';
 import { createEventBus } from './events.ts';
 import { createLogger } from './logger.ts';
+import { startReminderTimer } from './reminder-timer.ts';
 import { createApp, listen } from './server.ts';
 
 const env = loadEnv();
@@ -14,6 +15,11 @@ try {
   const events = createEventBus(env.REDIS_URL);
   const app = createApp({ database, logger, env, tokenSecret, events: events.bus });
   const running = await listen(app, env.PORT);
+  // On PostgreSQL the worker service runs the reminders (npm run start:worker); embedded, the API does.
+  const reminderTimer =
+    database.kind === 'pglite' && env.REMINDER_INTERVAL_MS > 0
+      ? startReminderTimer({ db: database.db, logger, events: events.bus, intervalMs: env.REMINDER_INTERVAL_MS })
+      : null;
   const hint = await firstAdminHint(database);
   if (hint) logger.warn(hint);
   // Last, so that whoever waits for this line has seen everything startup had to say.
@@ -39,6 +45,7 @@ try {
     }, 10_000);
     timer.unref();
     await running.stop();
+    await reminderTimer?.stop();
     clearTimeout(grace);
     await events.close();
     await database.close();

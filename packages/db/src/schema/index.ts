@@ -1,6 +1,7 @@
 export * from './access.ts';
 export * from './campaign.ts';
 export * from './directory.ts';
+export * from './jobs.ts';
 export * from './metrics.ts';
 export * from './notifications.ts';
 export * from './study.ts';

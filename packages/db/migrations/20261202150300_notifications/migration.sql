@@ -1,6 +1,11 @@
 CREATE TYPE "reminder_rule_code" AS ENUM('STUDY_CADRE_BEHIND', 'STUDY_UNIT_COMPLIANCE', 'PROBLEM_DEADLINE', 'CADENCE_GAP', 'LEADING_GROUP_MISSING');--> statement-breakpoint
 CREATE TYPE "reminder_subject_type" AS ENUM('CADRE', 'ORGANIZATION', 'PROBLEM');--> statement-breakpoint
 CREATE TYPE "webhook_delivery_status" AS ENUM('PENDING', 'RETRYING', 'DELIVERED', 'DEAD');--> statement-breakpoint
+CREATE TABLE "job_worker_heartbeats" (
+	"worker_id" varchar(100) PRIMARY KEY,
+	"beat_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "notifications" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "notifications_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"recipient_user_id" integer NOT NULL,
