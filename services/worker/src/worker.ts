@@ -85,6 +85,8 @@ export async function startWorker(env: WorkerEnv, logger: pino.Logger): Promise<
   const engineEvents = new EventEmitter() as WorkerEvents;
   const started = new Map<string, number>();
   const workerIds = new Set<string>();
+  // Jobs are locked by the pool's id (its local queue fetches for all its workers) or a worker's.
+  engineEvents.on('pool:create', ({ workerPool }) => workerIds.add(workerPool.id));
   engineEvents.on('worker:create', ({ worker }) => workerIds.add(worker.workerId));
   engineEvents.on('job:start', ({ job }) => {
     started.set(job.id, performance.now());
