@@ -1,6 +1,5 @@
 CREATE TYPE "reminder_rule_code" AS ENUM('STUDY_CADRE_BEHIND', 'STUDY_UNIT_COMPLIANCE', 'PROBLEM_DEADLINE', 'CADENCE_GAP', 'LEADING_GROUP_MISSING');--> statement-breakpoint
 CREATE TYPE "reminder_subject_type" AS ENUM('CADRE', 'ORGANIZATION', 'PROBLEM');--> statement-breakpoint
-CREATE TYPE "webhook_delivery_status" AS ENUM('PENDING', 'RETRYING', 'DELIVERED', 'DEAD');--> statement-breakpoint
 CREATE TABLE "job_worker_heartbeats" (
 	"worker_id" varchar(100) PRIMARY KEY,
 	"beat_at" timestamp with time zone DEFAULT now() NOT NULL
@@ -36,45 +35,12 @@ CREATE TABLE "reminders" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
-CREATE TABLE "webhook_deliveries" (
-	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "webhook_deliveries_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
-	"endpoint_id" integer NOT NULL,
-	"message_id" varchar(64) NOT NULL,
-	"event_type" varchar(64) NOT NULL,
-	"payload" jsonb NOT NULL,
-	"status" "webhook_delivery_status" DEFAULT 'PENDING'::"webhook_delivery_status" NOT NULL,
-	"attempts" integer DEFAULT 0 NOT NULL,
-	"next_attempt_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"last_response_code" integer,
-	"last_error" text,
-	"last_attempt_at" timestamp with time zone,
-	"delivered_at" timestamp with time zone,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
-);
---> statement-breakpoint
-CREATE TABLE "webhook_endpoints" (
-	"id" integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "webhook_endpoints_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
-	"url" text NOT NULL,
-	"description" varchar(200),
-	"event_types" text[] NOT NULL,
-	"organization_id" integer,
-	"secret_ciphertext" text NOT NULL,
-	"secret_rotated_at" timestamp with time zone,
-	"disabled_at" timestamp with time zone,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "webhook_endpoints_event_types_not_empty" CHECK (cardinality("event_types") > 0)
-);
---> statement-breakpoint
 CREATE UNIQUE INDEX "notifications_reminder_recipient_key" ON "notifications" ("reminder_id","recipient_user_id");--> statement-breakpoint
 CREATE INDEX "notifications_recipient_idx" ON "notifications" ("recipient_user_id","id");--> statement-breakpoint
 CREATE INDEX "notifications_unread_idx" ON "notifications" ("recipient_user_id") WHERE "read_at" is null;--> statement-breakpoint
 CREATE UNIQUE INDEX "reminders_rule_subject_period_key" ON "reminders" ("rule_code","subject_type","subject_id","period_key");--> statement-breakpoint
 CREATE INDEX "reminders_organization_idx" ON "reminders" ("organization_id","id");--> statement-breakpoint
-CREATE UNIQUE INDEX "webhook_deliveries_endpoint_message_key" ON "webhook_deliveries" ("endpoint_id","message_id");--> statement-breakpoint
-CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries" ("next_attempt_at") WHERE "status" in ('PENDING', 'RETRYING');--> statement-breakpoint
 ALTER TABLE "notifications" ADD CONSTRAINT "notifications_recipient_user_id_users_id_fkey" FOREIGN KEY ("recipient_user_id") REFERENCES "users"("id") ON DELETE CASCADE;--> statement-breakpoint
 ALTER TABLE "notifications" ADD CONSTRAINT "notifications_reminder_id_reminders_id_fkey" FOREIGN KEY ("reminder_id") REFERENCES "reminders"("id") ON DELETE CASCADE;--> statement-breakpoint
 ALTER TABLE "reminders" ADD CONSTRAINT "reminders_organization_id_organizations_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE;--> statement-breakpoint
-ALTER TABLE "reminders" ADD CONSTRAINT "reminders_cadre_id_cadres_id_fkey" FOREIGN KEY ("cadre_id") REFERENCES "cadres"("id") ON DELETE CASCADE;--> statement-breakpoint
-ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_endpoint_id_webhook_endpoints_id_fkey" FOREIGN KEY ("endpoint_id") REFERENCES "webhook_endpoints"("id") ON DELETE CASCADE;--> statement-breakpoint
-ALTER TABLE "webhook_endpoints" ADD CONSTRAINT "webhook_endpoints_organization_id_organizations_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE RESTRICT;
+ALTER TABLE "reminders" ADD CONSTRAINT "reminders_cadre_id_cadres_id_fkey" FOREIGN KEY ("cadre_id") REFERENCES "cadres"("id") ON DELETE CASCADE;
