@@ -2,13 +2,11 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
-  check,
   index,
   integer,
   jsonb,
   pgEnum,
   snakeCase,
-  text,
   timestamp,
   uniqueIndex,
   varchar,

@@ -6,7 +6,7 @@ import {
   reminderRuleSettings,
   reminders,
 } from '@sixtype/db';
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { EventBus, NotificationAddedEvent } from '../../context.ts';
 import { rowsOf } from '../common/rows.ts';
 import { type ReminderCandidate, ruleFinders, ruleThresholds } from './rules.ts';
@@ -157,9 +157,4 @@ export async function loadDemoReminders(db: Executor): Promise<number> {
     created += (await runReminderRule(db, ruleCode, { today: DEMO_REMINDER_DAY, demo: true })).created;
   }
   return created;
-}
-
-export async function reminderRowsByIds(db: Executor, ids: number[]) {
-  if (ids.length === 0) return [];
-  return db.select().from(reminders).where(inArray(reminders.id, ids));
 }
