@@ -194,6 +194,9 @@ export async function startWorker(env: WorkerEnv, logger: pino.Logger): Promise<
       clearInterval(heartbeat);
       // graphile-worker's graceful shutdown: no new job is taken, the running ones finish.
       await runner.stop();
+      // A job whose completion the engine had not written back before stopping would stay locked
+      // for four hours; released, it runs again (the rules' keys make that harmless).
+      await utils.forceUnlockWorkers([...workerIds]).catch(() => {});
       await database.db
         .delete(jobWorkerHeartbeats)
         .where(sql`${jobWorkerHeartbeats.workerId} in ${[...workerIds, '']}`)
