@@ -10,6 +10,7 @@ const allowed: Record<string, { folder: string; mayImport: string[] }> = {
   '@sixtype/db': { folder: 'packages/db', mayImport: [] },
   '@sixtype/graphql': { folder: 'packages/graphql', mayImport: ['@sixtype/db'] },
   '@sixtype/api': { folder: 'services/api', mayImport: ['@sixtype/db', '@sixtype/graphql'] },
+  '@sixtype/worker': { folder: 'services/worker', mayImport: ['@sixtype/db', '@sixtype/graphql'] },
   '@sixtype/sdk': { folder: 'packages/sdk', mayImport: [] },
 };
 

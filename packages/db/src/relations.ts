@@ -167,6 +167,13 @@ export const relations = defineRelations(schema, (r) => ({
     material: r.one.studyMaterials({ from: r.studyRecords.materialId, to: r.studyMaterials.id }),
     activity: r.one.activities({ from: r.studyRecords.activityId, to: r.activities.id }),
   },
+  reminders: {
+    organization: r.one.organizations({ from: r.reminders.organizationId, to: r.organizations.id, optional: false }),
+  },
+  notifications: {
+    reminder: r.one.reminders({ from: r.notifications.reminderId, to: r.reminders.id, optional: false }),
+    recipient: r.one.users({ from: r.notifications.recipientUserId, to: r.users.id, optional: false }),
+  },
 }));
 
 export type Relations = typeof relations;

@@ -87,6 +87,10 @@ export interface AuthScopes {
   studyRead: boolean;
   /** May read this cadre's study records and compliance. */
   studyRecordVisible: { cadreId: number; organizationPath: string };
+  /** A signed-in person (people have a notification feed; systems get webhooks). */
+  person: boolean;
+  /** The viewer is this user: only the recipient reads a notification. */
+  recipient: number;
 }
 
 export interface PothosTypes {
@@ -123,6 +127,8 @@ export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDe
         metricsWrite: metricsSubtree(viewer, 'write') !== undefined,
         studyRead: studyVisibility(viewer).kind !== 'NONE',
         studyRecordVisible: (cadre) => studyRowVisible(studyVisibility(viewer), cadre),
+        person: viewer.kind === 'USER',
+        recipient: (userId) => viewer.kind === 'USER' && viewer.userId === userId,
       }),
       unauthorizedError: (_parent, context) =>
         context.viewer.kind === 'ANONYMOUS'

@@ -50,10 +50,23 @@ export interface MetricUpdateEvent {
   batchId: number;
 }
 
+/** A notification just added to someone's feed, as delivered to their notificationAdded subscription. */
+export interface NotificationAddedEvent {
+  notificationId: number;
+  recipientUserId: number;
+  reminderId: number;
+}
+
+/** What each topic carries. */
+export interface EventTopics {
+  metricUpdated: MetricUpdateEvent;
+  notificationAdded: NotificationAddedEvent;
+}
+
 /** Events the API publishes; in one process, or through Redis across processes. */
 export interface EventBus {
-  publish(topic: 'metricUpdated', event: MetricUpdateEvent): void;
-  subscribe(topic: 'metricUpdated'): AsyncIterable<MetricUpdateEvent>;
+  publish<K extends keyof EventTopics>(topic: K, event: EventTopics[K]): void;
+  subscribe<K extends keyof EventTopics>(topic: K): AsyncIterable<EventTopics[K]>;
 }
 
 export interface GraphQLContext {

@@ -1,6 +1,13 @@
 export { PothosValidationError } from '@pothos/core';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
-export type { EventBus, GraphQLContext, MetricUpdateEvent, Viewer } from './context.ts';
+export type {
+  EventBus,
+  EventTopics,
+  GraphQLContext,
+  MetricUpdateEvent,
+  NotificationAddedEvent,
+  Viewer,
+} from './context.ts';
 export {
   type ApiScope,
   apiScopes,
@@ -32,5 +39,13 @@ export {
   type ObservationInput,
   submitObservations,
 } from './modules/metrics/metrics.service.ts';
+export {
+  DEMO_REMINDER_DAY,
+  loadDemoReminders,
+  type ReminderRunOutcome,
+  runReminderRule,
+} from './modules/notifications/reminders.service.ts';
+export { type ReminderTaskPayload, reminderTaskNames, runReminderTask } from './modules/notifications/tasks.ts';
+export { reminderToday } from './modules/notifications/today.ts';
 export { schema, sortedSchema } from './schema.ts';
 export { ValuesOfCorrectTypeNamedRule, validationRules } from './validation-rules.ts';

@@ -15,6 +15,7 @@ import './modules/study/plan.ts';
 import './modules/campaign/activity.ts';
 import './modules/campaign/campaign.ts';
 import './modules/campaign/problem.ts';
+import './modules/notifications/notifications.ts';
 
 export const schema = builder.toSchema();
 /** The schema with types and fields in alphabetical order, as printed to schema.graphql. */

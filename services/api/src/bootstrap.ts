@@ -1,4 +1,5 @@
 import { configureClock, createDb, type DatabaseHandle, loadDemoData, recordTimeZone, users } from '@sixtype/db';
+import { DEMO_REMINDER_DAY, loadDemoReminders } from '@sixtype/graphql';
 import { sql } from 'drizzle-orm';
 import type { Env } from './env.ts';
 import type { Logger } from './logger.ts';
@@ -33,7 +34,11 @@ export async function openDatabase(env: Env, logger: Logger): Promise<DatabaseHa
   }
   if (database.kind === 'pglite' || env.SEED_DEMO) {
     const loaded = await loadDemoData(database.db);
-    if (loaded) logger.info('demo data loaded (the document’s units plus demo units and cadres)');
+    if (loaded) {
+      logger.info('demo data loaded (the document’s units plus demo units and cadres)');
+      const reminders = await loadDemoReminders(database.db);
+      logger.info({ reminders }, `demo reminders created (as of ${DEMO_REMINDER_DAY})`);
+    }
   }
   return database;
 }

@@ -58,6 +58,11 @@ const envSchema = z.object({
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE),
   /** Behind a reverse proxy: take an anonymous caller's address from the last x-forwarded-for entry. */
   TRUST_PROXY: optionalString.transform((value) => value === '1' || value === 'true'),
+  /**
+   * Embedded database only: how often the API runs the reminder rules itself (on PostgreSQL the
+   * worker's cron does); 0 turns the timer off.
+   */
+  REMINDER_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** The SDK's persisted-operation manifest (hash → document), the only operations API clients may run. */
   PERSISTED_OPERATIONS_FILE: optionalString.transform((value) => value ?? DEFAULT_PERSISTED_OPERATIONS_FILE),
 });

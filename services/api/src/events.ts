@@ -1,7 +1,9 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from '@graphql-yoga/subscription';
-import type { EventBus, MetricUpdateEvent } from '@sixtype/graphql';
+import type { EventBus, EventTopics } from '@sixtype/graphql';
 import { Redis } from 'ioredis';
+
+type Channels = { [K in keyof EventTopics]: [EventTopics[K]] };
 
 export interface RunningEventBus {
   bus: EventBus;
@@ -14,12 +16,12 @@ export interface RunningEventBus {
  */
 export function createEventBus(redisUrl?: string): RunningEventBus {
   let close = async () => {};
-  let pubsub = createPubSub<{ metricUpdated: [MetricUpdateEvent] }>();
+  let pubsub = createPubSub<Channels>();
   if (redisUrl) {
     // Publishing and subscribing need separate connections: a subscribed Redis connection can do nothing else.
     const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
     const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
-    pubsub = createPubSub<{ metricUpdated: [MetricUpdateEvent] }>({
+    pubsub = createPubSub<Channels>({
       eventTarget: createRedisEventTarget({ publishClient, subscribeClient }),
     });
     close = async () => {
@@ -29,8 +31,8 @@ export function createEventBus(redisUrl?: string): RunningEventBus {
   }
   return {
     bus: {
-      publish: (topic, event) => pubsub.publish(topic, event),
-      subscribe: (topic) => pubsub.subscribe(topic),
+      publish: (topic, event) => pubsub.publish(topic, event as never),
+      subscribe: (topic) => pubsub.subscribe(topic) as AsyncIterable<never>,
     },
     close,
   };

@@ -4,6 +4,7 @@ import { serveCliSocket } from './cli-socket.ts';
 import { loadEnv } from './env.ts';
 import { createEventBus } from './events.ts';
 import { createLogger } from './logger.ts';
+import { startReminderTimer } from './reminder-timer.ts';
 import { createApp, listen } from './server.ts';
 
 const env = loadEnv();
@@ -17,6 +18,11 @@ try {
   const running = await listen(app, env.PORT);
   const cliSocket =
     database.kind === 'pglite' ? await serveCliSocket({ database, env, logger, dataDir: env.DATA_DIR }) : null;
+  // On PostgreSQL the worker service runs the reminders (npm run start:worker); embedded, the API does.
+  const reminderTimer =
+    database.kind === 'pglite' && env.REMINDER_INTERVAL_MS > 0
+      ? startReminderTimer({ db: database.db, logger, events: events.bus, intervalMs: env.REMINDER_INTERVAL_MS })
+      : null;
   const hint = await firstAdminHint(database);
   if (hint) logger.warn(hint);
   // Last, so that whoever waits for this line has seen everything startup had to say.
@@ -42,6 +48,7 @@ try {
     }, 10_000);
     timer.unref();
     await running.stop();
+    await reminderTimer?.stop();
     clearTimeout(grace);
     await cliSocket?.close();
     await events.close();

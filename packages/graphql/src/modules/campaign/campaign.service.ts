@@ -114,6 +114,20 @@ export async function findReadableCadreId(tx: Executor, employeeNumber: string, 
   return Number(row.id);
 }
 
+/**
+ * Sub-district offices, departments and offices matching `visible` (a predicate on `o`) without a
+ * leading group of their own for the campaign, in tree order: the list and the reminder rule share it.
+ */
+export function organizationsWithoutLeadingGroupSql(campaignCode: string, visible: SQL): SQL {
+  return sql`
+select o.id, o.code, o.name from organizations o
+where o.kind in ('SUBDISTRICT_OFFICE', 'DEPARTMENT', 'OFFICE') and ${visible}
+  and not exists (
+    select 1 from leading_groups g join campaigns c on c.id = g.campaign_id
+    where (g.organization_id = o.id or g.office_organization_id = o.id) and c.code = ${campaignCode})
+order by o.path`;
+}
+
 export async function assertCampaignExists(db: Executor, code: string): Promise<void> {
   const rows = await db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.code, code));
   if (rows.length === 0) throw graphQLError('NOT_FOUND', `Campaign ${code} does not exist`);

@@ -17,6 +17,7 @@ import {
   codeSchema,
   createCampaign,
   createLeadingGroup,
+  organizationsWithoutLeadingGroupSql,
   orgColumnVisibleSql,
   setLeadingGroupMember,
 } from './campaign.service.ts';
@@ -248,13 +249,7 @@ builder.queryFields((t) => ({
       const visible =
         readable === undefined ? sql`false` : readable === null ? sql`true` : sql`o.path <@ ${readable}::ltree`;
       return rowsOf<MissingGroupRow>(
-        await ctx.db.execute(sql`
-select o.code, o.name from organizations o
-where o.kind in ('SUBDISTRICT_OFFICE', 'DEPARTMENT', 'OFFICE') and ${visible}
-  and not exists (
-    select 1 from leading_groups g join campaigns c on c.id = g.campaign_id
-    where (g.organization_id = o.id or g.office_organization_id = o.id) and c.code = ${args.campaignCode})
-order by o.path`),
+        await ctx.db.execute(organizationsWithoutLeadingGroupSql(args.campaignCode, visible)),
       );
     },
   }),

@@ -1,0 +1,228 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { cadres, notifications, organizations, reminders, studyRecords, users } from '@sixtype/db';
+import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
+import { and, eq } from 'drizzle-orm';
+import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadWorkerEnv } from './env.ts';
+import { type RunningWorker, reminderCrontab, startWorker } from './worker.ts';
+
+// The worker is PostgreSQL's: these tests run with TEST_DATABASE_URL and are skipped on PGlite.
+const postgres = Boolean(process.env.TEST_DATABASE_URL);
+const TASK = 'reminder_study_cadre_behind';
+const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+let database: TestDatabase;
+let utils: WorkerUtils;
+let url: string;
+let cadreId = 0;
+let step = 0;
+
+async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function jobRows(): Promise<{ id: string; key: string | null; locked_by: string | null; attempts: number }[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query('select id::text, key, locked_by, attempts from graphile_worker.jobs')).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const cadreReminders = () =>
+  database.db
+    .select()
+    .from(reminders)
+    .where(and(eq(reminders.ruleCode, 'STUDY_CADRE_BEHIND'), eq(reminders.subjectId, cadreId)));
+
+/** A cadre 1,000 characters behind the pro-rated quota at the end of the month before `today`. */
+async function addLaggingCadre(employeeNumber: string) {
+  const [finance] = await database.db.select().from(organizations).where(eq(organizations.code, 'FINANCE_BUREAU'));
+  const [cadre] = await database.db
+    .insert(cadres)
+    .values({ employeeNumber, name: '测试落后', gender: 'MALE', organizationId: finance?.id ?? 0, position: '科员' })
+    .returning({ id: cadres.id });
+  cadreId = cadre?.id ?? 0;
+  // 1 January – 30 June 2012 is 182 of 366 days: ceil(20000 × 182 / 366) = 9,946 expected.
+  await database.db
+    .insert(studyRecords)
+    .values({ cadreId, studiedOn: '2012-06-10', method: 'SELF_STUDY', note: '学'.repeat(8_946) });
+  await database.db
+    .insert(users)
+    .values({ username: `u${employeeNumber}`, passwordHash: 'x', role: 'CADRE', cadreId })
+    .onConflictDoNothing();
+}
+
+function spawnWorker(extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; output: string[] }> {
+  const output: string[] = [];
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      WORKER_PORT: '0',
+      WORKER_HEARTBEAT_MS: '300',
+      WORKER_STALE_AFTER_MS: '1500',
+      // Only the jobs a test adds run; the cron is covered by reminderCrontab's test.
+      REMINDER_CRON: 'off',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean)));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  return waitFor(
+    async () => output.some((line) => line.includes('"worker started"')) && { child, output },
+    'the worker to start',
+  );
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+
+/** Holds an exclusive lock on reminders, so a reminder job stops inside its transaction until released. */
+async function blockReminderWrites() {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('begin');
+  await client.query('lock table reminders in exclusive mode');
+  return async () => {
+    await client.query('rollback');
+    await client.end();
+  };
+}
+
+describe('reminderCrontab', () => {
+  it('schedules every rule daily, catching up a day missed while no worker ran', () => {
+    expect(reminderCrontab('0 1 * * *').split('\n')).toEqual([
+      '0 1 * * * reminder_study_cadre_behind ?fill=1d&max=5',
+      '0 1 * * * reminder_study_unit_compliance ?fill=1d&max=5',
+      '0 1 * * * reminder_problem_deadline ?fill=1d&max=5',
+      '0 1 * * * reminder_cadence_gap ?fill=1d&max=5',
+      '0 1 * * * reminder_leading_group_missing ?fill=1d&max=5',
+    ]);
+  });
+});
+
+describe.skipIf(!postgres)('worker on PostgreSQL', () => {
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    url = database.url ?? '';
+    utils = await makeWorkerUtils({ connectionString: url });
+    await utils.migrate();
+  });
+  afterAll(async () => {
+    await utils?.release();
+    await database?.close();
+  });
+  beforeEach(async () => {
+    step += 1;
+    await addLaggingCadre(`T-W-${step}`);
+  });
+
+  it('two workers running the rule at once give a cadre 1,000 characters behind exactly one reminder', async () => {
+    const logger = pino({ level: 'silent' });
+    const env = loadWorkerEnv({ DATABASE_URL: url, WORKER_PORT: '0', REMINDER_CRON: 'off' });
+    const workers: RunningWorker[] = await Promise.all([startWorker(env, logger), startWorker(env, logger)]);
+    try {
+      await Promise.all(
+        ['a', 'b', 'c', 'd'].map((key) =>
+          utils.addJob(TASK, { today: '2012-07-01' }, { jobKey: `two-workers-${key}` }),
+        ),
+      );
+      await waitFor(async () => (await jobRows()).length === 0, 'the jobs to finish');
+      const rows = await cadreReminders();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.details).toMatchObject({ charactersBehind: 1000 });
+      const health = await fetch(`http://127.0.0.1:${workers[0]?.port}/health`);
+      expect(health.status).toBe(200);
+      const texts = await Promise.all(
+        workers.map((worker) => fetch(`http://127.0.0.1:${worker.port}/metrics`).then((response) => response.text())),
+      );
+      const runs = texts
+        .map((text) =>
+          Number(
+            /sixtype_worker_jobs_total\{task="reminder_study_cadre_behind",outcome="success"\} (\d+)/.exec(text)?.[1] ??
+              0,
+          ),
+        )
+        .reduce((a, b) => a + b, 0);
+      expect(runs).toBe(4);
+      const created = texts
+        .map((text) =>
+          Number(/sixtype_reminders_created_total\{rule="STUDY_CADRE_BEHIND"\} (\d+)/.exec(text)?.[1] ?? 0),
+        )
+        .reduce((a, b) => a + b, 0);
+      expect(created).toBeGreaterThan(0);
+    } finally {
+      await Promise.all(workers.map((worker) => worker.stop()));
+    }
+  });
+
+  it('a worker killed in the middle of a job (SIGKILL) and started again runs the job once', async () => {
+    const release = await blockReminderWrites();
+    const first = await spawnWorker();
+    await utils.addJob(TASK, { today: '2012-08-01' }, { jobKey: 'killed-mid-job' });
+    await waitFor(async () => (await jobRows()).some((job) => job.locked_by !== null), 'the job to start');
+    first.child.kill('SIGKILL');
+    await exited(first.child);
+    await release();
+    expect(await cadreReminders()).toHaveLength(0);
+
+    const second = await spawnWorker();
+    try {
+      await waitFor(async () => (await jobRows()).length === 0, 'the freed job to run again');
+      const rows = await cadreReminders();
+      expect(rows.map((row) => row.periodKey)).toEqual(['2012-07']);
+      const delivered = await database.db
+        .select()
+        .from(notifications)
+        .where(eq(notifications.reminderId, rows[0]?.id ?? 0));
+      expect(delivered.length).toBeGreaterThan(0);
+      expect(new Set(delivered.map((row) => row.recipientUserId)).size).toBe(delivered.length);
+      expect(second.output.some((line) => line.includes('freed the jobs of workers that stopped beating'))).toBe(true);
+    } finally {
+      second.child.kill('SIGTERM');
+      await exited(second.child);
+    }
+  }, 90_000);
+
+  it('on SIGTERM finishes the job in progress, takes no new one, and exits 0; one JSON line per job', async () => {
+    const release = await blockReminderWrites();
+    const worker = await spawnWorker();
+    await utils.addJob(TASK, { today: '2012-09-01' }, { jobKey: 'drained' });
+    await waitFor(async () => (await jobRows()).some((job) => job.locked_by !== null), 'the job to start');
+    worker.child.kill('SIGTERM');
+    await waitFor(async () => worker.output.some((line) => line.includes('draining')), 'the drain to begin');
+    await utils.addJob(TASK, { today: '2012-10-01' }, { jobKey: 'after-sigterm' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(worker.child.exitCode).toBeNull();
+    await release();
+    expect(await exited(worker.child)).toBe(0);
+    expect((await cadreReminders()).map((row) => row.periodKey)).toEqual(['2012-08']);
+    // The job added during the drain waits for the next worker.
+    expect((await jobRows()).find((job) => job.key === 'after-sigterm')).toMatchObject({
+      locked_by: null,
+      attempts: 0,
+    });
+    const jobLines = worker.output.filter((line) => line.includes('"job finished"')).map((line) => JSON.parse(line));
+    expect(jobLines).toEqual([
+      expect.objectContaining({ task: TASK, outcome: 'success', attempt: 1, service: 'sixtype-worker' }),
+    ]);
+    await utils.completeJobs((await jobRows()).map((job) => job.id));
+  });
+});
