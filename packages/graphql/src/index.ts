@@ -1,6 +1,14 @@
 export { PothosValidationError } from '@pothos/core';
 export { MAX_PAGE_SIZE } from './builder.ts';
-export type { EventBus, GraphQLContext, MetricUpdateEvent, Viewer } from './context.ts';
+export type {
+  EventBus,
+  GraphQLContext,
+  MetricUpdateEvent,
+  ReportPeriod,
+  ReportScope,
+  ReportWriter,
+  Viewer,
+} from './context.ts';
 export {
   type ApiScope,
   apiScopes,

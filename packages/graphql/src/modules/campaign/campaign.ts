@@ -242,15 +242,21 @@ builder.queryFields((t) => ({
     description:
       'Sub-district offices, departments and offices (inside the viewer’s subtree) that have not yet set up their own leading group for the campaign.',
     authScopes: { directoryRead: true },
-    args: { campaignCode: t.arg.string({ required: true, validate: codeSchema }) },
+    args: {
+      campaignCode: t.arg.string({ required: true, validate: codeSchema }),
+      orgCode: t.arg.string({ validate: codeSchema.nullish(), description: 'Only this unit and the units below it.' }),
+    },
     resolve: async (_root, args, ctx) => {
       const readable = directorySubtree(ctx.viewer);
       const visible =
         readable === undefined ? sql`false` : readable === null ? sql`true` : sql`o.path <@ ${readable}::ltree`;
+      const within = args.orgCode
+        ? sql`o.path <@ (select scope_unit.path from organizations scope_unit where scope_unit.code = ${args.orgCode})`
+        : sql`true`;
       return rowsOf<MissingGroupRow>(
         await ctx.db.execute(sql`
 select o.code, o.name from organizations o
-where o.kind in ('SUBDISTRICT_OFFICE', 'DEPARTMENT', 'OFFICE') and ${visible}
+where o.kind in ('SUBDISTRICT_OFFICE', 'DEPARTMENT', 'OFFICE') and ${visible} and ${within}
   and not exists (
     select 1 from leading_groups g join campaigns c on c.id = g.campaign_id
     where (g.organization_id = o.id or g.office_organization_id = o.id) and c.code = ${args.campaignCode})
