@@ -32,4 +32,5 @@ export {
   type ObservationInput,
   submitObservations,
 } from './modules/metrics/metrics.service.ts';
+export { reportDownloadPath } from './modules/report/report.ts';
 export { schema, sortedSchema } from './schema.ts';

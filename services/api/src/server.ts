@@ -20,6 +20,7 @@ import {
 import type { Logger } from './logger.ts';
 import { useObservability } from './observability.ts';
 import { loadPersistedOperations, useOperationPolicy } from './persisted-operations.ts';
+import { useReportDownloads } from './report/route.ts';
 import {
   createRateLimiter,
   DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE,
@@ -124,6 +125,11 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       useRequestGuard(),
       useQueryLimits(),
       useRateLimit({ limiter, trustProxy: env.TRUST_PROXY ?? false }),
+      // Reports read like queries: through the replicas when there are some.
+      useReportDownloads({
+        logger,
+        createContext: (request) => createContext({ db: database.reads, tokenSecret, events: eventBus }, request),
+      }),
       ...useOperationPolicy({
         operations,
         nodeEnv: env.NODE_ENV,
