@@ -42,7 +42,7 @@ function drawTable(doc: Doc, columns: string[], rows: string[][], numeric: boole
   const padding = 3;
   // Columns get their header's width (at least 4 em) first; the rest of the line goes to the
   // columns whose cells are longer than that, in proportion to how much longer.
-  const em = fontSize * 0.55;
+  const em = fontSize * 0.62;
   const natural = columns.map((column, i) =>
     Math.min(44, Math.max(textUnits(column), 4, ...rows.map((row) => textUnits(row[i] ?? '')))) * em + padding * 2 + 1,
   );
