@@ -99,7 +99,14 @@ describe.skipIf(!haveChromium)('GraphiQL at /graphql', () => {
     // The example tabs, the sign-in one first.
     await expect
       .poll(() => page.locator('.graphiql-tab').allInnerTexts())
-      .toEqual(['SignIn', 'ZoneUnits', 'FiscalRevenue2012Q1', 'StudyComplianceShortfalls', 'ProblemLedger', 'ProgressReport2012Q1']);
+      .toEqual([
+        'SignIn',
+        'ZoneUnits',
+        'FiscalRevenue2012Q1',
+        'StudyComplianceShortfalls',
+        'ProblemLedger',
+        'ProgressReport2012Q1',
+      ]);
     // Anonymous introspection is for development only (this server runs with NODE_ENV=test).
     expect(await (await firstIntrospection).json()).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
 

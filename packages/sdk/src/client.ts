@@ -472,7 +472,8 @@ export function createClient(options: ClientOptions): SixtypeClient {
     },
 
     async downloadReport(path: string, requestOptions?: Omit<RequestOptions, 'retry'>): Promise<Uint8Array> {
-      if (!path.startsWith('/reports/')) throw new TypeError('A report path starts with /reports/ (campaignReport.downloadUrl)');
+      if (!path.startsWith('/reports/'))
+        throw new TypeError('A report path starts with /reports/ (campaignReport.downloadUrl)');
       const url = new URL(path, options.url).toString();
       const signal = requestOptions?.signal;
       const deadline = linkSignal(signal, requestOptions?.timeoutMs ?? options.timeoutMs);

@@ -52,9 +52,19 @@ async function cli(argv: string[]) {
 
 describe('report command', () => {
   it('writes the zone’s 2012-Q1 PDF with a progress bar', async () => {
-    const run = await cli(
-      ['report', '--campaign', 'SIX_TYPE_2012', '--period', '2012-Q1', '--org', 'ZONE', '--format', 'pdf', '--out', 'report.pdf'],
-    );
+    const run = await cli([
+      'report',
+      '--campaign',
+      'SIX_TYPE_2012',
+      '--period',
+      '2012-Q1',
+      '--org',
+      'ZONE',
+      '--format',
+      'pdf',
+      '--out',
+      'report.pdf',
+    ]);
     expect(run.stderr.join('\n')).toBe('');
     expect(run.code).toBe(0);
     const file = join(folder, 'report.pdf');
@@ -64,16 +74,44 @@ describe('report command', () => {
     expect(text).toMatch(/全区财政总收入\s+15825\s/);
     expect(run.progress).toMatch(/report \[.*\] 7\/7 done/);
     // An existing file is never overwritten.
-    const again = await cli(['report', '--campaign', 'SIX_TYPE_2012', '--period', '2012-Q1', '--org', 'ZONE', '--out', 'report.pdf']);
+    const again = await cli([
+      'report',
+      '--campaign',
+      'SIX_TYPE_2012',
+      '--period',
+      '2012-Q1',
+      '--org',
+      'ZONE',
+      '--out',
+      'report.pdf',
+    ]);
     expect(again.code).not.toBe(0);
     expect(again.stderr.join('\n')).toContain('already exists');
   }, 120_000);
 
   it('prints Markdown to stdout, and refuses a PDF without --out or a bad period', async () => {
-    const markdown = await cli(['report', '--campaign', 'SIX_TYPE_2012', '--period', '2012-03', '--org', 'PETITION_OFFICE']);
+    const markdown = await cli([
+      'report',
+      '--campaign',
+      'SIX_TYPE_2012',
+      '--period',
+      '2012-03',
+      '--org',
+      'PETITION_OFFICE',
+    ]);
     expect(markdown.code).toBe(0);
     expect(markdown.written).toMatch(/^# 区信访办公室创建“六型机关”活动进展情况报告\n\n2012年3月（2012-03）/);
-    const pdf = await cli(['report', '--campaign', 'SIX_TYPE_2012', '--period', '2012-Q1', '--org', 'ZONE', '--format', 'pdf']);
+    const pdf = await cli([
+      'report',
+      '--campaign',
+      'SIX_TYPE_2012',
+      '--period',
+      '2012-Q1',
+      '--org',
+      'ZONE',
+      '--format',
+      'pdf',
+    ]);
     expect(pdf.code).toBe(2);
     expect(pdf.stderr.join('\n')).toContain('a PDF needs --out FILE');
     const period = await cli(['report', '--campaign', 'SIX_TYPE_2012', '--period', '2012-Q9', '--org', 'ZONE']);

@@ -93,7 +93,8 @@ Options:
     try {
       writeFileSync(file, body, { flag: 'wx' });
     } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${file} already exists; name a new file`);
+      if ((cause as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new Error(`${file} already exists; name a new file`);
       throw cause;
     }
     io.stdout(`Report written to ${file} (${Buffer.byteLength(body)} bytes).`);

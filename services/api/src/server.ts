@@ -20,7 +20,6 @@ import {
 import type { Logger } from './logger.ts';
 import { useObservability } from './observability.ts';
 import { loadPersistedOperations, useOperationPolicy } from './persisted-operations.ts';
-import { useReportDownloads } from './report/route.ts';
 import {
   createRateLimiter,
   DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE,
@@ -28,6 +27,7 @@ import {
   type RateLimiter,
   useRateLimit,
 } from './rate-limit.ts';
+import { useReportDownloads } from './report/route.ts';
 
 // The default tab's text, kept under its old name for importers of @sixtype/api.
 export { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';

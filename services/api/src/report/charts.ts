@@ -45,7 +45,10 @@ const silent = {
  * cut; a CJK character takes a full em of the 10px label font.
  */
 function labelExtent(labels: string[]): number {
-  const ems = Math.max(0, ...labels.map((label) => [...label].reduce((sum, c) => sum + (c.charCodeAt(0) > 0x2e80 ? 1 : 0.55), 0)));
+  const ems = Math.max(
+    0,
+    ...labels.map((label) => [...label].reduce((sum, c) => sum + (c.charCodeAt(0) > 0x2e80 ? 1 : 0.55), 0)),
+  );
   return Math.ceil(ems * 10) + 8;
 }
 
@@ -64,7 +67,13 @@ export function complianceChart(units: { orgName: string; complianceRate: string
     },
     mark: { type: 'bar', color: '#c0392b' },
     encoding: {
-      y: { field: '单位', type: 'nominal', sort: '-x', title: null, axis: { minExtent: labelExtent(units.map((u) => u.orgName)) } },
+      y: {
+        field: '单位',
+        type: 'nominal',
+        sort: '-x',
+        title: null,
+        axis: { minExtent: labelExtent(units.map((u) => u.orgName)) },
+      },
       x: { field: '达标率', type: 'quantitative', title: '达标率（%）', scale: { domain: [0, 100] } },
       tooltip: [{ field: '单位' }, { field: '达标率' }],
     },
@@ -79,7 +88,13 @@ export function activitiesChart(kinds: { label: string; held: number }[]): Chart
     data: { values: kinds.map((kind) => ({ 类型: kind.label, 次数: kind.held })) },
     mark: { type: 'bar', color: '#2e86c1' },
     encoding: {
-      y: { field: '类型', type: 'nominal', sort: '-x', title: null, axis: { minExtent: labelExtent(kinds.map((k) => k.label)) } },
+      y: {
+        field: '类型',
+        type: 'nominal',
+        sort: '-x',
+        title: null,
+        axis: { minExtent: labelExtent(kinds.map((k) => k.label)) },
+      },
       x: { field: '次数', type: 'quantitative', title: '次数', axis: { tickMinStep: 1 } },
     },
   };

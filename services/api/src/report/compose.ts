@@ -35,7 +35,8 @@ export function periodTitle(period: ReportData['scope']['period']): string {
   const { label } = period;
   if (period.isRange) return `${period.start}至${period.end}`;
   if (period.granularity === 'YEAR') return `${label}年`;
-  if (period.granularity === 'QUARTER') return `${label.slice(0, 4)}年第${QUARTERS[Number(label.slice(6)) - 1]}季度（${label}）`;
+  if (period.granularity === 'QUARTER')
+    return `${label.slice(0, 4)}年第${QUARTERS[Number(label.slice(6)) - 1]}季度（${label}）`;
   return `${label.slice(0, 4)}年${Number(label.slice(5, 7))}月（${label}）`;
 }
 
@@ -122,7 +123,10 @@ function studySection(data: ReportData): Block[] {
       numeric: [true, false, true, true, true],
     });
     blocks.push({ kind: 'chart', id: 'compliance', title: '各单位学习达标率', spec: complianceChart(entries) });
-    const behind = entries.filter((unit) => unit.cadres > 0).slice(-3).reverse();
+    const behind = entries
+      .filter((unit) => unit.cadres > 0)
+      .slice(-3)
+      .reverse();
     if (behind.length > 0) {
       blocks.push({
         kind: 'paragraph',
@@ -286,23 +290,36 @@ function rectificationSection(data: ReportData): Block[] {
 function resultsSection(data: ReportData): Block[] {
   const { period } = data.scope;
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: '六、工作成效：主要指标' }];
-  const inPeriod = (point: { period: { start: string } }) => point.period.start >= period.start.slice(0, 8).concat('01');
+  const inPeriod = (point: { period: { start: string } }) =>
+    point.period.start >= period.start.slice(0, 8).concat('01');
   const rows = data.series.flatMap((series) =>
-    series.points.filter(inPeriod).map((point) => [
-      series.metric.name,
-      ...(period.isRange ? [point.period.label] : []),
-      figure(point.value),
-      series.metric.unit,
-      figure(point.target),
-      percent(point.completionRate),
-      figure(point.priorYearValue),
-      percent(point.yoyGrowth, true),
-      figure(point.yearToDate),
-    ]),
+    series.points
+      .filter(inPeriod)
+      .map((point) => [
+        series.metric.name,
+        ...(period.isRange ? [point.period.label] : []),
+        figure(point.value),
+        series.metric.unit,
+        figure(point.target),
+        percent(point.completionRate),
+        figure(point.priorYearValue),
+        percent(point.yoyGrowth, true),
+        figure(point.yearToDate),
+      ]),
   );
   blocks.push({
     kind: 'table',
-    columns: ['指标', ...(period.isRange ? ['期间'] : []), '本期', '单位', '目标', '完成率', '上年同期', '同比', '年累计'],
+    columns: [
+      '指标',
+      ...(period.isRange ? ['期间'] : []),
+      '本期',
+      '单位',
+      '目标',
+      '完成率',
+      '上年同期',
+      '同比',
+      '年累计',
+    ],
     rows,
     numeric: [false, ...(period.isRange ? [false] : []), true, false, true, true, true, true, true],
   });

@@ -95,7 +95,10 @@ function rankingQuery(count: number): DocumentNode {
   const variables = Array.from({ length: count }, (_, i) => `$m${i}: String!`).join(', ');
   const fields = Array.from(
     { length: count },
-    (_, i) => `r${i}: metricRanking(input: { metricCode: $m${i}, parentOrgCode: $orgCode, granularity: $granularity, periodStart: $periodStart }) {
+    (
+      _,
+      i,
+    ) => `r${i}: metricRanking(input: { metricCode: $m${i}, parentOrgCode: $orgCode, granularity: $granularity, periodStart: $periodStart }) {
       metric { code name unit } entries { orgCode orgName rank value }
     }`,
   ).join('\n');
@@ -185,7 +188,14 @@ export interface ReportData {
     byKind: { kind: string; held: number; activities: number }[];
     byDimension: { code: string; name: string; held: number; activities: number }[];
   };
-  attendanceRates: { orgCode: string; orgName: string; present: number; absent: number; onLeave: number; rate: number | null }[];
+  attendanceRates: {
+    orgCode: string;
+    orgName: string;
+    present: number;
+    absent: number;
+    onLeave: number;
+    rate: number | null;
+  }[];
   cadenceGaps: { activityKind: string; period: 'HALF_MONTH' | 'MONTH'; label: string }[];
   problemCounts: {
     total: number;
@@ -214,11 +224,9 @@ export interface ReportRequest {
 
 /** Checks the caller's right to the report (FORBIDDEN, NOT_FOUND, BAD_USER_INPUT as the API answers). */
 export async function resolveReportScope(request: ReportRequest, context: GraphQLContext): Promise<ReportScope> {
-  const data = await run<{ campaignReport: Omit<ReportScope, 'period'> & { period: Omit<ReportScope['period'], 'isRange'> } }>(
-    scopeQuery,
-    { ...request },
-    context,
-  );
+  const data = await run<{
+    campaignReport: Omit<ReportScope, 'period'> & { period: Omit<ReportScope['period'], 'isRange'> };
+  }>(scopeQuery, { ...request }, context);
   const { period, ...rest } = data.campaignReport;
   return { ...rest, period: { ...period, isRange: period.label.includes('..') } };
 }
@@ -238,7 +246,11 @@ export async function gatherReportData(
   onStep: (step: string) => void = () => {},
 ): Promise<ReportData> {
   const { period } = scope;
-  const common = { campaignCode: scope.campaignCode, orgCode: scope.orgCode, includeDescendants: scope.includeDescendants };
+  const common = {
+    campaignCode: scope.campaignCode,
+    orgCode: scope.orgCode,
+    includeDescendants: scope.includeDescendants,
+  };
   const seriesStart = period.isRange ? period.start.slice(0, 8).concat('01') : period.start;
   const historyFrom = historyStart(period.granularity, period.isRange ? `${period.end.slice(0, 8)}01` : period.start);
   onStep('campaign');
@@ -261,7 +273,7 @@ export async function gatherReportData(
       metricCodes: data.metricDefinitions.map((metric) => metric.code),
       orgCode: scope.orgCode,
       includeDescendants: scope.includeDescendants,
-      from: historyFrom < seriesStart ? historyFrom : seriesStart,
+      from: [historyFrom, seriesStart].sort()[0],
       to: period.end,
       granularity: period.granularity,
     },
@@ -291,7 +303,10 @@ export async function gatherReportData(
   return {
     ...sections,
     scope,
-    campaign: { ...sections.campaign, leadingGroups: sections.campaign.leadingGroups.filter((g) => inScope(g.organization)) },
+    campaign: {
+      ...sections.campaign,
+      leadingGroups: sections.campaign.leadingGroups.filter((g) => inScope(g.organization)),
+    },
     organizationsWithoutLeadingGroup: scope.includeDescendants
       ? sections.organizationsWithoutLeadingGroup
       : sections.organizationsWithoutLeadingGroup.filter((unit) => unit.code === scope.orgCode),

@@ -1,7 +1,7 @@
 import { CHART_FONT } from './charts.ts';
 import { contents, type RenderedCharts, type ReportDocument } from './document.ts';
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 // Inline only: the page loads nothing (closed networks). Chinese text uses the reader's CJK font.
@@ -23,31 +23,31 @@ export function renderHtml(document: ReportDocument, charts: RenderedCharts): st
   const headings = contents(document);
   const anchor = (text: string) => `section-${headings.indexOf(text) + 1}`;
   const body: string[] = [
-    `<h1>${escape(document.title)}</h1>`,
-    `<p class="subtitle">${escape(document.subtitle)}</p>`,
-    `<nav><h2>目录</h2><ol>${headings.map((h) => `<li><a href="#${anchor(h)}">${escape(h)}</a></li>`).join('')}</ol></nav>`,
+    `<h1>${escapeHtml(document.title)}</h1>`,
+    `<p class="subtitle">${escapeHtml(document.subtitle)}</p>`,
+    `<nav><h2>目录</h2><ol>${headings.map((h) => `<li><a href="#${anchor(h)}">${escapeHtml(h)}</a></li>`).join('')}</ol></nav>`,
   ];
   for (const block of document.blocks) {
     switch (block.kind) {
       case 'heading':
         body.push(
           block.level === 2
-            ? `<h2 id="${anchor(block.text)}">${escape(block.text)}</h2>`
-            : `<h3>${escape(block.text)}</h3>`,
+            ? `<h2 id="${anchor(block.text)}">${escapeHtml(block.text)}</h2>`
+            : `<h3>${escapeHtml(block.text)}</h3>`,
         );
         break;
       case 'paragraph':
-        body.push(`<p>${escape(block.text)}</p>`);
+        body.push(`<p>${escapeHtml(block.text)}</p>`);
         break;
       case 'list':
-        body.push(`<ul>${block.items.map((item) => `<li>${escape(item)}</li>`).join('')}</ul>`);
+        body.push(`<ul>${block.items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>`);
         break;
       case 'table': {
-        const head = block.columns.map((c) => `<th>${escape(c)}</th>`).join('');
+        const head = block.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
         const rows = block.rows
           .map(
             (row) =>
-              `<tr>${row.map((c, i) => `<td${block.numeric?.[i] ? ' class="num"' : ''}>${escape(c)}</td>`).join('')}</tr>`,
+              `<tr>${row.map((c, i) => `<td${block.numeric?.[i] ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
           )
           .join('');
         body.push(`<table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`);
@@ -55,13 +55,13 @@ export function renderHtml(document: ReportDocument, charts: RenderedCharts): st
       }
       case 'chart':
         body.push(
-          `<figure id="chart-${block.id}"${block.half ? ' class="half"' : ''}>${charts.get(block.id) ?? ''}<figcaption>${escape(block.title)}</figcaption></figure>`,
+          `<figure id="chart-${block.id}"${block.half ? ' class="half"' : ''}>${charts.get(block.id) ?? ''}<figcaption>${escapeHtml(block.title)}</figcaption></figure>`,
         );
         break;
     }
   }
   return `<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>${escape(document.title)}</title><style>${style}</style></head>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(document.title)}</title><style>${style}</style></head>
 <body>
 ${body.join('\n')}
 </body></html>

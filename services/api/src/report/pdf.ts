@@ -43,22 +43,34 @@ function drawTable(doc: Doc, columns: string[], rows: string[][], numeric: boole
   // Columns get their header's width (at least 4 em) first; the rest of the line goes to the
   // columns whose cells are longer than that, in proportion to how much longer.
   const em = fontSize * 0.62;
-  const natural = columns.map((column, i) =>
-    Math.min(44, Math.max(textUnits(column), 4, ...rows.map((row) => textUnits(row[i] ?? '')))) * em + padding * 2 + 1,
+  const natural = columns.map(
+    (column, i) =>
+      Math.min(44, Math.max(textUnits(column), 4, ...rows.map((row) => textUnits(row[i] ?? '')))) * em +
+      padding * 2 +
+      1,
   );
-  const floor = columns.map((column, i) => Math.min(natural[i] ?? 0, Math.max(textUnits(column), 4) * em + padding * 2 + 1));
+  const floor = columns.map((column, i) =>
+    Math.min(natural[i] ?? 0, Math.max(textUnits(column), 4) * em + padding * 2 + 1),
+  );
   const naturalTotal = natural.reduce((sum, w) => sum + w, 0);
   const floorTotal = floor.reduce((sum, w) => sum + w, 0);
   const widths =
     naturalTotal <= width
-      ? spread(natural, width - naturalTotal, columns.map((_, i) => !numeric[i]))
+      ? spread(
+          natural,
+          width - naturalTotal,
+          columns.map((_, i) => !numeric[i]),
+        )
       : natural.map((w, i) => {
           const min = floor[i] ?? 0;
           return min + ((w - min) / (naturalTotal - floorTotal || 1)) * Math.max(0, width - floorTotal);
         });
   const rowHeight = (cells: string[], bold: boolean) => {
     doc.font(bold ? 'cjk-bold' : 'cjk').fontSize(fontSize);
-    return Math.max(...cells.map((text, i) => doc.heightOfString(text, { width: (widths[i] ?? 0) - padding * 2 }))) + padding * 2;
+    return (
+      Math.max(...cells.map((text, i) => doc.heightOfString(text, { width: (widths[i] ?? 0) - padding * 2 }))) +
+      padding * 2
+    );
   };
   const drawRow = (cells: string[], header: boolean) => {
     const height = rowHeight(cells, header);
@@ -122,7 +134,11 @@ function drawCharts(doc: Doc, charts: { svg: string; title: string }[], perRow: 
     const x = MARGIN + i * (slot + gap);
     SVGtoPDF(doc, chart.svg, x, top, { width: chart.width, height: chart.height, assumePt: true, fontCallback });
     if (perRow === 1) {
-      doc.font('cjk').fontSize(8).fillColor(colors.muted).text(chart.title, x, top + height + 2, { width: slot, lineBreak: false });
+      doc
+        .font('cjk')
+        .fontSize(8)
+        .fillColor(colors.muted)
+        .text(chart.title, x, top + height + 2, { width: slot, lineBreak: false });
     }
   });
   doc.fillColor(colors.text);
@@ -179,7 +195,11 @@ export function renderPdf(document: ReportDocument, charts: RenderedCharts): Pro
           doc.moveDown(0.4);
           doc.font('cjk-bold').fontSize(15).fillColor(colors.text).text(block.text, MARGIN);
           const y = doc.y + 2;
-          doc.moveTo(MARGIN, y).lineTo(doc.page.width - MARGIN, y).lineWidth(1.2).stroke(colors.rule);
+          doc
+            .moveTo(MARGIN, y)
+            .lineTo(doc.page.width - MARGIN, y)
+            .lineWidth(1.2)
+            .stroke(colors.rule);
           doc.moveDown(0.6);
         } else {
           ensureSpace(doc, 50);
@@ -197,7 +217,10 @@ export function renderPdf(document: ReportDocument, charts: RenderedCharts): Pro
       case 'list':
         for (const item of block.items) {
           ensureSpace(doc, 20);
-          doc.font('cjk').fontSize(10.5).text(`• ${item}`, MARGIN + 8, doc.y, { lineGap: 3, indent: 0 });
+          doc
+            .font('cjk')
+            .fontSize(10.5)
+            .text(`• ${item}`, MARGIN + 8, doc.y, { lineGap: 3, indent: 0 });
         }
         doc.x = MARGIN;
         doc.moveDown(0.5);

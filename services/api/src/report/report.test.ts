@@ -117,7 +117,14 @@ describe('the 2012-Q1 report for ZONE on the demo data', () => {
     expect(markdownRow(markdown, '地方财政收入')?.[6]).toBe('+43%');
     expect(text.split('\n').find((l) => l.trim().startsWith('地方财政收入 '))).toMatch(/ \+43% /);
     // The document's order of sections, and its contents page.
-    const sections = ['一、健全组织', '二、学习', '三、活动开展情况', '四、督导检查', '五、查摆问题与整改', '六、工作成效'];
+    const sections = [
+      '一、健全组织',
+      '二、学习',
+      '三、活动开展情况',
+      '四、督导检查',
+      '五、查摆问题与整改',
+      '六、工作成效',
+    ];
     const at = sections.map((heading) => markdown.indexOf(`## ${heading}`));
     expect(at.every((index) => index > 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
@@ -137,7 +144,9 @@ describe('the 2012-Q1 report for ZONE on the demo data', () => {
     const rows = fonts.split('\n').slice(2).filter(Boolean);
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(row).toMatch(/yes\s+yes\s+yes/);
-    expect(execFileSync('pdfinfo', [file], { encoding: 'utf8' })).toMatch(/Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)/);
+    expect(execFileSync('pdfinfo', [file], { encoding: 'utf8' })).toMatch(
+      /Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)/,
+    );
 
     execFileSync('pdftoppm', ['-f', '1', '-l', '1', '-r', '40', '-gray', '-png', file, join(folder, 'page')]);
     const png = join(folder, 'page-1.png');
@@ -175,11 +184,13 @@ describe('a manager restricted to one unit', () => {
 
   it('gets their own unit’s report, holding no other unit’s name or figure', async () => {
     const units =
-      (await graphql<{ organizations: { nodes: { code: string; name: string }[] } }>(
-        '{ organizations(first: 100) { nodes { code name } } }',
-        {},
-        adminToken,
-      )).data?.organizations.nodes ?? [];
+      (
+        await graphql<{ organizations: { nodes: { code: string; name: string }[] } }>(
+          '{ organizations(first: 100) { nodes { code name } } }',
+          {},
+          adminToken,
+        )
+      ).data?.organizations.nodes ?? [];
     const own = await graphql<{ campaignReport: { markdown: string } }>(
       REPORT,
       { orgCode: 'INVESTMENT_PROMOTION_BUREAU' },
@@ -192,15 +203,19 @@ describe('a manager restricted to one unit', () => {
     for (const unit of others) expect(markdown, unit.code).not.toContain(unit.name);
     // The zone's figures are not the bureau's.
     for (const zoneFigure of ['15825', '7430', '2717']) expect(markdown).not.toContain(zoneFigure);
-    const pdf = await pdfText('/reports/SIX_TYPE_2012/INVESTMENT_PROMOTION_BUREAU/2012-Q1.pdf', managerToken, 'own.pdf');
+    const pdf = await pdfText(
+      '/reports/SIX_TYPE_2012/INVESTMENT_PROMOTION_BUREAU/2012-Q1.pdf',
+      managerToken,
+      'own.pdf',
+    );
     for (const unit of others) expect(pdf.replace(/\s+/g, ''), unit.code).not.toContain(unit.name);
   }, 120_000);
 });
 
 describe('live data', () => {
   it('shows a corrected observation in the next report (no stale copy)', async () => {
-    const before = (await graphql<{ campaignReport: { markdown: string } }>(REPORT, { orgCode: 'ZONE' }, adminToken)).data
-      ?.campaignReport.markdown;
+    const before = (await graphql<{ campaignReport: { markdown: string } }>(REPORT, { orgCode: 'ZONE' }, adminToken))
+      .data?.campaignReport.markdown;
     expect(markdownRow(before ?? '', '新签订项目合同')?.[1]).toBe('4');
     const submitted = await graphql<{ submitMetricObservations: { accepted: number } }>(
       `mutation { submitMetricObservations(input: { idempotencyKey: "report-test-correction", observations: [
@@ -210,10 +225,16 @@ describe('live data', () => {
       adminToken,
     );
     expect(submitted.data?.submitMetricObservations.accepted).toBe(1);
-    const after = (await graphql<{ campaignReport: { markdown: string } }>(REPORT, { orgCode: 'ZONE' }, adminToken)).data
-      ?.campaignReport.markdown;
+    const after = (await graphql<{ campaignReport: { markdown: string } }>(REPORT, { orgCode: 'ZONE' }, adminToken))
+      .data?.campaignReport.markdown;
     expect(markdownRow(after ?? '', '新签订项目合同')?.[1]).toBe('5');
     const text = await pdfText('/reports/SIX_TYPE_2012/ZONE/2012-Q1.pdf', adminToken, 'after.pdf');
-    expect(text.split('\n').find((l) => l.trim().startsWith('新签订项目合同 '))?.trim().split(/\s+/)[1]).toBe('5');
+    expect(
+      text
+        .split('\n')
+        .find((l) => l.trim().startsWith('新签订项目合同 '))
+        ?.trim()
+        .split(/\s+/)[1],
+    ).toBe('5');
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { activityKinds } from '@sixtype/db';
+import type { activityKinds } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
 import { builder } from '../../builder.ts';
 import { directorySubtree } from '../../context.ts';
@@ -118,8 +118,11 @@ builder.queryField('activityCounts', (t) =>
     resolve: async (_root, args, ctx) => {
       const days = (Date.parse(args.to) - Date.parse(args.from)) / 86_400_000;
       if (days < 0) throw graphQLError('BAD_USER_INPUT', '`to` must not be before `from`');
-      if (days > MAX_RANGE_DAYS) throw graphQLError('BAD_USER_INPUT', `a range may span at most ${MAX_RANGE_DAYS} days`);
-      const [row] = rowsOf<ActivityCountsRow>(await ctx.db.execute(activityCountsSql(args, directorySubtree(ctx.viewer))));
+      if (days > MAX_RANGE_DAYS)
+        throw graphQLError('BAD_USER_INPUT', `a range may span at most ${MAX_RANGE_DAYS} days`);
+      const [row] = rowsOf<ActivityCountsRow>(
+        await ctx.db.execute(activityCountsSql(args, directorySubtree(ctx.viewer))),
+      );
       return row ?? { held: 0, activities: 0, by_kind: [], by_dimension: [] };
     },
   }),

@@ -46,7 +46,13 @@ export function parseReportPeriod(text: string): ReportPeriod {
   if (match) {
     const year = Number(match[1]);
     const month = Number(match[2]);
-    return { label: value, granularity: 'MONTH', isRange: false, start: `${year}-${pad(month)}-01`, end: lastDay(year, month) };
+    return {
+      label: value,
+      granularity: 'MONTH',
+      isRange: false,
+      start: `${year}-${pad(month)}-01`,
+      end: lastDay(year, month),
+    };
   }
   match = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/.exec(value);
   if (match) {

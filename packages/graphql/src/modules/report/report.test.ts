@@ -20,7 +20,11 @@ describe('report periods', () => {
       start: '2012-01-01',
       end: '2012-03-31',
     });
-    expect(parseReportPeriod('2012-02')).toMatchObject({ granularity: 'MONTH', start: '2012-02-01', end: '2012-02-29' });
+    expect(parseReportPeriod('2012-02')).toMatchObject({
+      granularity: 'MONTH',
+      start: '2012-02-01',
+      end: '2012-02-29',
+    });
     expect(parseReportPeriod('2012')).toMatchObject({ granularity: 'YEAR', start: '2012-01-01', end: '2012-12-31' });
     expect(parseReportPeriod('2012-01-15..2012-03-10')).toMatchObject({
       granularity: 'MONTH',
@@ -33,7 +37,9 @@ describe('report periods', () => {
   it.each(['2012-Q5', '2012-13', '2012-02-30..2012-03-01', '2012-03-01..2012-01-01', 'Q1', '2010-01-01..2013-01-01'])(
     'refuses %s as BAD_USER_INPUT',
     (text) => {
-      expect(() => parseReportPeriod(text)).toThrow(expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } }));
+      expect(() => parseReportPeriod(text)).toThrow(
+        expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } }),
+      );
     },
   );
 });
@@ -67,9 +73,11 @@ describe('campaignReport', () => {
 
   it('is FORBIDDEN for a unit outside a manager’s subtree, and answers for their own', async () => {
     const manager = await userViewer(api.db, 'ORG_MANAGER', { orgCode: 'INVESTMENT_PROMOTION_BUREAU' });
-    expect(errorCodes(await api.execute(SCOPE, { orgCode: 'ZONE', period: '2012-Q1' }, manager))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await api.execute(SCOPE, { orgCode: 'ZONE', period: '2012-Q1' }, manager))).toEqual([
+      'FORBIDDEN',
+    ]);
     const own = await api.execute(SCOPE, { orgCode: 'INVESTMENT_PROMOTION_BUREAU', period: '2012-Q1' }, manager);
-    expect(dataOf<{ campaignReport: { orgName: string } }>(own).campaignReport.orgName).toBe('区招商局');
+    expect((dataOf(own) as { campaignReport: { orgName: string } }).campaignReport.orgName).toBe('区招商局');
     expect(errorCodes(await api.execute(SCOPE, { orgCode: 'ZONE', period: '2012-Q1' }, ANONYMOUS))).toEqual([
       'UNAUTHENTICATED',
     ]);
@@ -120,7 +128,9 @@ describe('figures the report reads', () => {
     const { problemCounts } = dataOf(
       await api.execute<{
         problemCounts: { byCategory: { closed: number }[]; byState: { state: string; count: number }[] };
-      }>(`{ problemCounts(campaignCode: "SIX_TYPE_2012", orgCode: "ZONE") { byCategory { closed } byState { state count } } }`),
+      }>(
+        `{ problemCounts(campaignCode: "SIX_TYPE_2012", orgCode: "ZONE") { byCategory { closed } byState { state count } } }`,
+      ),
     );
     const closed = problemCounts.byState.find((state) => state.state === 'CLOSED')?.count ?? 0;
     expect(closed).toBeGreaterThan(0);
@@ -133,7 +143,9 @@ describe('figures the report reads', () => {
     ).organizationsWithoutLeadingGroup;
     const one = all[0]?.code as string;
     const within = dataOf<{ organizationsWithoutLeadingGroup: { code: string }[] }>(
-      await api.execute(`{ organizationsWithoutLeadingGroup(campaignCode: "SIX_TYPE_2012", orgCode: "${one}") { code } }`),
+      await api.execute(
+        `{ organizationsWithoutLeadingGroup(campaignCode: "SIX_TYPE_2012", orgCode: "${one}") { code } }`,
+      ),
     ).organizationsWithoutLeadingGroup;
     expect(all.length).toBeGreaterThan(1);
     expect(within.map((unit) => unit.code)).toEqual([one]);

@@ -2,9 +2,9 @@ import { sql } from 'drizzle-orm';
 import { builder } from '../../builder.ts';
 import { directorySubtree, pathWithin, type ReportScope } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
-import { GranularityEnum } from '../metrics/metrics.ts';
-import { codeSchema } from '../common/validation.ts';
 import { rowsOf } from '../common/rows.ts';
+import { codeSchema } from '../common/validation.ts';
+import { GranularityEnum } from '../metrics/metrics.ts';
 import { parseReportPeriod } from './period.ts';
 
 export const ReportFormat = builder.enumType('ReportFormat', {
@@ -87,7 +87,8 @@ select (select name from organizations where code = ${args.orgCode}) as org_name
        (select path::text from organizations where code = ${args.orgCode}) as org_path,
        exists (select 1 from campaigns where code = ${args.campaignCode}) as campaign_found`),
       );
-      if (!row?.org_path || row.org_name == null) throw graphQLError('NOT_FOUND', `No unit has the code ${args.orgCode}`);
+      if (!row?.org_path || row.org_name == null)
+        throw graphQLError('NOT_FOUND', `No unit has the code ${args.orgCode}`);
       if (!row.campaign_found) throw graphQLError('NOT_FOUND', `No campaign has the code ${args.campaignCode}`);
       if (!pathWithin(row.org_path, directorySubtree(ctx.viewer))) {
         throw graphQLError('FORBIDDEN', `${args.orgCode} is outside the units whose reports you may read`);
