@@ -159,7 +159,15 @@ describe.skipIf(!haveChromium)('first run: npm start, the first admin, GraphiQL'
     // The example tabs, the sign-in one first.
     await expect
       .poll(() => page.locator('.graphiql-tab').allInnerTexts())
-      .toEqual(['SignIn', 'ZoneUnits', 'FiscalRevenue2012Q1', 'StudyComplianceShortfalls', 'ProblemLedger', 'SignOut']);
+      .toEqual([
+        'SignIn',
+        'ZoneUnits',
+        'FiscalRevenue2012Q1',
+        'StudyComplianceShortfalls',
+        'ProblemLedger',
+        'ProgressReport2012Q1',
+        'SignOut',
+      ]);
     // `npm start` is production: no introspection before signing in.
     expect(await (await firstIntrospection).json()).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
 

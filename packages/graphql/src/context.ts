@@ -78,6 +78,35 @@ export interface GraphQLContext {
   tokenSecret?: string | undefined;
   /** Where writes announce what changed; absent where nothing listens (some tests). */
   events?: EventBus | undefined;
+  /** Writes campaign reports (the API's report builder); absent where none is served. */
+  reports?: ReportWriter | undefined;
+}
+
+/** What a campaign report covers, once the caller's right to it has been checked (campaignReport). */
+export interface ReportScope {
+  campaignCode: string;
+  orgCode: string;
+  orgName: string;
+  includeDescendants: boolean;
+  period: ReportPeriod;
+}
+
+/** A month, quarter or year labelled like metricSeries' periods, or a date range (granularity MONTH). */
+export interface ReportPeriod {
+  label: string;
+  granularity: 'MONTH' | 'QUARTER' | 'YEAR';
+  /** True for a date range rather than one calendar period. */
+  isRange: boolean;
+  start: string;
+  end: string;
+}
+
+/**
+ * The report builder lives in the API (it renders charts and PDFs and gathers its figures by
+ * executing this schema's own fields); the schema reaches it through this hook.
+ */
+export interface ReportWriter {
+  markdown(scope: ReportScope, context: GraphQLContext): Promise<string>;
 }
 
 export function auditActorOf(viewer: Viewer): AuditActor {

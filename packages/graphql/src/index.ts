@@ -6,6 +6,9 @@ export type {
   GraphQLContext,
   MetricUpdateEvent,
   NotificationAddedEvent,
+  ReportPeriod,
+  ReportScope,
+  ReportWriter,
   Viewer,
 } from './context.ts';
 export {
@@ -47,5 +50,6 @@ export {
 } from './modules/notifications/reminders.service.ts';
 export { type ReminderTaskPayload, reminderTaskNames, runReminderTask } from './modules/notifications/tasks.ts';
 export { reminderToday } from './modules/notifications/today.ts';
+export { reportDownloadPath } from './modules/report/report.ts';
 export { schema, sortedSchema } from './schema.ts';
 export { ValuesOfCorrectTypeNamedRule, validationRules } from './validation-rules.ts';

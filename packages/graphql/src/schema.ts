@@ -13,9 +13,11 @@ import './modules/study/compliance.ts';
 import './modules/study/compliance.derivation.ts';
 import './modules/study/plan.ts';
 import './modules/campaign/activity.ts';
+import './modules/campaign/activity-counts.ts';
 import './modules/campaign/campaign.ts';
 import './modules/campaign/problem.ts';
 import './modules/notifications/notifications.ts';
+import './modules/report/report.ts';
 
 export const schema = builder.toSchema();
 /** The schema with types and fields in alphabetical order, as printed to schema.graphql. */

@@ -137,6 +137,12 @@ export interface SixtypeClient {
     document: TypedDocumentNode<TData, TVars>,
     ...args: RequestArgs<TVars, SubscribeOptions>
   ): AsyncGenerator<TData, void, undefined>;
+  /**
+   * Downloads a campaign report: `path` is `campaignReport.downloadUrl` (`/reports/…`), fetched from
+   * the API's origin with this client's credentials. Resolves with the file's bytes; a refusal
+   * (FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, BAD_USER_INPUT) throws {@link SixtypeError} with its code.
+   */
+  downloadReport(path: string, options?: Omit<RequestOptions, 'retry'>): Promise<Uint8Array>;
 }
 
 interface PreparedOperation {
@@ -463,6 +469,30 @@ export function createClient(options: ClientOptions): SixtypeClient {
       ...[variables, subscribeOptions]: RequestArgs<TVars, SubscribeOptions>
     ): AsyncGenerator<TData, void, undefined> {
       return subscribe(document, variables, subscribeOptions) as AsyncGenerator<TData, void, undefined>;
+    },
+
+    async downloadReport(path: string, requestOptions?: Omit<RequestOptions, 'retry'>): Promise<Uint8Array> {
+      if (!path.startsWith('/reports/'))
+        throw new TypeError('A report path starts with /reports/ (campaignReport.downloadUrl)');
+      const url = new URL(path, options.url).toString();
+      const signal = requestOptions?.signal;
+      const deadline = linkSignal(signal, requestOptions?.timeoutMs ?? options.timeoutMs);
+      let response: Response;
+      let body: ArrayBuffer;
+      try {
+        const headers = await headersFor(requestOptions, '*/*');
+        headers.delete('content-type');
+        response = await fetchImpl(url, { method: 'GET', headers, signal: deadline.signal ?? null });
+        body = await response.arrayBuffer();
+      } catch (error) {
+        throw failureOf(error, signal, deadline, url);
+      } finally {
+        deadline.dispose();
+      }
+      if (response.ok) return new Uint8Array(body);
+      // Refusals come as GraphQL errors: { errors: [{ message, extensions: { code } }] }.
+      dataOf(parseGraphQLResponse(new TextDecoder().decode(body)), response, url);
+      throw new SixtypeError('HTTP_ERROR', `HTTP ${response.status} from ${url}`, { status: response.status });
     },
   };
 }

@@ -5,6 +5,7 @@ import { apiScopes, createApiClient, createUser, revokeApiClient, rotateApiClien
 import { pino } from 'pino';
 import { openDatabase } from './bootstrap.ts';
 import { backupCommand, exportComplianceCommand } from './cli-operations.ts';
+import { reportCommand } from './cli-report.ts';
 import type { Env } from './env.ts';
 import { importMetricsCsv } from './import-metrics.ts';
 import type { Logger } from './logger.ts';
@@ -249,6 +250,7 @@ Options:
 
 commands['export-compliance'] = exportComplianceCommand;
 commands.backup = backupCommand;
+commands.report = reportCommand;
 
 function splitScopes(list: string): string[] {
   return list

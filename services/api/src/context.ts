@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '@sixtype/db';
-import { authenticate, type EventBus, type GraphQLContext } from '@sixtype/graphql';
+import { authenticate, type EventBus, type GraphQLContext, type ReportWriter } from '@sixtype/graphql';
 import { graphiqlSessionAuthorization } from './graphiql-session.ts';
 
 export interface ContextDependencies {
@@ -21,5 +21,10 @@ export async function createContext(deps: ContextDependencies, request: Request)
     apiKey: request.headers.get('x-api-key'),
   });
   const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
-  return { db: deps.db, viewer, requestId, tokenSecret: deps.tokenSecret, events: deps.events };
+  return { db: deps.db, viewer, requestId, tokenSecret: deps.tokenSecret, events: deps.events, reports };
 }
+
+// Loaded on the first report: charts and PDF fonts are not needed by a process that serves only queries.
+const reports: ReportWriter = {
+  markdown: async (scope, context) => (await import('./report/index.ts')).reportWriter.markdown(scope, context),
+};

@@ -159,6 +159,23 @@ query ProblemLedger {
 }
 `;
 
+const progressReport = `# The zone's 2012-Q1 campaign progress report as
+# Markdown, and where to download it as PDF (GET with
+# the same Authorization header). Needs the token in the
+# Headers tab.
+query ProgressReport2012Q1 {
+  campaignReport(campaignCode: "SIX_TYPE_2012", orgCode: "ZONE", period: "2012-Q1") {
+    period {
+      label
+      start
+      end
+    }
+    markdown
+    downloadUrl(format: PDF)
+  }
+}
+`;
+
 const pretty = (value: unknown) => JSON.stringify(value, null, 2);
 
 /** The tabs a new browser opens with (GraphiQL keeps the user's own tabs after that). */
@@ -174,6 +191,7 @@ export const GRAPHIQL_EXAMPLES = [
   { name: 'FiscalRevenue2012Q1', query: metricSeries, variables: null, headers: pretty({}) },
   { name: 'StudyComplianceShortfalls', query: studyCompliance, variables: null, headers: pretty({}) },
   { name: 'ProblemLedger', query: problemLedger, variables: null, headers: pretty({}) },
+  { name: 'ProgressReport2012Q1', query: progressReport, variables: null, headers: pretty({}) },
   { name: 'SignOut', query: signOut, variables: null, headers: pretty({}) },
 ] as const;
 

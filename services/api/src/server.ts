@@ -36,6 +36,7 @@ import {
   type RateLimiter,
   useRateLimit,
 } from './rate-limit.ts';
+import { useReportDownloads } from './report/route.ts';
 import { shareSessionRevocations } from './sessions.ts';
 
 // The default tab's text, kept under its old name for importers of @sixtype/api.
@@ -154,6 +155,11 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       useRequestGuard(),
       useQueryLimits(),
       useRateLimit({ limiter, trustProxy: env.TRUST_PROXY ?? false }),
+      // Reports read like queries: through the replicas when there are some.
+      useReportDownloads({
+        logger,
+        createContext: (request) => createContext({ db: database.reads, tokenSecret, events: eventBus }, request),
+      }),
       ...useOperationPolicy({
         operations,
         nodeEnv: env.NODE_ENV,

@@ -243,13 +243,19 @@ builder.queryFields((t) => ({
     description:
       'Sub-district offices, departments and offices (inside the viewer’s subtree) that have not yet set up their own leading group for the campaign.',
     authScopes: { directoryRead: true },
-    args: { campaignCode: t.arg.string({ required: true, validate: codeSchema }) },
+    args: {
+      campaignCode: t.arg.string({ required: true, validate: codeSchema }),
+      orgCode: t.arg.string({ validate: codeSchema.nullish(), description: 'Only this unit and the units below it.' }),
+    },
     resolve: async (_root, args, ctx) => {
       const readable = directorySubtree(ctx.viewer);
       const visible =
         readable === undefined ? sql`false` : readable === null ? sql`true` : sql`o.path <@ ${readable}::ltree`;
+      const within = args.orgCode
+        ? sql`o.path <@ (select scope_unit.path from organizations scope_unit where scope_unit.code = ${args.orgCode})`
+        : sql`true`;
       return rowsOf<MissingGroupRow>(
-        await ctx.db.execute(organizationsWithoutLeadingGroupSql(args.campaignCode, visible)),
+        await ctx.db.execute(organizationsWithoutLeadingGroupSql(args.campaignCode, sql`${visible} and ${within}`)),
       );
     },
   }),

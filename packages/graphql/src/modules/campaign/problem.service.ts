@@ -278,18 +278,19 @@ grouped as (
          grouping(org_code, org_name, org_path) = 0 as by_org,
          category_code, category_name, category_order, state, org_code, org_name, org_path,
          count(*)::int as n,
-         (count(*) filter (where deadline < ${today} and state <> 'CLOSED'))::int as overdue
+         (count(*) filter (where deadline < ${today} and state <> 'CLOSED'))::int as overdue,
+         (count(*) filter (where state = 'CLOSED'))::int as closed
   from scoped
   group by grouping sets ((category_code, category_name, category_order), (state), (org_code, org_name, org_path), ())
 )
 select
   coalesce((select n from grouped where not by_category and not by_state and not by_org), 0) as total,
   coalesce((select overdue from grouped where not by_category and not by_state and not by_org), 0) as overdue,
-  coalesce((select json_agg(json_build_object('code', category_code, 'name', category_name, 'count', n, 'overdue', overdue) order by category_order)
+  coalesce((select json_agg(json_build_object('code', category_code, 'name', category_name, 'count', n, 'overdue', overdue, 'closed', closed) order by category_order)
             from grouped where by_category), '[]'::json) as by_category,
   coalesce((select json_agg(json_build_object('state', state, 'count', n, 'overdue', overdue)
               order by array_position(array['FOUND','RECTIFYING','AWAITING_ACCEPTANCE','CLOSED','REOPENED'], state))
             from grouped where by_state), '[]'::json) as by_state,
-  coalesce((select json_agg(json_build_object('orgCode', org_code, 'orgName', org_name, 'count', n, 'overdue', overdue) order by org_path)
+  coalesce((select json_agg(json_build_object('orgCode', org_code, 'orgName', org_name, 'count', n, 'overdue', overdue, 'closed', closed) order by org_path)
             from grouped where by_org), '[]'::json) as by_organization`;
 }

@@ -177,13 +177,14 @@ const problemPages = drizzleConnectionHelpers(builder, 'problems', {
 });
 
 const ProblemCountsByCategory = builder
-  .objectRef<{ code: string; name: string; count: number; overdue: number }>('ProblemCountByCategory')
+  .objectRef<{ code: string; name: string; count: number; overdue: number; closed: number }>('ProblemCountByCategory')
   .implement({
     fields: (t) => ({
       code: t.exposeString('code'),
       name: t.exposeString('name'),
       count: t.exposeInt('count'),
       overdue: t.exposeInt('overdue'),
+      closed: t.exposeInt('closed', { description: 'Of `count`, those CLOSED.' }),
     }),
   });
 const ProblemCountsByState = builder
@@ -196,22 +197,25 @@ const ProblemCountsByState = builder
     }),
   });
 const ProblemCountsByOrganization = builder
-  .objectRef<{ orgCode: string; orgName: string; count: number; overdue: number }>('ProblemCountByOrganization')
+  .objectRef<{ orgCode: string; orgName: string; count: number; overdue: number; closed: number }>(
+    'ProblemCountByOrganization',
+  )
   .implement({
     fields: (t) => ({
       orgCode: t.exposeString('orgCode'),
       orgName: t.exposeString('orgName'),
       count: t.exposeInt('count'),
       overdue: t.exposeInt('overdue'),
+      closed: t.exposeInt('closed', { description: 'Of `count`, those CLOSED.' }),
     }),
   });
 
 interface ProblemCountsShape {
   total: number;
   overdue: number;
-  by_category: { code: string; name: string; count: number; overdue: number }[];
+  by_category: { code: string; name: string; count: number; overdue: number; closed: number }[];
   by_state: { state: (typeof problemStates)[number]; count: number; overdue: number }[];
-  by_organization: { orgCode: string; orgName: string; count: number; overdue: number }[];
+  by_organization: { orgCode: string; orgName: string; count: number; overdue: number; closed: number }[];
 }
 
 const ProblemCounts = builder.objectRef<ProblemCountsShape>('ProblemCounts').implement({

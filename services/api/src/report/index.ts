@@ -1,0 +1,57 @@
+import { type GraphQLContext, type ReportScope, type ReportWriter, reportDownloadPath } from '@sixtype/graphql';
+import { renderChartSvg } from './charts.ts';
+import { composeReport } from './compose.ts';
+import { gatherReportData } from './data.ts';
+import type { RenderedCharts, ReportDocument } from './document.ts';
+import { renderHtml } from './html.ts';
+import { renderMarkdown } from './markdown.ts';
+import { renderPdf } from './pdf.ts';
+
+export { type ReportRequest, resolveReportScope } from './data.ts';
+
+export type ReportFileFormat = 'md' | 'html' | 'pdf';
+
+export const REPORT_CONTENT_TYPES: Record<ReportFileFormat, string> = {
+  md: 'text/markdown; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  pdf: 'application/pdf',
+};
+
+/** The steps a report goes through, for the CLI's progress bar. */
+export const REPORT_STEPS = ['campaign', 'metrics', 'rankings', 'charts', 'render'] as const;
+export type ReportStep = (typeof REPORT_STEPS)[number];
+
+async function renderCharts(document: ReportDocument): Promise<RenderedCharts> {
+  const blocks = document.blocks.filter((block) => block.kind === 'chart');
+  const svgs = await Promise.all(blocks.map((block) => renderChartSvg(block.spec)));
+  return new Map(blocks.map((block, i) => [block.id, svgs[i] as string]));
+}
+
+/**
+ * Writes the report of `scope` (already checked by resolveReportScope) in one format, from figures
+ * gathered afresh through the schema with the caller's context: no cache, so a corrected
+ * observation shows in the next report.
+ */
+export async function writeReport(
+  scope: ReportScope,
+  context: GraphQLContext,
+  format: ReportFileFormat,
+  onStep: (step: ReportStep) => void = () => {},
+): Promise<string | Buffer> {
+  const data = await gatherReportData(scope, context, (step) => onStep(step as ReportStep));
+  const document = composeReport(data, reportDownloadPath(scope, 'html'));
+  onStep('charts');
+  const charts = await renderCharts(document);
+  onStep('render');
+  if (format === 'md') return renderMarkdown(document, charts);
+  if (format === 'html') return renderHtml(document, charts);
+  return renderPdf(document, charts);
+}
+
+/** What the schema's `campaignReport.markdown` calls: charts linked to the HTML download, not rendered. */
+export const reportWriter: ReportWriter = {
+  async markdown(scope, context) {
+    const data = await gatherReportData(scope, context);
+    return renderMarkdown(composeReport(data, reportDownloadPath(scope, 'html')));
+  },
+};

@@ -1,0 +1,81 @@
+import { withQuerySignal } from '@sixtype/db';
+import type { GraphQLContext } from '@sixtype/graphql';
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from '../logger.ts';
+import type { ReportFileFormat } from './index.ts';
+
+const ROUTE = /^\/reports\/([^/]+)\/([^/]+)\/([^/]+)\.(md|html|pdf)$/;
+
+const STATUS: Record<string, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+};
+
+/**
+ * `GET /reports/<campaign>/<unit>/<period>.<md|html|pdf>` (`?scope=unit` for the unit alone): the
+ * report as a file, for the same credentials and subtree rules as /graphql — the context is the
+ * one a GraphQL request gets, and the report's figures come from executing the schema with it.
+ * Errors answer as GraphQL does: `{ errors: [{ message, extensions: { code } }] }`.
+ */
+export function useReportDownloads(options: {
+  logger: Logger;
+  createContext: (request: Request) => Promise<GraphQLContext>;
+}): Plugin {
+  return {
+    onRequest({ request, url, fetchAPI, endResponse }) {
+      if (!url.pathname.startsWith('/reports/')) return;
+      const answer = (status: number, code: string, message: string) =>
+        endResponse(
+          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
+            status,
+            headers: { 'content-type': 'application/json; charset=utf-8' },
+          }),
+        );
+      const match = ROUTE.exec(url.pathname);
+      if (!match) return answer(404, 'NOT_FOUND', 'Reports are at /reports/<campaign>/<unit>/<period>.<md|html|pdf>');
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return answer(405, 'BAD_USER_INPUT', 'Reports are downloaded with GET');
+      }
+      const [, campaignCode, orgCode, period, format] = match.map((part) => decodeURIComponent(part)) as [
+        string,
+        string,
+        string,
+        string,
+        ReportFileFormat,
+      ];
+      // Under the request's signal, like /graphql: a client that leaves cancels the statements.
+      return withQuerySignal(request.signal, async () => {
+        try {
+          const { REPORT_CONTENT_TYPES, resolveReportScope, writeReport } = await import('./index.ts');
+          const context = await options.createContext(request);
+          const scope = await resolveReportScope(
+            { campaignCode, orgCode, period, includeDescendants: url.searchParams.get('scope') !== 'unit' },
+            context,
+          );
+          const body = await writeReport(scope, context, format);
+          const fileName = `report-${scope.campaignCode}-${scope.orgCode}-${scope.period.label.replace(/\.\./g, '_')}.${format}`;
+          endResponse(
+            new fetchAPI.Response(typeof body === 'string' ? body : new Uint8Array(body), {
+              status: 200,
+              headers: {
+                'content-type': REPORT_CONTENT_TYPES[format],
+                'content-disposition': `${format === 'html' ? 'inline' : 'attachment'}; filename="${fileName}"`,
+                // Written from live figures on every request: nothing may keep a copy.
+                'cache-control': 'no-store',
+              },
+            }),
+          );
+        } catch (error) {
+          const code = error instanceof GraphQLError ? String(error.extensions.code ?? '') : '';
+          const status = STATUS[code];
+          if (status && error instanceof GraphQLError) return answer(status, code, error.message);
+          options.logger.error({ err: error, path: url.pathname }, 'report failed');
+          answer(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+        }
+      });
+    },
+  };
+}
