@@ -28,4 +28,5 @@ export {
   zoneDay,
 } from './recurrence.ts';
 export { type Relations, relations } from './relations.ts';
+export { lsnValue, type ReadNeeds, type ReplicaState } from './replicas.ts';
 export * from './schema/index.ts';
