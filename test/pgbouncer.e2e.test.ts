@@ -139,7 +139,12 @@ describe.runIf(process.env.TEST_DATABASE_URL && existsSync(PGBOUNCER))('the API 
     const reads = Array.from({ length: 60 }, () => client.request(OrganizationByCodeDocument, { code: 'ZONE' }));
     const writes = Array.from({ length: 6 }, (_, n) =>
       client.request(CreateOrganizationDocument, {
-        input: { code: `PGBOUNCER_OFFICE_${n}`, name: `连接池测试办公室${n}（演示）`, kind: 'OFFICE', parentCode: 'ZONE' },
+        input: {
+          code: `PGBOUNCER_OFFICE_${n}`,
+          name: `连接池测试办公室${n}（演示）`,
+          kind: 'OFFICE',
+          parentCode: 'ZONE',
+        },
       }),
     );
     let peak = 0;
@@ -159,7 +164,9 @@ describe.runIf(process.env.TEST_DATABASE_URL && existsSync(PGBOUNCER))('the API 
     await watch;
     expect(answers.map((answer) => answer.organization?.name)).toEqual(Array(60).fill('经济开发区'));
     expect(created.map((answer) => answer.createOrganization)).toEqual(
-      Array.from({ length: 6 }, (_, n) => expect.objectContaining({ organization: expect.objectContaining({ code: `PGBOUNCER_OFFICE_${n}` }) })),
+      Array.from({ length: 6 }, (_, n) =>
+        expect.objectContaining({ organization: expect.objectContaining({ code: `PGBOUNCER_OFFICE_${n}` }) }),
+      ),
     );
     const [rows] = await observer<{ n: number }[]>`
       select count(*)::int as n from organizations where code like 'PGBOUNCER_OFFICE_%'`;

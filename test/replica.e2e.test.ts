@@ -99,7 +99,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a streaming replica (pg_basebacku
     const client = await signIn(ADMIN);
     const before = await lookupsOnStandby();
     for (let n = 0; n < 3; n += 1) {
-      expect((await client.request(OrganizationByCodeDocument, { code: 'ZONE' })).organization?.name).toBe('经济开发区');
+      expect((await client.request(OrganizationByCodeDocument, { code: 'ZONE' })).organization?.name).toBe(
+        '经济开发区',
+      );
     }
     expect(await lookupsOnStandby()).toBeGreaterThanOrEqual(before + 3);
     expect(await ready()).toMatchObject({ ready: true, reads: ['replica1'] });
@@ -185,7 +187,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a streaming replica (pg_basebacku
     await standby.stop();
     // At once, before any health check noticed: the statement that finds the standby gone runs on the primary.
     for (let n = 0; n < 5; n += 1) {
-      expect((await client.request(OrganizationByCodeDocument, { code: 'ZONE' })).organization?.name).toBe('经济开发区');
+      expect((await client.request(OrganizationByCodeDocument, { code: 'ZONE' })).organization?.name).toBe(
+        '经济开发区',
+      );
     }
     expect(await ready()).toMatchObject({ ready: true, reads: ['primary'] });
     const text = await metrics();

@@ -18,8 +18,8 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { lockDataFolder } from './lock.ts';
 import { type PoolStats, RequestAwarePool, type RequestAwarePoolOptions } from './pool.ts';
-import { type ReadNeeds, ReplicaMonitor, type ReplicaState } from './replicas.ts';
 import { type Relations, relations } from './relations.ts';
+import { type ReadNeeds, ReplicaMonitor, type ReplicaState } from './replicas.ts';
 
 export type Database = PgAsyncDatabase<PgQueryResultHKT, Relations>;
 export type Transaction = PgAsyncTransaction<PgQueryResultHKT, Relations>;
