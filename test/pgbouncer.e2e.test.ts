@@ -92,7 +92,7 @@ describe.runIf(process.env.TEST_DATABASE_URL && existsSync(PGBOUNCER))('the API 
     await loadDemoData(database.db);
     await createUser(database.db, SYSTEM_ACCESS.actor, { ...ADMIN, role: 'ADMIN' });
     await database.close();
-    observer = postgres(server.url('sixtype'), { max: 1, onnotice: () => {} });
+    observer = postgres(server.url('sixtype'), { max: 2, onnotice: () => {} });
 
     api = await startApiProcess(
       {
@@ -176,4 +176,33 @@ describe.runIf(process.env.TEST_DATABASE_URL && existsSync(PGBOUNCER))('the API 
     expect(peak).toBeLessThanOrEqual(SERVER_POOL);
     expect(api.output()).not.toMatch(/prepared statement|"level":50/);
   }, 60_000);
+
+  it('cancels the statement of a client that went away through PgBouncer, not by a pid PgBouncer made up', async () => {
+    const { login } = await createClient({ url: api.url }).request(LoginDocument, { input: ADMIN });
+    const waiting = async () => {
+      const [row] = await observer<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where datname = 'sixtype' and wait_event_type = 'Lock'`;
+      return row?.n ?? 0;
+    };
+    const cancelledBefore = server.log().split('canceling statement due to user request').length;
+    await observer.begin(async (tx) => {
+      // Campaigns are read by the operation itself, after the credential check.
+      await tx`lock table campaigns in access exclusive mode`;
+      const abort = new AbortController();
+      const request = fetch(api.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${login.token}` },
+        body: JSON.stringify({ query: '{ campaign(code: "SIX_TYPE_2012") { slogan } }' }),
+        signal: abort.signal,
+      }).catch((error: unknown) => error);
+      await expect.poll(waiting, { timeout: 10_000 }).toBe(1);
+      abort.abort();
+      expect(await request).toMatchObject({ name: 'AbortError' });
+      // Logged while the lock is still held: the cancel, not the statement timeout.
+      await expect
+        .poll(() => server.log().split('canceling statement due to user request').length, { timeout: 10_000 })
+        .toBeGreaterThan(cancelledBefore);
+      expect(await waiting()).toBe(0);
+    });
+  }, 30_000);
 });
