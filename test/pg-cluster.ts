@@ -31,6 +31,8 @@ export interface ThrowawayPostgres {
   stop(): Promise<void>;
   /** Everything the server logged so far (errors, cancelled statements, …). */
   log(): string;
+  /** Its folder (the data directory is `<folder>/data`). */
+  readonly folder: string;
   /** Stops the server and removes its folder. */
   destroy(): Promise<void>;
 }
@@ -55,17 +57,68 @@ async function userIds(name: string): Promise<{ uid: number; gid: number }> {
   return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
 }
 
-export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
-  const BIN = serverBinaries();
+async function serverFolder(): Promise<string> {
   const folder = mkdtempSync(join(tmpdir(), 'sixtype-pg-'));
   if (process.getuid?.() === 0) {
     const { uid, gid } = await userIds('postgres');
     chownSync(folder, uid, gid);
   }
+  return folder;
+}
+
+export interface ThrowawayOptions {
+  /** More `name=value` server settings (e.g. `shared_preload_libraries=pg_stat_statements`). */
+  settings?: string[];
+}
+
+export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Promise<ThrowawayPostgres> {
+  const folder = await serverFolder();
+  const dataDir = join(folder, 'data');
+  await asServerUser(`${serverBinaries()}/initdb`, [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
+  return serve(folder, options);
+}
+
+/**
+ * A hot standby of `primary`: `pg_basebackup -R` (which writes primary_conninfo and standby.signal)
+ * into a folder of its own, started on a free port, streaming from the primary.
+ */
+export async function startThrowawayStandby(
+  primary: ThrowawayPostgres,
+  options: ThrowawayOptions = {},
+): Promise<ThrowawayPostgres> {
+  const folder = await serverFolder();
+  await asServerUser(`${serverBinaries()}/pg_basebackup`, [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(primary.port),
+    '-U',
+    'postgres',
+    '-D',
+    join(folder, 'data'),
+    '-R',
+    '-X',
+    'stream',
+    '--checkpoint=fast',
+    '--no-sync',
+  ]);
+  return serve(folder, options);
+}
+
+async function serve(folder: string, options: ThrowawayOptions): Promise<ThrowawayPostgres> {
+  const BIN = serverBinaries();
   const dataDir = join(folder, 'data');
   const logFile = join(folder, 'server.log');
   const port = await freePort();
-  await asServerUser(`${BIN}/initdb`, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const settings = [
     `-p ${port}`,
     '-c listen_addresses=127.0.0.1',
@@ -74,10 +127,12 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     '-c synchronous_commit=off',
     '-c full_page_writes=off',
     '-c max_connections=50',
+    ...(options.settings ?? []).map((setting) => `-c ${setting}`),
   ].join(' ');
   const pgCtl = (args: string[]) => asServerUser(`${BIN}/pg_ctl`, ['-D', dataDir, ...args]);
   const server: ThrowawayPostgres = {
     port,
+    folder,
     url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
     start: async () => {
       await pgCtl(['-l', logFile, '-o', settings, '-w', '-t', '30', 'start']);

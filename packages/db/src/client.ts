@@ -17,8 +17,9 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { lockDataFolder } from './lock.ts';
-import { type PoolStats, RequestAwarePool } from './pool.ts';
+import { type PoolStats, RequestAwarePool, type RequestAwarePoolOptions } from './pool.ts';
 import { type Relations, relations } from './relations.ts';
+import { type ReadNeeds, ReplicaMonitor, type ReplicaState } from './replicas.ts';
 
 export type Database = PgAsyncDatabase<PgQueryResultHKT, Relations>;
 export type Transaction = PgAsyncTransaction<PgQueryResultHKT, Relations>;
@@ -45,6 +46,10 @@ export interface CreateDbOptions {
    * of them at random, and writes and transactions to the primary (drizzle's `withReplicas`).
    */
   replicaUrls?: readonly string[] | undefined;
+  /** How often each replica's health and replay position are checked (default 500 ms). */
+  replicaCheckIntervalMs?: number | undefined;
+  /** PgBouncer (or another pooler) in transaction mode in front of PostgreSQL: see RequestAwarePoolOptions. */
+  transactionPooler?: boolean | undefined;
 }
 
 export interface DatabaseHandle {
@@ -56,6 +61,17 @@ export interface DatabaseHandle {
    * (drizzle's `withReplicas`); without replicas, the same as `db`.
    */
   readonly reads: Database;
+  /**
+   * Reads that need a replica to have replayed a given WAL position (the caller's own last write)
+   * or every commit up to an `asOf` instant: a replica that is up and has, else the primary.
+   */
+  readsFor(needs: ReadNeeds): Database;
+  /** The primary's WAL insert position now (after a write has committed), or null without replicas. */
+  writeLsn(): Promise<string | null>;
+  /** The pools that serve reads without needs now: the replicas that are up, or `primary`. */
+  readers(): string[];
+  /** Each replica as its last health check saw it (empty without replicas). */
+  replicaStates(): ReplicaState[];
   readonly kind: 'pglite' | 'postgres';
   /** Applies the committed migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
@@ -77,46 +93,95 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
     // node-postgres rather than postgres.js: its pool has an acquire timeout and counters, and it
     // survives a server restart mid-transaction, where postgres.js 3.4.9 writes the rollback to
     // the closed socket from a timer and crashes the process (porsager/postgres#1154, #1208).
-    const open = (url: string, name: string) => {
+    const open = (url: string, name: string, fallback?: RequestAwarePoolOptions['fallback']) => {
       const pool = new RequestAwarePool({
         url,
         name,
         max,
         timeoutMs: options.poolTimeoutMs ?? 5_000,
         statementTimeoutMs: statementTimeout,
+        transactionPooler: options.transactionPooler,
+        fallback,
       });
       const db: Database = drizzlePostgres({ client: pool as unknown as pg.Pool, relations, logger });
-      return { pool, db };
+      return { name, pool, db };
     };
     const primary = open(options.databaseUrl, 'primary');
-    const replicas = (options.replicaUrls ?? []).map((url, index) => open(url, `replica${index + 1}`));
-    const [firstReplica, ...otherReplicas] = replicas.map((replica) => replica.db);
-    let reads = primary.db;
-    if (firstReplica) {
-      const replicaDbs = [firstReplica, ...otherReplicas] as const;
-      const pick = () => replicaDbs[Math.floor(Math.random() * replicaDbs.length)] ?? firstReplica;
-      const routed = withReplicas(primary.db, [...replicaDbs], pick);
-      // withReplicas sends `execute` to the primary, since raw SQL may write. Through `reads` it is
-      // a read (the hand-written metrics and study SQL), so it goes to a replica as well.
-      routed.execute = ((...args: Parameters<Database['execute']>) => pick().execute(...args)) as Database['execute'];
-      reads = routed;
+    let monitor: ReplicaMonitor | undefined;
+    const replicas = (options.replicaUrls ?? []).map((url, index) => {
+      const name = `replica${index + 1}`;
+      return open(url, name, {
+        pool: primary.pool,
+        onUnavailable: () => monitor?.markDown(name),
+      });
+    });
+    monitor =
+      replicas.length > 0
+        ? new ReplicaMonitor(primary.pool, replicas, options.replicaCheckIntervalMs ?? 500)
+        : undefined;
+    await monitor?.check();
+    // Per replica: its selects, relational queries and `execute` there, writes and transactions on
+    // the primary. withReplicas sends `execute` to the primary, since raw SQL may write; through a
+    // read handle it is a read (the hand-written metrics and study SQL), so it goes to the replica.
+    const routedTo = new Map(
+      replicas.map(({ name, db }) => {
+        const routed = withReplicas(primary.db, [db], () => db);
+        routed.execute = ((...args: Parameters<Database['execute']>) => db.execute(...args)) as Database['execute'];
+        return [name, routed as Database] as const;
+      }),
+    );
+    const pick = (names: string[]) => names[Math.floor(Math.random() * names.length)];
+    const readsFor = (needs: ReadNeeds): Database => {
+      const name = monitor ? pick(monitor.eligible(needs)) : undefined;
+      return (name && routedTo.get(name)) || primary.db;
+    };
+    // `reads` chooses per statement, as before, among the replicas that are up.
+    const reads: Database = monitor
+      ? (withReplicas(primary.db, [primary.db], () => readsFor({})) as Database)
+      : primary.db;
+    if (monitor) {
+      reads.execute = ((...args: Parameters<Database['execute']>) =>
+        readsFor({}).execute(...args)) as Database['execute'];
     }
     return {
       db: primary.db,
       reads,
+      readsFor,
+      async writeLsn() {
+        if (!monitor) return null;
+        const [row] = await primary.pool.probe<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn');
+        return row?.lsn ?? null;
+      },
+      readers: () => {
+        const names = monitor?.eligible({}) ?? [];
+        return names.length > 0 ? names : ['primary'];
+      },
+      replicaStates: () => monitor?.states() ?? [],
       kind: 'postgres',
       poolStats: () => [primary, ...replicas].map(({ pool }) => pool.stats()),
       async migrate() {
-        // A dedicated connection holds the advisory lock for the whole run, so two API processes
-        // starting together apply each migration once.
-        const lockClient = new pg.Client({ connectionString: options.databaseUrl });
-        lockClient.on('error', () => {});
-        await lockClient.connect();
+        // A transaction on a connection of its own holds the advisory lock while another connection
+        // migrates, so two API processes starting together apply each migration once. A transaction
+        // lock rather than a session lock: through a pooler in transaction mode a session lock would
+        // stay on whichever server connection took it, and the unlock would land on another.
+        const connect = async () => {
+          const client = new pg.Client({ connectionString: options.databaseUrl });
+          client.on('error', () => {});
+          await client.connect();
+          return client;
+        };
+        const lockClient = await connect();
         try {
-          await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-          await migratePostgres(drizzlePostgres({ client: lockClient, relations }), { migrationsFolder });
+          await lockClient.query('begin');
+          await lockClient.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+          const migrateClient = await connect();
+          try {
+            await migratePostgres(drizzlePostgres({ client: migrateClient, relations }), { migrationsFolder });
+          } finally {
+            await migrateClient.end();
+          }
+          await lockClient.query('commit');
         } finally {
-          await lockClient.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
           await lockClient.end();
         }
       },
@@ -124,6 +189,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
         await primary.db.execute(sql`select 1`);
       },
       async close() {
+        monitor?.stop();
         await Promise.all([primary, ...replicas].map(({ pool }) => pool.end()));
       },
     };
@@ -143,6 +209,10 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
   return {
     db,
     reads: db,
+    readsFor: () => db,
+    writeLsn: async () => null,
+    readers: () => ['primary'],
+    replicaStates: () => [],
     kind: 'pglite',
     poolStats: () => [],
     async migrate() {

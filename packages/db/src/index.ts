@@ -46,4 +46,5 @@ export {
   writeOccurrences,
 } from './recurrence.ts';
 export { type Relations, relations } from './relations.ts';
+export { lsnValue, type ReadNeeds, type ReplicaState } from './replicas.ts';
 export * from './schema/index.ts';

@@ -45,6 +45,20 @@ export interface RequestAwarePoolOptions {
   /** How long `connect()` waits for a free connection (or for a new one to open). */
   timeoutMs: number;
   statementTimeoutMs: number;
+  /**
+   * A pooler in transaction mode (PgBouncer) sits between the pool and PostgreSQL: one client
+   * connection's statements may run on different server connections. Then no statement is named
+   * (a named statement is parsed on one server connection and executed on another), no
+   * `statement_timeout` is sent at connect (PgBouncer 1.18 refuses unknown startup parameters, and
+   * would not carry it to the next server connection anyway: set it on the role), and a cancel goes
+   * through the pooler's own cancel protocol rather than `pg_cancel_backend` of a pid the pooler made up.
+   */
+  transactionPooler?: boolean | undefined;
+  /**
+   * Read replicas: a statement (outside a transaction) whose server cannot be reached runs on this
+   * pool instead (the primary), after `onUnavailable` is told, so a stopped replica costs no error.
+   */
+  fallback?: { pool: RequestAwarePool; onUnavailable(error: unknown): void } | undefined;
 }
 
 // pg's own wording for a connection that failed or was lost; these errors carry no code.
@@ -70,7 +84,7 @@ export class RequestAwarePool {
       connectionString: options.url,
       max: options.max,
       connectionTimeoutMillis: options.timeoutMs,
-      statement_timeout: options.statementTimeoutMs,
+      ...(options.transactionPooler ? {} : { statement_timeout: options.statementTimeoutMs }),
       application_name: 'sixtype',
       // JIT off for every connection: these are short OLTP statements, and PostgreSQL compiled the
       // metric rollup on each request (~200 ms of a 16 ms statement) because its estimated cost,
@@ -82,7 +96,10 @@ export class RequestAwarePool {
     this.#pool.on('connect', (client) => {
       // A checked-out connection that dies emits `error` too; its caller sees the failed query.
       client.on('error', () => {});
-      followRequestSignal(client, (pid) => this.#cancelBackend(pid));
+      if (options.transactionPooler) withoutStatementNames(client);
+      followRequestSignal(client, (pid) =>
+        options.transactionPooler ? cancelThroughPooler(client) : this.#cancelBackend(pid),
+      );
     });
   }
 
@@ -112,17 +129,34 @@ export class RequestAwarePool {
 
   /** One statement on a pooled connection (drizzle's node-postgres session calls it this way). */
   async query(config: pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult> {
-    const client = await this.connect();
+    const fallback = this.#options.fallback;
+    let client: pg.PoolClient;
+    try {
+      client = await this.connect();
+    } catch (error) {
+      if (!fallback || !isLostConnection(error)) throw error;
+      fallback.onUnavailable(error);
+      return fallback.pool.query(config, values);
+    }
     let broken: Error | undefined;
     try {
       return await client.query(config, values);
     } catch (error) {
       if (isLostConnection(error)) broken = error as Error;
-      throw error;
+      if (!broken || !fallback) throw error;
     } finally {
       // A connection that broke is closed rather than handed to the next caller.
       client.release(broken);
     }
+    // Only reads come this way (a replica's pool takes no writes), so running one again is safe.
+    fallback.onUnavailable(broken);
+    return fallback.pool.query(config, values);
+  }
+
+  /** One statement outside any request (health checks); a failure is the caller's to judge. */
+  async probe<Row extends pg.QueryResultRow>(text: string): Promise<Row[]> {
+    const result = await this.#pool.query<Row>(text);
+    return result.rows;
   }
 
   end(): Promise<void> {
@@ -145,6 +179,35 @@ export class RequestAwarePool {
       await client.end().catch(() => {});
     }
   }
+}
+
+/** Sends every statement unnamed (see RequestAwarePoolOptions.transactionPooler). */
+function withoutStatementNames(client: pg.PoolClient) {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const first = args[0];
+    if (first && typeof first === 'object' && 'name' in first && (first as { name?: unknown }).name !== undefined) {
+      args[0] = { ...(first as object), name: undefined };
+    }
+    return query(...args);
+  };
+}
+
+/**
+ * A cancel request on the wire with the key the pooler handed this connection, which the pooler
+ * forwards to whichever server connection runs the statement (node-postgres's own cancel path).
+ */
+async function cancelThroughPooler(client: pg.PoolClient): Promise<void> {
+  const target = client as unknown as { activeQuery?: unknown; connectionParameters: pg.ClientConfig };
+  if (!target.activeQuery) return;
+  const canceller = new pg.Client(target.connectionParameters) as unknown as {
+    cancel(client: unknown, query: unknown): void;
+    connection: { on(event: string, listener: () => void): void; end(): void };
+  };
+  canceller.connection.on('error', () => {});
+  canceller.cancel(client, target.activeQuery);
+  // PostgreSQL answers a cancel request by closing the socket; the statement fails on its own connection.
+  await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 /**

@@ -20,6 +20,8 @@ export async function openDatabase(env: Env, logger: Logger): Promise<DatabaseHa
     maxConnections: env.DATABASE_POOL_MAX,
     poolTimeoutMs: env.DATABASE_POOL_TIMEOUT_MS,
     replicaUrls: env.DATABASE_REPLICA_URLS,
+    replicaCheckIntervalMs: env.DATABASE_REPLICA_CHECK_MS,
+    transactionPooler: env.DATABASE_POOLER === 'pgbouncer',
   });
   logger.info(
     { database: database.kind, dataDir: database.kind === 'pglite' ? env.DATA_DIR : undefined },

@@ -1,8 +1,9 @@
-import { type DatabaseFault, type DatabaseHandle, databaseFaultOf, withQuerySignal } from '@sixtype/db';
+import { type DatabaseFault, type DatabaseHandle, databaseFaultOf, lsnValue, withQuerySignal } from '@sixtype/db';
 import type { GraphQLContext } from '@sixtype/graphql';
 import { GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from './logger.ts';
+import { callerOf, latestAsOf, RecentWrites } from './read-your-writes.ts';
 
 /** What a client is told when the database, not its request, is the problem. */
 const faultAnswers: Record<DatabaseFault, { code: string; message: string; status?: number }> = {
@@ -49,20 +50,62 @@ export function withDatabaseErrors(maskError: MaskError, logger: Logger): MaskEr
   };
 }
 
+/** A caller may send back the position a mutation's answer named, so that any API process honours it. */
+export const READ_AFTER_HEADER = 'x-sixtype-read-after';
+/** Set on a mutation's answer when replicas are configured: the primary's WAL position after it. */
+export const WRITE_LSN_HEADER = 'x-sixtype-write-lsn';
+const LSN = /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i;
+
 /**
- * Per operation: queries read through `database.reads` (a replica when DATABASE_REPLICA_URLS is
- * set); mutations keep the primary for their reads too, so a payload shows the row just written
- * (the credential check, before this, also reads the primary: a new session is there at once); and
- * every statement runs under the request's abort signal, so a client that disconnects cancels its
- * statements in PostgreSQL rather than leaving them to run.
+ * Per operation: queries read through `database.readsFor` (a replica when DATABASE_REPLICA_URLS is
+ * set), mutations keep the primary for their reads too, so a payload shows the row just written
+ * (the credential check, before this, also reads the primary: a new session is there at once).
+ *
+ * Read-your-writes: after a caller's mutation the primary's WAL position is remembered for that
+ * caller (RecentWrites) and sent back in `x-sixtype-write-lsn`; the caller's next queries go to a
+ * replica only once it has replayed that position (or the one the request names in
+ * `x-sixtype-read-after`), otherwise to the primary. A query with `asOf` goes to a replica that
+ * has replayed every commit up to that instant. Every statement runs under the request's abort
+ * signal, so a client that disconnects cancels its statements in PostgreSQL rather than leaving them to run.
  */
-export function useDatabaseRouting(database: DatabaseHandle): Plugin<GraphQLContext> {
+export function useDatabaseRouting(
+  database: DatabaseHandle,
+  recentWrites: RecentWrites = new RecentWrites(),
+): Plugin<GraphQLContext> {
+  const writeLsns = new WeakMap<Request, string>();
+  const followsWrites = database.replicaStates().length > 0;
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
+      const context = args.contextValue as GraphQLContext & { request?: Request };
       const operation = getOperationAST(args.document, args.operationName)?.operation;
-      if (operation === 'query') args.contextValue.db = database.reads;
-      const signal = (args.contextValue as { request?: Request }).request?.signal;
-      setExecuteFn((executeArgs) => withQuerySignal(signal, () => executeFn(executeArgs)));
+      const caller = followsWrites ? callerOf(context.viewer) : undefined;
+      if (operation === 'query') {
+        const named = context.request?.headers.get(READ_AFTER_HEADER)?.trim();
+        const remembered = caller ? recentWrites.lsnOf(caller) : undefined;
+        const lsn = [remembered, named && LSN.test(named) ? named : undefined]
+          .filter((value): value is string => value !== undefined)
+          .sort((a, b) => (lsnValue(a) < lsnValue(b) ? 1 : -1))[0];
+        const asOf = followsWrites ? latestAsOf(args.document, args.variableValues ?? undefined) : undefined;
+        context.db = database.readsFor({ lsn, asOf });
+      }
+      const signal = context.request?.signal;
+      setExecuteFn(async (executeArgs) => {
+        const result = await withQuerySignal(signal, () => executeFn(executeArgs));
+        if (operation === 'mutation' && followsWrites) {
+          // After the mutation committed: the position its reads-to-come need. Without it (the
+          // primary is away) the caller is left as it was; its mutation failed as well.
+          const lsn = await database.writeLsn().catch(() => null);
+          if (lsn) {
+            if (caller) recentWrites.record(caller, lsn);
+            if (context.request) writeLsns.set(context.request, lsn);
+          }
+        }
+        return result;
+      });
+    },
+    onResponse({ request, response }) {
+      const lsn = writeLsns.get(request);
+      if (lsn) response.headers.set(WRITE_LSN_HEADER, lsn);
     },
   };
 }

@@ -50,6 +50,14 @@ const envSchema = z.object({
       )
       .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, 'must be postgres:// URLs separated by commas'))),
   ),
+  /**
+   * `pgbouncer`: a pooler in transaction mode sits in front of PostgreSQL (DATABASE_URL and the
+   * replica URLs point at it). Statements are then sent unnamed, statement_timeout is not sent at
+   * connect (set it on the role: docs/scaling.md) and cancels go through the pooler.
+   */
+  DATABASE_POOLER: z.enum(['none', 'pgbouncer']).default('none'),
+  /** How often each replica's health and replay position are checked, in milliseconds. */
+  DATABASE_REPLICA_CHECK_MS: z.coerce.number().int().positive().default(500),
   /** `npm run start:cluster`: how many API processes share the port (default: one per CPU). */
   CLUSTER_WORKERS: z.coerce.number().int().positive().optional(),
   /** Requests per minute for each API client and each signed-in user; 0 turns the limit off. */

@@ -15,7 +15,7 @@ import type { Logger } from './logger.ts';
  */
 export function useObservability(options: {
   logger: Logger;
-  database?: Pick<DatabaseHandle, 'poolStats'>;
+  database?: Pick<DatabaseHandle, 'poolStats' | 'readers' | 'replicaStates'>;
   /** Operation names always labelled as themselves: the SDK's persisted operations, GraphiQL's examples. */
   knownOperations?: Iterable<string>;
 }): Plugin<GraphQLContext>[] {
@@ -41,6 +41,36 @@ export function useObservability(options: {
       (stats) => stats.inUse,
     );
     poolGauge('sixtype_db_pool_waiting', 'Statements waiting for a free connection', (stats) => stats.waiting);
+    new Gauge({
+      name: 'sixtype_db_serves_reads',
+      help: 'Whether the pool serves queries now (1): the replicas that are up, or the primary when none is',
+      labelNames: ['pool'],
+      registers: [registry],
+      collect() {
+        const readers = new Set(database.readers());
+        for (const stats of database.poolStats()) this.set({ pool: stats.name }, readers.has(stats.name) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'sixtype_db_replica_up',
+      help: 'Whether the replica answered its last health check as a standby in recovery',
+      labelNames: ['pool'],
+      registers: [registry],
+      collect() {
+        for (const state of database.replicaStates()) this.set({ pool: state.name }, state.up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'sixtype_db_replica_lag_bytes',
+      help: 'WAL the primary had written and the replica had not replayed, at the last health check',
+      labelNames: ['pool'],
+      registers: [registry],
+      collect() {
+        for (const state of database.replicaStates()) {
+          if (state.lagBytes !== null) this.set({ pool: state.name }, state.lagBytes);
+        }
+      },
+    });
   }
   const operationLabel = boundedOperationLabel(options.knownOperations ?? []);
   const errorsByCode = new Counter({

@@ -138,15 +138,21 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
     },
     plugins: [
       useGraphiQLAssets(graphiqlAssets),
-      useReadiness('/ready', async () => {
-        try {
-          await database.ping();
-          return true;
-        } catch (error) {
-          logger.warn({ err: error }, 'readiness check failed');
-          return false;
-        }
-      }),
+      useReadiness(
+        '/ready',
+        async () => {
+          try {
+            await database.ping();
+            return true;
+          } catch (error) {
+            logger.warn({ err: error }, 'readiness check failed');
+            return false;
+          }
+        },
+        // Which database serves reads now: a stopped replica does not make the process unready
+        // (its reads go to the primary), but an operator sees it here.
+        () => ({ reads: database.readers(), replicas: database.replicaStates() }),
+      ),
       ...useObservability({ logger, database, knownOperations }),
       useCompactDocumentErrors(),
       useValidationRules(),
@@ -193,15 +199,22 @@ function useValidationRules(): Plugin {
 }
 
 /**
- * yoga's useReadinessCheck for a check that answers true or false, without the URLPattern test
+ * yoga's useReadinessCheck for a check that answers true or false (with `describe()` in the JSON body), without the URLPattern test
  * that one runs on every request that is not for `endpoint`: that test matches exactly the paths
  * the pathname comparison before it matches, and costs more than several of our own plugins.
  */
-function useReadiness(endpoint: string, check: () => Promise<boolean>): Plugin {
+function useReadiness(endpoint: string, check: () => Promise<boolean>, describe: () => object): Plugin {
   return {
     onRequest({ request, url, fetchAPI, endResponse }) {
       if (!request.url.endsWith(endpoint) && url.pathname !== endpoint) return;
-      return check().then((ready) => endResponse(new fetchAPI.Response(null, { status: ready ? 200 : 503 })));
+      return check().then((ready) =>
+        endResponse(
+          new fetchAPI.Response(JSON.stringify({ ready, ...describe() }), {
+            status: ready ? 200 : 503,
+            headers: { 'content-type': 'application/json' },
+          }),
+        ),
+      );
     },
   };
 }
