@@ -28,9 +28,12 @@ const config: CodegenConfig = {
           ID: 'string',
           // Template-literal types (packages/sdk/src/scalars.ts spells the same): a calendar day
           // cannot go where a decimal belongs, and a literal such as "2012-03-31" still fits.
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a TypeScript type
           Date: '`${number}-${number}-${number}`',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a TypeScript type
           DateTime: '`${number}-${number}-${number}T${string}`',
           // Exact decimals travel as strings ("7430", "0.43"); never parse them into floats to add.
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a TypeScript type
           Decimal: '`${number}`',
           // Audit events' before/after: any JSON value, for the caller to narrow.
           JSON: 'unknown',

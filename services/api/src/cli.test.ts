@@ -129,9 +129,10 @@ describe('the CLI on the embedded database', () => {
     });
     expect(((await signedIn.json()) as { data: { login: { token: string } } }).data.login.token).toMatch(/\S{20}/);
 
-    // A failure is one line and exit code 1, through npm too (no lifecycle report after it).
+    // A failure is one line and exit code 1, through `npm run cli` at the repository root as README
+    // has it (no lifecycle report after it).
     const taken = spawnSync('npm', ['run', 'cli', '--', 'revoke-api-key', '--name', 'nobody'], {
-      cwd: apiFolder,
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
       env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, DATABASE_URL: '' },
       encoding: 'utf8',
     });
