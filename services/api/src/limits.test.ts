@@ -81,7 +81,7 @@ describe('query limits', () => {
     [
       'a cost bomb (first: 100 twice within the depth limit)',
       '{ cadres(first: 100) { nodes { organization { cadres(first: 100) { nodes { name } } } } } }',
-      /cost limit of 5000 exceeded/i,
+      /cost limit of 60000 exceeded/i,
     ],
     ['a token bomb (1002 tokens, limit 1000)', `{ ${repeat(1000, () => '__typename')} }`, /token limit of 1000/i],
     [
@@ -125,13 +125,19 @@ describe('query limits', () => {
 
   it('counts first: $variable and a left-out first (the default page of 20) in the cost', async () => {
     const nested =
-      'query Nested($n: Int) { cadres(first: $n) { nodes { organization { cadres(first: $n) { nodes { name } } } } } }';
+      'query Nested($n: Int) { cadres(first: $n) { nodes { organization { cadres(first: $n) { nodes { organization { cadres(first: $n) { nodes { name } } } } } } } } }';
     for (const accept of ['application/json', 'application/graphql-response+json']) {
       const byVariable = await refusal(await post({ query: nested, variables: { n: 30 } }, { accept }));
       expect(byVariable).toMatchObject({ status: 400, code: 'QUERY_TOO_COMPLEX' });
-      expect(byVariable.message).toMatch(/^Query Cost limit of 5000 exceeded, found \d+\.$/);
+      expect(byVariable.message).toMatch(/^Query Cost limit of 60000 exceeded, found \d+\.$/);
       const byDefault = await refusal(
-        await post({ query: '{ cadres { nodes { organization { cadres { nodes { name } } } } } }' }, { accept }),
+        await post(
+          {
+            query:
+              '{ cadres { nodes { organization { cadres { nodes { organization { cadres { nodes { name } } } } } } } } }',
+          },
+          { accept },
+        ),
       );
       expect(byDefault).toMatchObject({ status: 400, code: 'QUERY_TOO_COMPLEX' });
     }

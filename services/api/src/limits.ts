@@ -18,14 +18,16 @@ import { useQueryCost } from './query-cost.ts';
  * | aliases        | 0                                      | 15    |
  * | directives     | 0                                      | 50    |
  * | tokens         | 120 (ListCadres; introspection: 184)   | 1000  |
- * | cost           | at most half the limit (test)          | 5000  |
+ * | cost           | at most half the limit (test)          | 60000 |
  */
 export const QUERY_LIMITS = {
   maxDepth: 10,
   maxAliases: 15,
   maxDirectives: 50,
   maxTokens: 1000,
-  maxCost: 5000,
+  // A unit's subtree page with 20 cadres each (bench S2: 60 × 20 cadres, about 52,000) fits;
+  // a page of 100 inside a page of 100 (about 250,000) does not.
+  maxCost: 60_000,
 } as const;
 
 export type QueryLimit = keyof typeof QUERY_LIMITS;
