@@ -46,8 +46,9 @@ describe('the directory through the SDK against a running server', () => {
   it('serves the zone tree with cadre counts in one SQL statement', async () => {
     api.statements.length = 0;
     const data = await api.client.request(OrganizationTreeDocument, { code: 'ZONE' });
-    // One to check the bearer token's session, one for the whole tree.
-    expect(api.statements).toHaveLength(2);
+    // One for the whole tree; the bearer token's session is looked up at most once (then it is
+    // answered from memory).
+    expect(api.statements.length).toBeLessThanOrEqual(2);
     expect(dataStatements(api.statements)).toHaveLength(1);
     const counts = Object.fromEntries(
       (data.organization?.children ?? []).map((child, index) => [index, child.cadres.totalCount]),

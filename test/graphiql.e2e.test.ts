@@ -121,6 +121,9 @@ async function runTab(page: Page, name: string): Promise<Answer> {
   await page.locator(`button[title="${name}"]`).press('Enter');
   await expect.poll(() => editorText(page, '.graphiql-query-editor')).toContain(`${name}`);
   const answered = nextGraphQLResponse(page, new RegExp(name));
+  // A click in the query puts the cursor there, so GraphiQL takes the operation from this tab's
+  // document rather than keeping the last tab's operation name ("Cannot infer operation SignIn").
+  await page.locator('.graphiql-query-editor .view-lines').click();
   await page.locator('.graphiql-execute-button').click();
   const response = await answered;
   expect(response.status()).toBe(200);

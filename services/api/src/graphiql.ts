@@ -161,8 +161,7 @@ query ProblemLedger {
 
 const progressReport = `# The zone's 2012-Q1 campaign progress report as
 # Markdown, and where to download it as PDF (GET with
-# the same Authorization header). Needs the token in the
-# Headers tab.
+# the same sign-in). Sign in with the SignIn tab first.
 query ProgressReport2012Q1 {
   campaignReport(campaignCode: "SIX_TYPE_2012", orgCode: "ZONE", period: "2012-Q1") {
     period {
