@@ -73,7 +73,7 @@ const dataQuery = parse(`
       byCategory { code name count closed overdue }
       byState { state count overdue }
     }
-    metricDefinitions { code name unit direction derivation }
+    metricDefinitions { code name unit direction derivation reportingGranularity }
   }
 `);
 
@@ -122,7 +122,10 @@ export interface MetricInfo {
   unit: string;
   direction: 'HIGHER_IS_BETTER' | 'LOWER_IS_BETTER';
   derivation: string | null;
+  reportingGranularity: 'MONTH' | 'QUARTER' | 'YEAR';
 }
+
+const GRAINS = ['MONTH', 'QUARTER', 'YEAR'] as const;
 export interface Ranking {
   metric: { code: string; name: string; unit: string };
   entries: { orgCode: string; orgName: string; rank: number | null; value: string | null }[];
@@ -267,21 +270,31 @@ export async function gatherReportData(
     context,
   );
   onStep('metrics');
-  const { metricSeries } = await run<{ metricSeries: ReportData['series'] }>(
-    seriesQuery,
-    {
-      metricCodes: data.metricDefinitions.map((metric) => metric.code),
-      orgCode: scope.orgCode,
-      includeDescendants: scope.includeDescendants,
-      from: [historyFrom, seriesStart].sort()[0],
-      to: period.end,
-      granularity: period.granularity,
-    },
-    context,
+  // A figure reported by quarter has no monthly value (metricSeries refuses to split it): a
+  // monthly report shows the figures reported monthly.
+  const answerable = data.metricDefinitions.filter(
+    (metric) => GRAINS.indexOf(metric.reportingGranularity) <= GRAINS.indexOf(period.granularity),
   );
+  const metricSeries: ReportData['series'] =
+    answerable.length === 0
+      ? []
+      : (
+          await run<{ metricSeries: ReportData['series'] }>(
+            seriesQuery,
+            {
+              metricCodes: answerable.map((metric) => metric.code),
+              orgCode: scope.orgCode,
+              includeDescendants: scope.includeDescendants,
+              from: [historyFrom, seriesStart].sort()[0],
+              to: period.end,
+              granularity: period.granularity,
+            },
+            context,
+          )
+        ).metricSeries;
   onStep('rankings');
   // Units below are ranked for a calendar period only (metricRanking takes one period start).
-  const headline = data.metricDefinitions.filter((metric) => metric.derivation == null);
+  const headline = answerable.filter((metric) => metric.derivation == null);
   let rankings: Ranking[] = [];
   if (!period.isRange && scope.includeDescendants && data.organization.children.length > 0 && headline.length > 0) {
     const answer = await run<Record<string, Ranking>>(
