@@ -133,6 +133,7 @@ describe('Decimal', () => {
   it('is the one grammar of every Decimal input field of the schema', () => {
     // A new Decimal input must be checked with decimalText / isDecimalText and listed here.
     const checked = [
+      'CreateMetricDefinitionInput.ratioMultiplier',
       'CreateStudyRecordInput.hours',
       'MetricObservationInput.value',
       'SetMetricTargetInput.value',
