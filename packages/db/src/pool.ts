@@ -89,7 +89,8 @@ export class RequestAwarePool {
       // JIT off for every connection: these are short OLTP statements, and PostgreSQL compiled the
       // metric rollup on each request (~200 ms of a 16 ms statement) because its estimated cost,
       // swollen by branches a one-time filter skips, passed jit_above_cost (docs/scaling.md).
-      options: '-c jit=off',
+      // PgBouncer refuses the `options` startup parameter: behind it, set jit = off on the database.
+      ...(options.transactionPooler ? {} : { options: '-c jit=off' }),
     });
     // Idle connections that die (a server restart) are dropped by the pool; the next caller gets a new one.
     this.#pool.on('error', () => {});
