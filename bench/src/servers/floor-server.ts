@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import postgres from 'postgres';
 import type { LoggedStatement } from '../api.ts';
 import { type FloorWrite, submitObservationsFloor } from './floor-writes.ts';
-import { createStats, serveComparator } from './stats.ts';
+import { createJsonServer, createStats, serveComparator } from './stats.ts';
 
 /**
  * The replay floor: the statements our API sent for each scenario variant (captured from drizzle's
@@ -47,24 +46,8 @@ async function replay(body: string) {
   return { data: scenario === 'S0' ? { __typename: 'Query' } : rows };
 }
 
-const server = createServer((request, response) => {
-  if (stats.handle(request, response)) return;
-  stats.request();
-  const write = writes[request.url?.slice('/floor/'.length) ?? ''];
-  let body = '';
-  request.setEncoding('utf8');
-  request.on('data', (chunk: string) => {
-    body += chunk;
-  });
-  request.on('end', async () => {
-    try {
-      const answer = write ? await write(JSON.parse(body)) : await replay(body);
-      response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify(answer));
-    } catch (error) {
-      response.statusCode = 500;
-      response.end(JSON.stringify({ errors: [{ message: String(error) }] }));
-    }
-  });
+const server = createJsonServer(stats, async (path, body) => {
+  const write = writes[path.slice('/floor/'.length)];
+  return write ? write(JSON.parse(body)) : replay(body);
 });
 serveComparator(server, () => sql.end({ timeout: 2 }));

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 /**
  * What each server under test reports about itself: requests served, SQL statements sent, CPU time
@@ -78,5 +78,34 @@ export function serveComparator(server: Server, close: () => Promise<unknown>) {
     server.close();
     server.closeAllConnections();
     void close().finally(() => process.exit(0));
+  });
+}
+
+/**
+ * A comparator's HTTP handler: the stats endpoints, then each POST body read whole and handed to
+ * `answer` with the path; its result goes back as JSON, a failure as a GraphQL-style 500.
+ */
+export function createJsonServer(
+  stats: Pick<ReturnType<typeof createStats>, 'handle' | 'request'>,
+  answer: (path: string, body: string) => Promise<unknown>,
+): Server {
+  return createServer((request, response) => {
+    if (stats.handle(request, response)) return;
+    stats.request();
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    request.on('end', async () => {
+      try {
+        const result = await answer(request.url ?? '', body);
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify(result));
+      } catch (error) {
+        response.statusCode = 500;
+        response.end(JSON.stringify({ errors: [{ message: String(error) }] }));
+      }
+    });
   });
 }

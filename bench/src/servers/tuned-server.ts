@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
 import postgres from 'postgres';
 import type { GraphQLRequestBody } from '../scenarios.ts';
-import { createStats, serveComparator } from './stats.ts';
+import { createJsonServer, createStats, serveComparator } from './stats.ts';
 import { tunedQueries, variablesOf } from './tuned-queries.ts';
 
 /**
@@ -24,25 +23,9 @@ const countingSql = new Proxy(sql, {
   },
 });
 
-const server = createServer((request, response) => {
-  if (stats.handle(request, response)) return;
-  stats.request();
-  const query = tunedQueries[request.url?.slice('/tuned/'.length) ?? ''];
-  let body = '';
-  request.setEncoding('utf8');
-  request.on('data', (chunk: string) => {
-    body += chunk;
-  });
-  request.on('end', async () => {
-    try {
-      if (!query) throw new Error(`no hand-tuned statement for ${request.url}`);
-      const answer = await query(countingSql, variablesOf(JSON.parse(body) as GraphQLRequestBody));
-      response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify(answer));
-    } catch (error) {
-      response.statusCode = 500;
-      response.end(JSON.stringify({ errors: [{ message: String(error) }] }));
-    }
-  });
+const server = createJsonServer(stats, async (path, body) => {
+  const query = tunedQueries[path.slice('/tuned/'.length)];
+  if (!query) throw new Error(`no hand-tuned statement for ${path}`);
+  return query(countingSql, variablesOf(JSON.parse(body) as GraphQLRequestBody));
 });
 serveComparator(server, () => sql.end({ timeout: 2 }));

@@ -1,4 +1,4 @@
-import { type GraphQLContext, type ReportScope, schema } from '@sixtype/graphql';
+import { answerableBy, type GraphQLContext, type ReportScope, schema } from '@sixtype/graphql';
 import { type DocumentNode, execute, GraphQLError, parse } from 'graphql';
 
 /**
@@ -124,8 +124,6 @@ export interface MetricInfo {
   derivation: string | null;
   reportingGranularity: 'MONTH' | 'QUARTER' | 'YEAR';
 }
-
-const GRAINS = ['MONTH', 'QUARTER', 'YEAR'] as const;
 export interface Ranking {
   metric: { code: string; name: string; unit: string };
   entries: { orgCode: string; orgName: string; rank: number | null; value: string | null }[];
@@ -272,8 +270,8 @@ export async function gatherReportData(
   onStep('metrics');
   // A figure reported by quarter has no monthly value (metricSeries refuses to split it): a
   // monthly report shows the figures reported monthly.
-  const answerable = data.metricDefinitions.filter(
-    (metric) => GRAINS.indexOf(metric.reportingGranularity) <= GRAINS.indexOf(period.granularity),
+  const answerable = data.metricDefinitions.filter((metric) =>
+    answerableBy(metric.reportingGranularity, period.granularity),
   );
   const metricSeries: ReportData['series'] =
     answerable.length === 0

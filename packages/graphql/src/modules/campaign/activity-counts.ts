@@ -4,6 +4,7 @@ import { builder } from '../../builder.ts';
 import { directorySubtree } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 import { rowsOf } from '../common/rows.ts';
+import { activityScopeConditions } from './activity.service.ts';
 import { ActivityKind } from './activity.ts';
 import { codeArg } from './campaign.service.ts';
 
@@ -30,17 +31,7 @@ interface ActivityCountsRow {
  * one statement with grouping sets folded into JSON.
  */
 export function activityCountsSql(q: ActivityCountsQuery, readable: string | null | undefined): SQL {
-  const conditions: SQL[] = [sql`occ.day between ${q.from}::date and ${q.to}::date`];
-  if (q.campaignCode) conditions.push(sql`a.campaign_id = (select id from campaigns where code = ${q.campaignCode})`);
-  if (q.orgCode) {
-    conditions.push(
-      q.includeDescendants
-        ? sql`o.path <@ (select path from organizations where code = ${q.orgCode})`
-        : sql`o.code = ${q.orgCode}`,
-    );
-  }
-  if (readable === undefined) conditions.push(sql`false`);
-  else if (readable !== null) conditions.push(sql`o.path <@ ${readable}::ltree`);
+  const conditions = [sql`occ.day between ${q.from}::date and ${q.to}::date`, ...activityScopeConditions(q, readable)];
   return sql`
 with held as (
   select a.id as activity_id, a.kind::text as kind, a.campaign_id, occ.day

@@ -236,10 +236,13 @@ export interface AttendanceRatesQuery {
 }
 
 /**
- * Attendance per cadre (of the cadre's unit) or per unit, in one statement. Units and cadres come
- * from the attendance rows, restricted to the viewer's subtree.
+ * Which activities (`a`, organized by `o`) a figure about activities covers: the campaign, the
+ * organizing unit (with the units below it), and only what the viewer may read.
  */
-export function attendanceRatesSql(q: AttendanceRatesQuery, readable: string | null | undefined): SQL {
+export function activityScopeConditions(
+  q: { campaignCode?: string | null; orgCode?: string | null; includeDescendants?: boolean | null },
+  readable: string | null | undefined,
+): SQL[] {
   const conditions: SQL[] = [];
   if (q.campaignCode) conditions.push(sql`a.campaign_id = (select id from campaigns where code = ${q.campaignCode})`);
   if (q.orgCode) {
@@ -251,6 +254,15 @@ export function attendanceRatesSql(q: AttendanceRatesQuery, readable: string | n
   }
   if (readable === undefined) conditions.push(sql`false`);
   else if (readable !== null) conditions.push(sql`o.path <@ ${readable}::ltree`);
+  return conditions;
+}
+
+/**
+ * Attendance per cadre (of the cadre's unit) or per unit, in one statement. Units and cadres come
+ * from the attendance rows, restricted to the viewer's subtree.
+ */
+export function attendanceRatesSql(q: AttendanceRatesQuery, readable: string | null | undefined): SQL {
+  const conditions = activityScopeConditions(q, readable);
   if (q.from) conditions.push(sql`r.occurs_on >= ${q.from}::date`);
   if (q.to) conditions.push(sql`r.occurs_on <= ${q.to}::date`);
   const where = conditions.length > 0 ? sql`where ${sql.join(conditions, sql` and `)}` : sql``;

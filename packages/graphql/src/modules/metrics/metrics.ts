@@ -30,6 +30,7 @@ import {
   updateMetricDefinition,
 } from './metrics.service.ts';
 import { metricRankingSql } from './ranking.sql.ts';
+import { answerableBy } from './rollup.sql.ts';
 import { metricSeriesSql, periodEndOf } from './series.sql.ts';
 
 export const MetricKind = builder.enumType('MetricKind', {
@@ -306,8 +307,6 @@ export function readableFigures(viewer: Parameters<typeof metricsSubtree>[0]): s
   return readable;
 }
 
-const GRAIN_ORDER: Granularity[] = ['MONTH', 'QUARTER', 'YEAR'];
-
 /** The refusals that depend on the metrics' definitions, checked once the statement has read them. */
 function assertAnswerable(
   metrics: readonly MetricDefinitionShape[],
@@ -315,8 +314,8 @@ function assertAnswerable(
   asOf: string | null | undefined,
 ) {
   for (const metric of metrics) {
-    if (GRAIN_ORDER.indexOf(metric.reportingGranularity) > GRAIN_ORDER.indexOf(granularity)) {
-      const coarser = GRAIN_ORDER.slice(GRAIN_ORDER.indexOf(metric.reportingGranularity)).join(' or ');
+    if (!answerableBy(metric.reportingGranularity, granularity)) {
+      const coarser = granularities.filter((grain) => answerableBy(metric.reportingGranularity, grain)).join(' or ');
       throw graphQLError(
         'BAD_USER_INPUT',
         `${metric.code} is reported by ${metric.reportingGranularity}: ask for it by ${coarser}, not ${granularity}`,

@@ -1,9 +1,19 @@
-import type { Granularity } from '@sixtype/db';
+import { type Granularity, granularities } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
 import { derivedObservationsSql } from './derivations.ts';
 
 export const MONTHS_IN: Record<Granularity, number> = { MONTH: 1, QUARTER: 3, YEAR: 12 };
-const GRAIN_RANK: Record<Granularity, number> = { MONTH: 1, QUARTER: 2, YEAR: 3 };
+
+/**
+ * Whether a figure reported by `reporting` can be read by `requested`: a figure is summed into
+ * coarser periods, never split into finer ones (a quarterly figure has no monthly value).
+ */
+export const answerableBy = (reporting: Granularity, requested: Granularity) =>
+  granularities.indexOf(reporting) <= granularities.indexOf(requested);
+
+/** The granularities, finest first, and their lengths in months, as SQL arrays. */
+const GRAIN_NAMES = sql.raw(`array[${granularities.map((grain) => `'${grain}'`).join(', ')}]`);
+const GRAIN_MONTHS = sql.raw(`array[${granularities.map((grain) => MONTHS_IN[grain]).join(', ')}]`);
 /** The points a figure feeds, as small integers (sorting on them is cheap). */
 const VALUE = sql.raw('0');
 const PRIOR = sql.raw('1');
@@ -86,7 +96,7 @@ export function rollupCtes(q: RollupQuery): SQL {
       min(u.${column}) filter (where m.aggregation = 'MIN' and ${filter}))`;
   return sql`
 params as (
-  select ${q.granularity}::text as grain, ${months}::int as months, ${GRAIN_RANK[q.granularity]}::int as grain_rank,
+  select ${q.granularity}::text as grain, ${months}::int as months, ${granularities.indexOf(q.granularity) + 1}::int as grain_rank,
          coalesce(${q.asOf}::timestamptz, clock_timestamp()) as as_of,
          ${q.firstPeriod}::date as first_period, ${q.lastPeriod}::date as last_period, ${q.lastPeriodEnd}::date as last_end
 ),
@@ -98,8 +108,8 @@ requested as (
 -- The requested metrics and the numerators and denominators of the ratios among them.
 metrics as (
   select m.id, m.kind, m.aggregation, m.reported_as, m.derivation, m.reporting_granularity,
-         array_position(array['MONTH','QUARTER','YEAR'], m.reporting_granularity::text) as reporting_rank,
-         (array[1, 3, 12])[array_position(array['MONTH','QUARTER','YEAR'], m.reporting_granularity::text)] as reporting_months
+         array_position(${GRAIN_NAMES}, m.reporting_granularity::text) as reporting_rank,
+         (${GRAIN_MONTHS})[array_position(${GRAIN_NAMES}, m.reporting_granularity::text)] as reporting_months
   from metric_definitions m
   where m.id in (select id from requested
                  union select numerator_metric_id from requested
