@@ -55,6 +55,8 @@ export interface BenchResults {
     pool: number;
   };
   scenarios: ScenarioResult[];
+  /** The campaign progress report for the zone: seconds per download, three each. */
+  reports?: { path: string; seconds: number[]; bytes: number }[];
   soak?: {
     scenario: string;
     seconds: number;
@@ -223,6 +225,16 @@ export function markdown(results: BenchResults): string {
       );
     }
     lines.push('', 'p50 of 0 ms means under 1 ms (autocannon reports whole milliseconds).', '');
+  }
+  if (results.reports) {
+    lines.push('## Campaign progress report for the zone', '');
+    lines.push('| download | seconds (three in a row) | size |', '|---|---|---|');
+    for (const report of results.reports) {
+      lines.push(
+        `| \`GET ${report.path}\` | ${report.seconds.map((x) => fmt(x, 2)).join(', ')} | ${fmt(report.bytes / 1024, 0)} KiB |`,
+      );
+    }
+    lines.push('');
   }
   if (results.soak) {
     const soak = results.soak;

@@ -15,6 +15,7 @@ import { type BenchResults, machineInfo, type TargetName, writeReports } from '.
 import { readTargets, type Scenario, scenarios, VARIANTS } from './scenarios.ts';
 import type { ServerStats } from './servers/stats.ts';
 import { tunedQueries } from './servers/tuned-queries.ts';
+import { CAMPAIGN_CODE, STUDY_YEAR } from './sizes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +33,9 @@ const { values } = parseArgs({
     /** Then hold the API under load this many seconds (one scenario, 4 connections), sampling RSS. */
     soak: { type: 'string' },
     'soak-scenario': { type: 'string', default: 'S4' },
+    /** Time the campaign progress report for the zone (formats, comma-separated; empty for none). */
+    report: { type: 'string', default: 'md,pdf' },
+    'report-period': { type: 'string', default: `${STUDY_YEAR}-Q1` },
     /** Capture the SQL and write the plans, without load. */
     'plans-only': { type: 'boolean', default: false },
   },
@@ -170,6 +174,10 @@ try {
       // Under load a session is known to the API (answered from memory): the capture shows that
       // steady state, not the lookup a session's first request (or one every few seconds) pays.
       await post(`${api.base}/graphql`, JSON.stringify({ query: '{ __typename }' }), auth);
+      // Likewise a read's first request teaches the API its metrics' definitions (derivations),
+      // which every later request for them uses: capture the read's second request.
+      if (!scenario.rowsPerRequest)
+        await post(`${api.base}/graphql`, JSON.stringify(scenario.body(targets, v, `${runId}-warm`)), auth);
       await getJson(`${api.base}/__bench/capture`);
       const response = await post(
         `${api.base}/graphql`,
@@ -373,6 +381,29 @@ try {
         result.runs.push(run);
         log(`${scenario.id} pglite c=1 ${run.requestsPerSecond.toFixed(1)} req/s p50 ${run.p50} ms p99 ${run.p99} ms`);
       }
+    }
+  }
+  // The campaign progress report for the whole zone, as an office downloads it: each format three
+  // times, one at a time, after the reads (a report is one request of many statements, not a rate).
+  const reportFormats = (values.report ?? '').split(',').filter(Boolean);
+  if (reportFormats.length > 0) {
+    const api = servers.api as Started;
+    results.reports = [];
+    for (const format of reportFormats) {
+      const path = `/reports/${CAMPAIGN_CODE}/ZONE/${values['report-period']}.${format}`;
+      const seconds: number[] = [];
+      let bytes = 0;
+      for (let r = 0; r < 3; r++) {
+        const started = performance.now();
+        const response = await fetch(`${api.base}${path}`, { headers: { authorization: `Bearer ${api.token}` } });
+        const body = new Uint8Array(await response.arrayBuffer());
+        if (response.status !== 200)
+          throw new Error(`${path}: ${response.status} ${new TextDecoder().decode(body).slice(0, 300)}`);
+        seconds.push((performance.now() - started) / 1000);
+        bytes = body.byteLength;
+      }
+      results.reports.push({ path, seconds, bytes });
+      log(`report ${path}: ${seconds.map((x) => x.toFixed(2)).join(', ')} s (${bytes} bytes)`);
     }
   }
   if (values.soak) {

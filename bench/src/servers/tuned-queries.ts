@@ -171,15 +171,18 @@ export const tunedQueries: Record<string, TunedQuery> = {
           from judged j
         ), '[]'::json))) as data`),
 
-  // Metric series of monthly figures: the current revision of each unit's figure, rolled up over
-  // the subtree by the metric's aggregation, with the same month a year before, the year to date
-  // by the metric's kind (windows over the months), the target, and the rates from them.
+  // Metric series of monthly figures: the current revision of each unit's figure; each unit's
+  // year to date by the metric's kind (a window over the unit's months: FLOW sums, STOCK its last,
+  // RATIO its average); then per month the units rolled up by the metric's aggregation, the same
+  // month a year before from the units that reported this month (all units when none did), the
+  // target, and the rates from them. Metrics come in the order the caller listed them.
   S1: (sql, v) => {
     const input = v.input as { metricCodes: string[]; orgCode: string; from: string; to: string };
     return answer(
       sql`
       with m as (
-        select id, code, unit, kind::text, aggregation::text, direction::text, sort_order
+        select id, code, unit, kind::text, aggregation::text, direction::text,
+               array_position(${input.metricCodes}::text[], code::text) as position
         from metric_definitions where code = any(${input.metricCodes}::text[])
       ),
       root as (select id, code, name, path from organizations where code = ${input.orgCode}),
@@ -193,36 +196,54 @@ export const tunedQueries: Record<string, TunedQuery> = {
           and ob.period_start <= ${input.to}::date
         order by ob.metric_id, ob.organization_id, ob.period_start, ob.revision desc
       ),
-      monthly as (
-        select f.metric_id, f.period_start, max(f.revision) as revision,
-               case m.aggregation
-                 when 'SUM' then sum(f.value) when 'AVG' then avg(f.value)
-                 when 'MAX' then max(f.value) when 'MIN' then min(f.value)
-                 else max(f.value) filter (where f.organization_id = (select id from root))
-               end as value
+      unit_months as (
+        select f.*, m.kind, m.aggregation,
+               case m.kind
+                 when 'FLOW' then sum(f.value) over ytd
+                 when 'STOCK' then f.value
+                 else avg(f.value) over ytd
+               end as unit_ytd,
+               count(*) over next_year > 0 as next_year_reported
         from current_figures f join m on m.id = f.metric_id
-        group by f.metric_id, f.period_start, m.aggregation
+        window ytd as (partition by f.metric_id, f.organization_id, date_trunc('year', f.period_start)
+                       order by f.period_start),
+               next_year as (partition by f.metric_id, f.organization_id order by f.period_start
+                             range between interval '1 year' following and interval '1 year' following)
       ),
-      months as (
-        select m.id as metric_id, g::date as start
-        from m, generate_series(date_trunc('year', ${input.from}::date), ${input.to}::date, interval '1 month') g
+      monthly as (
+        select u.metric_id, u.period_start, max(u.revision) as revision,
+               case u.aggregation
+                 when 'SUM' then sum(u.value) when 'AVG' then avg(u.value)
+                 when 'MAX' then max(u.value) when 'MIN' then min(u.value)
+                 else max(u.value) filter (where u.organization_id = (select id from root))
+               end as value,
+               case u.aggregation
+                 when 'SUM' then sum(u.value) filter (where u.next_year_reported)
+                 when 'AVG' then avg(u.value) filter (where u.next_year_reported)
+                 when 'MAX' then max(u.value) filter (where u.next_year_reported)
+                 when 'MIN' then min(u.value) filter (where u.next_year_reported)
+                 else max(u.value) filter (where u.next_year_reported and u.organization_id = (select id from root))
+               end as value_as_prior,
+               case u.aggregation
+                 when 'SUM' then sum(u.unit_ytd) when 'AVG' then avg(u.unit_ytd)
+                 when 'MAX' then max(u.unit_ytd) when 'MIN' then min(u.unit_ytd)
+                 else max(u.unit_ytd) filter (where u.organization_id = (select id from root))
+               end as year_to_date
+        from unit_months u
+        group by u.metric_id, u.period_start, u.aggregation
       ),
       points as (
-        select mo.metric_id, mo.start, cur.value, cur.revision, prior.value as prior, t.value as target,
-               case m.kind
-                 when 'FLOW' then sum(cur.value) over ytd
-                 when 'STOCK' then (array_agg(cur.value) filter (where cur.value is not null) over ytd)[
-                   count(cur.value) over ytd]
-                 else avg(cur.value) over ytd
-               end as year_to_date,
+        select m.id as metric_id, mo.start, cur.value, cur.revision, cur.year_to_date, t.value as target,
+               case when cur.metric_id is null then prior.value else prior.value_as_prior end as prior,
                m.direction
-        from months mo join m on m.id = mo.metric_id
-        left join monthly cur on cur.metric_id = mo.metric_id and cur.period_start = mo.start
-        left join monthly prior on prior.metric_id = mo.metric_id
+        from m cross join lateral (
+          select g::date as start from generate_series(${input.from}::date, ${input.to}::date, interval '1 month') g
+        ) mo(start)
+        left join monthly cur on cur.metric_id = m.id and cur.period_start = mo.start
+        left join monthly prior on prior.metric_id = m.id
           and prior.period_start = (mo.start - interval '1 year')::date
-        left join metric_targets t on t.metric_id = mo.metric_id and t.organization_id = (select id from root)
+        left join metric_targets t on t.metric_id = m.id and t.organization_id = (select id from root)
           and t.granularity = 'MONTH' and t.period_start = mo.start
-        window ytd as (partition by mo.metric_id order by mo.start)
       )
       select coalesce(json_agg(json_build_object(
         'metric', json_build_object('code', m.code, 'unit', m.unit),
@@ -239,12 +260,12 @@ export const tunedQueries: Record<string, TunedQuery> = {
                 else p.target / p.value
               end, 4))::text,
             'priorYearValue', trim_scale(p.prior)::text,
-            'yoyGrowth', trim_scale(round((p.value - p.prior) / nullif(p.prior, 0), 4))::text,
+            'yoyGrowth', trim_scale(round((p.value - p.prior) / nullif(abs(p.prior), 0), 4))::text,
             'yearToDate', trim_scale(p.year_to_date)::text,
             'revision', p.revision
           ) order by p.start)
-          from points p where p.metric_id = m.id and p.start >= ${input.from}::date)
-      ) order by m.sort_order, m.code), '[]'::json) as data
+          from points p where p.metric_id = m.id)
+      ) order by m.position), '[]'::json) as data
       from m`.then((rows) => rows.map((row) => ({ data: { metricSeries: row.data } }))),
     );
   },

@@ -42,7 +42,7 @@ export {
   type ObservationInput,
   submitObservations,
 } from './modules/metrics/metrics.service.ts';
-export { answerableBy } from './modules/metrics/rollup.sql.ts';
+export { answerableBy, METRICS_PER_SERIES } from './modules/metrics/rollup.sql.ts';
 export {
   DEMO_REMINDER_DAY,
   loadDemoReminders,

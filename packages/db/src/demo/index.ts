@@ -61,10 +61,11 @@ export async function loadDemoData(db: Database): Promise<boolean> {
     );
 
     const metricIds = new Map<string, number>();
+    // The document's figures are what its report is about: each one is a headline figure.
     for (const [sortOrder, metric] of demoMetrics.entries()) {
       const [row] = await tx
         .insert(metricDefinitions)
-        .values({ ...metric, sortOrder })
+        .values({ ...metric, sortOrder, headline: true })
         .returning({ id: metricDefinitions.id });
       if (row) metricIds.set(metric.code, row.id);
     }

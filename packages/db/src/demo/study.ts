@@ -92,6 +92,8 @@ export const demoStudyComplianceMetric = {
   reportingGranularity: 'MONTH',
   description: '机关干部中已完成全年学习要求（笔记不少于2万字、必学内容、三本书中任选一本）的比例',
   derivation: `STUDY_COMPLIANCE_RATE:${DEMO_STUDY_CAMPAIGN_CODE}`,
+  // Not one of the document's results (§四): the report's study section gives the rate already.
+  headline: false,
 } as const;
 
 /**

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   bigint,
+  boolean,
   check,
   date,
   index,
@@ -77,6 +78,11 @@ export const metricDefinitions = snakeCase.table(
     numeratorMetricId: integer().references((): AnyPgColumn => metricDefinitions.id, { onDelete: 'restrict' }),
     denominatorMetricId: integer().references((): AnyPgColumn => metricDefinitions.id, { onDelete: 'restrict' }),
     ratioMultiplier: numeric({ mode: 'string' }).notNull().default('1'),
+    /**
+     * A figure the campaign reports on: the progress report's results, charts and rankings show
+     * the headline figures (a catalogue may hold many more).
+     */
+    headline: boolean().notNull().default(false),
     ...timestamps,
   },
   (t) => [

@@ -197,6 +197,8 @@ export type CreateMetricDefinitionInput = {
   derivation?: string | null | undefined;
   description?: string | null | undefined;
   direction: MetricDirection;
+  /** A figure the progress report shows; false when omitted. */
+  headline?: boolean | null | undefined;
   kind: MetricKind;
   name: string;
   /** For a RATIO recomputed from two figures (with denominatorMetricCode): a FLOW or STOCK metric. */
@@ -614,6 +616,7 @@ export type UpdateMetricDefinitionInput = {
   code: string;
   description?: string | null | undefined;
   direction?: MetricDirection | null | undefined;
+  headline?: boolean | null | undefined;
   name?: string | null | undefined;
   ownerOrgCode?: string | null | undefined;
   unit?: string | null | undefined;

@@ -1,4 +1,4 @@
-import { answerableBy, type GraphQLContext, type ReportScope, schema } from '@sixtype/graphql';
+import { answerableBy, type GraphQLContext, METRICS_PER_SERIES, type ReportScope, schema } from '@sixtype/graphql';
 import { type DocumentNode, execute, GraphQLError, parse } from 'graphql';
 
 /**
@@ -73,7 +73,7 @@ const dataQuery = parse(`
       byCategory { code name count closed overdue }
       byState { state count overdue }
     }
-    metricDefinitions { code name unit direction derivation reportingGranularity }
+    metricDefinitions(headline: true) { code name unit direction derivation reportingGranularity }
   }
 `);
 
@@ -90,7 +90,16 @@ const seriesQuery = parse(`
   }
 `);
 
-/** One metricRanking per headline metric, aliased, in one operation. */
+/** Aliased fields per operation: the API's cost limit bounds one operation's work. */
+const RANKINGS_PER_OPERATION = 10;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
+  return parts;
+}
+
+/** One metricRanking per headline metric, aliased, in one operation (RANKINGS_PER_OPERATION at most). */
 function rankingQuery(count: number): DocumentNode {
   const variables = Array.from({ length: count }, (_, i) => `$m${i}: String!`).join(', ');
   const fields = Array.from(
@@ -273,39 +282,52 @@ export async function gatherReportData(
   const answerable = data.metricDefinitions.filter((metric) =>
     answerableBy(metric.reportingGranularity, period.granularity),
   );
-  const metricSeries: ReportData['series'] =
-    answerable.length === 0
-      ? []
-      : (
-          await run<{ metricSeries: ReportData['series'] }>(
-            seriesQuery,
-            {
-              metricCodes: answerable.map((metric) => metric.code),
-              orgCode: scope.orgCode,
-              includeDescendants: scope.includeDescendants,
-              from: [historyFrom, seriesStart].sort()[0],
-              to: period.end,
-              granularity: period.granularity,
-            },
-            context,
-          )
-        ).metricSeries;
+  // Submitted figures come with the last 12 periods for their charts; derived ones (computed from
+  // the platform's records, each period afresh: study compliance at L reads a million records per
+  // period) for the report's period alone, as they are not charted. More metrics than one call
+  // takes (METRICS_PER_SERIES) are asked for in parts; the results keep the catalogue's order.
+  const byCode = new Map<string, ReportData['series'][number]>();
+  const submitted = answerable.filter((metric) => metric.derivation == null);
+  const derived = answerable.filter((metric) => metric.derivation != null);
+  for (const [metrics, from] of [
+    [submitted, [historyFrom, seriesStart].sort()[0] as string],
+    [derived, seriesStart],
+  ] as const) {
+    for (const part of chunks(metrics, METRICS_PER_SERIES)) {
+      const answer = await run<{ metricSeries: ReportData['series'] }>(
+        seriesQuery,
+        {
+          metricCodes: part.map((metric) => metric.code),
+          orgCode: scope.orgCode,
+          includeDescendants: scope.includeDescendants,
+          from,
+          to: period.end,
+          granularity: period.granularity,
+        },
+        context,
+      );
+      for (const series of answer.metricSeries) byCode.set(series.metric.code, series);
+    }
+  }
+  const metricSeries = answerable.flatMap((metric) => byCode.get(metric.code) ?? []);
   onStep('rankings');
   // Units below are ranked for a calendar period only (metricRanking takes one period start).
   const headline = answerable.filter((metric) => metric.derivation == null);
-  let rankings: Ranking[] = [];
+  const rankings: Ranking[] = [];
   if (!period.isRange && scope.includeDescendants && data.organization.children.length > 0 && headline.length > 0) {
-    const answer = await run<Record<string, Ranking>>(
-      rankingQuery(headline.length),
-      {
-        orgCode: scope.orgCode,
-        granularity: period.granularity,
-        periodStart: period.start,
-        ...Object.fromEntries(headline.map((metric, i) => [`m${i}`, metric.code])),
-      },
-      context,
-    );
-    rankings = headline.map((_, i) => answer[`r${i}`] as Ranking);
+    for (const part of chunks(headline, RANKINGS_PER_OPERATION)) {
+      const answer = await run<Record<string, Ranking>>(
+        rankingQuery(part.length),
+        {
+          orgCode: scope.orgCode,
+          granularity: period.granularity,
+          periodStart: period.start,
+          ...Object.fromEntries(part.map((metric, i) => [`m${i}`, metric.code])),
+        },
+        context,
+      );
+      rankings.push(...part.map((_, i) => answer[`r${i}`] as Ranking));
+    }
   }
   const { metricDefinitions: _definitions, ...sections } = data;
   // Leading groups come for the caller's whole subtree; the report keeps those of its own unit.

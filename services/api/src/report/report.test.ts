@@ -237,4 +237,36 @@ describe('live data', () => {
         .split(/\s+/)[1],
     ).toBe('5');
   }, 120_000);
+
+  it('shows the headline figures: a catalogue metric joins the report once it is flagged headline', async () => {
+    const created = await graphql<{ createMetricDefinition: { __typename: string } }>(
+      `mutation { createMetricDefinition(input: { code: "REPORT_TEST_ROADS", name: "演示道路里程", unit: "公里",
+        kind: FLOW, aggregation: SUM, direction: HIGHER_IS_BETTER, reportingGranularity: QUARTER }) { __typename } }`,
+      {},
+      adminToken,
+    );
+    expect(created.data?.createMetricDefinition.__typename).toBe('CreateMetricDefinitionPayload');
+    const submitted = await graphql<{ submitMetricObservations: { accepted: number } }>(
+      `mutation { submitMetricObservations(input: { idempotencyKey: "report-test-headline", observations: [
+        { metricCode: "REPORT_TEST_ROADS", orgCode: "ZONE", periodStart: "2012-01-01", granularity: QUARTER,
+          value: "12.5", source: "report test" } ] }) { ... on SubmitMetricObservationsPayload { accepted } } }`,
+      {},
+      adminToken,
+    );
+    expect(submitted.data?.submitMetricObservations.accepted).toBe(1);
+    const before = (await graphql<{ campaignReport: { markdown: string } }>(REPORT, { orgCode: 'ZONE' }, adminToken))
+      .data?.campaignReport.markdown;
+    expect(markdownRow(before ?? '', '新签订项目合同')).toBeDefined();
+    expect(markdownRow(before ?? '', '演示道路里程')).toBeUndefined();
+    const flagged = await graphql<{ updateMetricDefinition: { metric: { headline: boolean } } }>(
+      `mutation { updateMetricDefinition(input: { code: "REPORT_TEST_ROADS", headline: true }) {
+        ... on UpdateMetricDefinitionPayload { metric { headline } } } }`,
+      {},
+      adminToken,
+    );
+    expect(flagged.data?.updateMetricDefinition.metric.headline).toBe(true);
+    const after = (await graphql<{ campaignReport: { markdown: string } }>(REPORT, { orgCode: 'ZONE' }, adminToken))
+      .data?.campaignReport.markdown;
+    expect(markdownRow(after ?? '', '演示道路里程')?.[1]).toBe('12.5');
+  }, 120_000);
 });

@@ -90,6 +90,68 @@ describe('across time', () => {
     expect(await quarterValue('R_STOCK', 'ZONE', true)).toBe('18');
   });
 
+  it('year to date keeps a unit that skipped a month, by kind, from the year’s first month even when asked from later', async () => {
+    await define('R_YTD_FLOW', 'FLOW', 'SUM');
+    await define('R_YTD_STOCK', 'STOCK', 'SUM');
+    await define('R_YTD_RATE', 'RATIO', 'AVG');
+    for (const code of ['R_YTD_FLOW', 'R_YTD_STOCK', 'R_YTD_RATE']) {
+      await report(code, 'FINANCE_BUREAU', { '2025-01': '10', '2025-03': '30' });
+      await report(code, 'CIVIL_AFFAIRS_BUREAU', { '2025-01': '1', '2025-02': '2', '2025-03': '3' });
+    }
+    const series = await seriesOf({
+      metricCodes: ['R_YTD_FLOW', 'R_YTD_STOCK', 'R_YTD_RATE'],
+      orgCode: 'ZONE',
+      includeDescendants: true,
+      granularity: 'MONTH',
+      from: '2025-02-01',
+      to: '2025-03-31',
+    });
+    const ytd = Object.fromEntries(series.map((s) => [s.metric.code, s.points.map((p) => p.yearToDate)]));
+    expect(ytd).toEqual({
+      // February: finance's January 10 still counts (10 + 1 + 2); March adds 30 and 3.
+      R_YTD_FLOW: ['13', '46'],
+      // February: finance's last figure is January's 10, civil affairs' is 2.
+      R_YTD_STOCK: ['12', '33'],
+      // Each unit's average so far (10, then 20; 1.5, then 2), averaged across the two units.
+      R_YTD_RATE: ['5.75', '11'],
+    });
+  });
+
+  it('names each source once per point, however many units report under it', async () => {
+    await define('R_SOURCES', 'FLOW', 'SUM');
+    await report('R_SOURCES', 'FINANCE_BUREAU', { '2025-01': '1' });
+    await report('R_SOURCES', 'CIVIL_AFFAIRS_BUREAU', { '2025-01': '2' });
+    const keyed = await submitObservations(api.db, SYSTEM_ACCESS, {
+      idempotencyKey: 'rollup-sources',
+      observations: ['FINANCE_BUREAU', 'CIVIL_AFFAIRS_BUREAU'].map((orgCode) => ({
+        metricCode: 'R_SOURCES',
+        orgCode,
+        periodStart: '2025-02-01',
+        granularity: 'MONTH' as const,
+        value: '1',
+        source: '统计局（演示）',
+      })),
+    });
+    expect(keyed.errors).toEqual([]);
+    const executed = await api.execute<{ metricSeries: { points: { source: string | null }[] }[] }>(
+      `query($input: MetricSeriesInput!) { metricSeries(input: $input) { points { source } } }`,
+      {
+        input: {
+          metricCodes: ['R_SOURCES'],
+          orgCode: 'ZONE',
+          includeDescendants: true,
+          granularity: 'MONTH',
+          from: '2025-01-01',
+          to: '2025-02-28',
+        },
+      },
+    );
+    expect(dataOf(executed).metricSeries[0]?.points.map((p) => p.source)).toEqual([
+      'civil_affairs_bureau; finance_bureau',
+      '统计局（演示）',
+    ]);
+  });
+
   it('RATIO naming a numerator and a denominator is recomputed from their rollups, not averaged', async () => {
     await define('R_SUPPORTED', 'STOCK', 'SUM');
     await define('R_ELIGIBLE', 'STOCK', 'SUM');

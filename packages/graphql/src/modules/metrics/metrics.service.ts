@@ -86,6 +86,7 @@ const definitionFields = {
   description: z.string().trim().max(2000).nullish(),
   reportingGranularity: z.enum(granularities),
   ownerOrgCode: z.string().nullish(),
+  headline: z.boolean().nullish(),
 };
 const RATIO_SUMMED = 'a RATIO does not add up across units: use AVG, MAX, MIN or NONE';
 const createDefinitionInput = z
@@ -164,6 +165,8 @@ const updateDefinitionInput = z.object({
   category: definitionFields.category,
   description: definitionFields.description,
   ownerOrgCode: definitionFields.ownerOrgCode,
+  // Left as it is when omitted or null.
+  headline: definitionFields.headline.transform((value) => value ?? undefined),
 });
 export type CreateMetricDefinitionInput = Raw<z.input<typeof createDefinitionInput>>;
 export type UpdateMetricDefinitionInput = Raw<z.input<typeof updateDefinitionInput>>;
@@ -216,6 +219,7 @@ export async function createMetricDefinition(db: Executor, actor: AuditActor, ra
         numeratorMetricId,
         denominatorMetricId,
         ratioMultiplier: ratioMultiplier ?? '1',
+        headline: input.headline ?? false,
         ownerOrganizationId,
         sortOrder: next?.n ?? 0,
       })

@@ -9,7 +9,7 @@ import {
   metricReportings,
   organizations,
 } from '@sixtype/db';
-import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { auditActorOf, metricsSubtree, pathWithin } from '../../context.ts';
@@ -30,7 +30,7 @@ import {
   updateMetricDefinition,
 } from './metrics.service.ts';
 import { metricRankingSql } from './ranking.sql.ts';
-import { answerableBy } from './rollup.sql.ts';
+import { answerableBy, METRICS_PER_SERIES } from './rollup.sql.ts';
 import { metricSeriesSql, periodEndOf } from './series.sql.ts';
 
 export const MetricKind = builder.enumType('MetricKind', {
@@ -83,6 +83,9 @@ builder.node(MetricDefinition, {
       description: 'Set for a figure computed from the platform’s own data; such a metric takes no submissions.',
     }),
     reportedAs: t.expose('reportedAs', { type: MetricReporting }),
+    headline: t.exposeBoolean('headline', {
+      description: 'A figure the campaign reports on: the progress report shows the headline figures.',
+    }),
     numeratorMetricCode: t.string({
       nullable: true,
       description: 'For a RATIO recomputed from two figures: the numerator’s metric.',
@@ -132,11 +135,20 @@ function definitionsWhere(db: Executor, condition: SQL | undefined): Promise<Met
 builder.queryFields((t) => ({
   metricDefinitions: t.field({
     type: [MetricDefinition],
-    description: 'The metric catalogue, in catalogue order; optionally one category.',
+    description: 'The metric catalogue, in catalogue order; optionally one category, or the headline figures only.',
     authScopes: { metricsRead: true },
-    args: { category: t.arg.string() },
+    args: {
+      category: t.arg.string(),
+      headline: t.arg.boolean({ description: 'true: the headline figures only; false: the others.' }),
+    },
     resolve: (_root, args, ctx) =>
-      definitionsWhere(ctx.db, args.category ? eq(metricDefinitions.category, args.category) : undefined),
+      definitionsWhere(
+        ctx.db,
+        and(
+          args.category ? eq(metricDefinitions.category, args.category) : undefined,
+          args.headline != null ? eq(metricDefinitions.headline, args.headline) : undefined,
+        ),
+      ),
   }),
   metricDefinition: t.field({
     type: MetricDefinition,
@@ -257,7 +269,10 @@ const MetricSeriesInput = builder.inputType('MetricSeriesInput', {
 
 const seriesInput = z
   .object({
-    metricCodes: z.array(z.string()).min(1, 'name at least one metric').max(50, 'at most 50 metrics per call'),
+    metricCodes: z
+      .array(z.string())
+      .min(1, 'name at least one metric')
+      .max(METRICS_PER_SERIES, `at most ${METRICS_PER_SERIES} metrics per call`),
     orgCode: z.string().min(1),
     from: z.string(),
     to: z.string(),
@@ -528,6 +543,7 @@ const DefinitionInput = builder.inputType('CreateMetricDefinitionInput', {
         'Computes the figure from the platform’s data (see the derivations listed in the error for an unknown name); needs MONTH reporting.',
     }),
     reportedAs: t.field({ type: MetricReporting, description: 'OWN when omitted.' }),
+    headline: t.boolean({ description: 'A figure the progress report shows; false when omitted.' }),
     numeratorMetricCode: t.string({
       description: 'For a RATIO recomputed from two figures (with denominatorMetricCode): a FLOW or STOCK metric.',
     }),
@@ -550,6 +566,7 @@ const UpdateDefinitionInput = builder.inputType('UpdateMetricDefinitionInput', {
     category: t.string(),
     description: t.string(),
     ownerOrgCode: t.string(),
+    headline: t.boolean(),
   }),
 });
 

@@ -4,6 +4,9 @@ import { derivedObservationsSql } from './derivations.ts';
 
 export const MONTHS_IN: Record<Granularity, number> = { MONTH: 1, QUARTER: 3, YEAR: 12 };
 
+/** How many metrics one metricSeries call may ask for (each adds to one statement's work). */
+export const METRICS_PER_SERIES = 50;
+
 /**
  * Whether a figure reported by `reporting` can be read by `requested`: a figure is summed into
  * coarser periods, never split into finer ones (a quarterly figure has no monthly value).
@@ -81,12 +84,14 @@ export function rollupCtes(q: RollupQuery): SQL {
     rootId: sql`(select g.root_id from groups g order by g.group_id limit 1)`,
     names: q.derivations,
   });
-  const monthIndex = (day: string) => `(extract(year from ${day}) * 12 + extract(month from ${day}))::int`;
+  const monthIndex = (day: string) => `(date_part('year', ${day}) * 12 + date_part('month', ${day}))::int`;
   // How a unit's rows add up over time, by kind; `filter` narrows the rows (the like-for-like ones).
   // Each aggregate sees only the rows of its own kind, so a row costs one aggregate, not three.
+  // STOCK's last figure is the greatest [day, value] pair: an ordered aggregate would sort every
+  // unit's rows apart (one sort per group, the slowest part of this step).
   const overTime = (filter: string) => `coalesce(
       sum(c.value) filter (where c.kind = 'FLOW' and ${filter}),
-      (array_agg(c.value order by c.period_start desc) filter (where c.kind = 'STOCK' and ${filter} and c.value is not null))[1],
+      (max(array[(c.period_start - date '2000-01-01')::numeric, c.value]) filter (where c.kind = 'STOCK' and ${filter} and c.value is not null))[2],
       avg(c.value) filter (where c.kind = 'RATIO' and ${filter}))`;
   // How units add up across the subtree, by aggregation (NONE: only the root's row is left).
   const acrossUnits = (column: string, filter: string) => `coalesce(
@@ -148,8 +153,10 @@ marked as (
   select o.metric_id, o.group_id, o.organization_id, o.period_start, o.value, o.revision, o.source,
          m.kind, m.reporting_months, date_trunc(params.grain, o.period_start)::date as own_point,
          -- Like with like: whether the unit reported the same period a year later.
-         count(*) over (partition by o.metric_id, o.group_id, o.organization_id order by o.period_start
-                        range between interval '1 year' following and interval '1 year' following) > 0 as next_year_reported
+         -- (On the month's index, an integer: a date range offset costs an interval sum per comparison.)
+         count(*) over (partition by o.metric_id, o.group_id, o.organization_id
+                        order by ${sql.raw(monthIndex('o.period_start'))}
+                        range between 12 following and 12 following) > 0 as next_year_reported
   from observed o
   join metrics m on m.id = o.metric_id
   cross join params
@@ -160,20 +167,14 @@ contributions as (
          k.period_start, k.value, k.revision, k.source, true as matched,
          1 << ((${sql.raw(monthIndex('k.period_start'))} - ${sql.raw(monthIndex('k.own_point'))}) / k.reporting_months) as mask
   from marked k cross join params
-  where k.own_point between params.first_period and params.last_period
+  -- From the year's first period: the year to date of the first period asked for needs them.
+  where k.own_point between date_trunc('year', params.first_period)::date and params.last_period
   union all
   select k.metric_id, k.kind, k.group_id, k.organization_id, ${PRIOR},
          date_trunc(params.grain, k.period_start + interval '1 year')::date,
          k.period_start, k.value, k.revision, null, k.next_year_reported, 0
   from marked k cross join params
   where (k.period_start + interval '1 year')::date between params.first_period and params.last_end
-  union all
-  select k.metric_id, k.kind, k.group_id, k.organization_id, ${YEAR_TO_DATE}, p.period_start,
-         k.period_start, k.value, k.revision, null, true, 0
-  from marked k
-  join periods p
-    on p.period_start >= k.own_point
-   and p.period_start < (date_trunc('year', k.period_start) + interval '1 year')::date
   union all
   -- Every point asked for, with or without a figure.
   select rq.id, rq.kind, g.group_id, null, ${VALUE}, p.period_start, null, null, null, null, false, 0
@@ -183,33 +184,59 @@ unit_values as (
   select c.metric_id, c.group_id, c.organization_id, c.part, c.point_start,
          ${sql.raw(overTime('true'))} as value_all,
          ${sql.raw(overTime('c.part = 1 and c.matched'))} as value_matched,
+         sum(c.value) filter (where c.kind = 'RATIO') as ratio_sum,
+         count(c.value) filter (where c.kind = 'RATIO') as ratio_count,
          bool_or(c.matched) as any_matched,
          bool_or(c.organization_id is not null) as reported,
          max(c.revision) as revision,
-         string_agg(distinct c.source, '; ') as sources,
+         -- Unsorted: each text is made unique once per point, below.
+         array_agg(c.source) filter (where c.source is not null) as sources,
          bit_or(c.mask) as mask
   from contributions c
   -- Integers only in the key: sorting by an ltree, an enum or text made this the slowest step.
   group by c.metric_id, c.group_id, c.organization_id, c.part, c.point_start
 ),
-group_values as (
-  select u.metric_id, u.group_id, u.part, u.point_start,
-         ${sql.raw(acrossUnits('value_all', 'true'))} as value_all,
-         ${sql.raw(acrossUnits('value_matched', 'u.part = 1 and u.any_matched'))} as value_matched,
-         bool_or(u.reported) as reported,
-         max(u.revision) as revision,
-         -- A unit's sources are one text each; a unit with two sources in one point is rare, and
-         -- its text then appears whole (a; b) beside the others.
-         string_agg(distinct u.sources, '; ') as source,
-         bit_or(u.mask) as mask
-  from unit_values u
+-- Year to date, per unit: its values of the year's points so far by the metric's kind (FLOW sums
+-- them, STOCK keeps the last, RATIO averages the figures), each standing for every point asked for
+-- until the unit's next one, so a unit that skipped a period still counts with what it reported.
+year_to_date as (
+  select y.metric_id, y.group_id, y.organization_id, ${YEAR_TO_DATE} as part, p.period_start as point_start,
+         y.value_all, null::numeric as value_matched, false as any_matched, true as reported,
+         null::int as revision, null::text[] as sources, 0 as mask
+  from (
+    select u.metric_id, u.group_id, u.organization_id, u.point_start,
+           case m.kind
+             when 'FLOW' then sum(u.value_all) over w
+             when 'STOCK' then u.value_all
+             else sum(u.ratio_sum) over w / nullif(sum(u.ratio_count) over w, 0)
+           end as value_all,
+           coalesce(lead(u.point_start) over w, (date_trunc('year', u.point_start) + interval '1 year')::date) as until
+    from unit_values u join metrics m on m.id = u.metric_id
+    where u.part = ${VALUE} and u.organization_id is not null and u.value_all is not null
+    window w as (partition by u.metric_id, u.group_id, u.organization_id, date_part('year', u.point_start)
+                 order by u.point_start)
+  ) y
+  join periods p on p.period_start >= y.point_start and p.period_start < y.until
+),
+unit_points as (
+  select u.metric_id, u.group_id, u.organization_id, u.part, u.point_start, u.value_all, u.value_matched,
+         u.any_matched, u.reported, u.revision, u.sources, u.mask
+  from unit_values u cross join params
+  where u.point_start >= params.first_period
+  union all
+  select * from year_to_date
+),
+-- The units that count in their group: all of them, but for NONE only the group's root, and for
+-- TOTAL only those with no reporting unit above them inside the group.
+counted as (
+  select u.* from unit_points u
   join metrics m on m.id = u.metric_id
   join groups g on g.group_id = u.group_id
   where case
     when u.organization_id is null then true
     when m.aggregation = 'NONE' then u.organization_id = g.root_id
     when m.reported_as = 'TOTAL' then not exists (
-      select 1 from unit_values above
+      select 1 from unit_points above
       join members unit on unit.group_id = u.group_id and unit.organization_id = u.organization_id
       join members up on up.group_id = above.group_id and up.organization_id = above.organization_id
       where above.metric_id = u.metric_id and above.group_id = u.group_id and above.part = u.part
@@ -217,7 +244,24 @@ group_values as (
         and up.path @> unit.path)
     else true
   end
+),
+group_values as (
+  select u.metric_id, u.group_id, u.part, u.point_start,
+         ${sql.raw(acrossUnits('value_all', 'true'))} as value_all,
+         ${sql.raw(acrossUnits('value_matched', 'u.part = 1 and u.any_matched'))} as value_matched,
+         bool_or(u.reported) as reported,
+         max(u.revision) as revision,
+         bit_or(u.mask) as mask
+  from counted u
+  join metrics m on m.id = u.metric_id
   group by u.metric_id, u.group_id, u.part, u.point_start, m.aggregation
+),
+-- A point's sources: each text once, from the figures of the units counted in it.
+point_sources as materialized (
+  select u.metric_id, u.group_id, u.point_start, string_agg(distinct s.source, '; ') as source
+  from counted u cross join lateral unnest(u.sources) s(source)
+  where u.part = ${VALUE}
+  group by u.metric_id, u.group_id, u.point_start
 ),
 point_values as (
   select gv.metric_id, gv.group_id, gv.point_start,
@@ -228,10 +272,12 @@ point_values as (
          end as prior_value,
          max(gv.value_all) filter (where gv.part = ${YEAR_TO_DATE}) as year_to_date,
          max(gv.revision) filter (where gv.part = ${VALUE}) as revision,
-         max(gv.source) filter (where gv.part = ${VALUE}) as source,
+         ps.source,
          coalesce(max(gv.mask) filter (where gv.part = ${VALUE}), 0) as mask
   from group_values gv
-  group by gv.metric_id, gv.group_id, gv.point_start
+  left join point_sources ps
+    on ps.metric_id = gv.metric_id and ps.group_id = gv.group_id and ps.point_start = gv.point_start
+  group by gv.metric_id, gv.group_id, gv.point_start, ps.source
 ),
 final_points as (
   select pv.* from point_values pv join requested rq on rq.id = pv.metric_id
@@ -278,7 +324,7 @@ export const definitionJson = (alias: string) =>
     'aggregation', ${alias}.aggregation, 'direction', ${alias}.direction, 'category', ${alias}.category,
     'description', ${alias}.description, 'reportingGranularity', ${alias}.reporting_granularity,
     'ownerOrganizationId', ${alias}.owner_organization_id, 'sortOrder', ${alias}.sort_order,
-    'derivation', ${alias}.derivation, 'reportedAs', ${alias}.reported_as,
+    'derivation', ${alias}.derivation, 'reportedAs', ${alias}.reported_as, 'headline', ${alias}.headline,
     'numeratorMetricCode', (select n.code from metric_definitions n where n.id = ${alias}.numerator_metric_id),
     'denominatorMetricCode', (select d.code from metric_definitions d where d.id = ${alias}.denominator_metric_id),
     'ratioMultiplier', trim_scale(${alias}.ratio_multiplier)::text,
