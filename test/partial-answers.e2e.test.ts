@@ -1,6 +1,8 @@
 // One failing alias costs only its own answer where the field may be null: the other aliases keep
 // their data and the error names the failing alias's path. The list and report fields at the root
 // are non-null (README, Errors), so a failure there nulls the whole `data`: ask them in requests of their own.
+import { login } from '@sixtype/graphql';
+import { OrganizationByCodeDocument } from '@sixtype/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startTestServer, type TestServer } from './support.ts';
 
@@ -9,10 +11,7 @@ let token: string;
 
 beforeAll(async () => {
   api = await startTestServer();
-  const login = await post(
-    `mutation { login(input: { username: "${ADMIN.username}", password: "${ADMIN.password}" }) { ... on LoginPayload { token } } }`,
-  );
-  token = login.body.data.login.token;
+  ({ token } = await login(api.database.db, api.tokenSecret, ADMIN));
 });
 afterAll(async () => {
   await api?.close();
@@ -54,8 +53,9 @@ describe('a query with a good and a failing alias', () => {
   });
 
   it('refetches several ids at once: the good ones answer, an id of no type with ids errs at its own path, in words', async () => {
-    const zone = await post(`{ organization(code: "ZONE") { id } }`, `Bearer ${token}`);
-    const zoneId = (zone.body.data?.organization as { id: string }).id;
+    const { organization } = await api.client.request(OrganizationByCodeDocument, { code: 'ZONE' });
+    const zoneId = organization?.id;
+    if (!zoneId) throw new Error('ZONE not found');
     const unknownType = Buffer.from('Nope:1').toString('base64');
 
     const answer = await post(
