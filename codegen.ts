@@ -25,7 +25,10 @@ const config: CodegenConfig = {
         // scalar fails generation until it is mapped here, instead of becoming `unknown`.
         strictScalars: true,
         scalars: {
-          ID: 'string',
+          // A branded string (packages/sdk/src/scalars.ts spells the same, as `Id`): an id the API
+          // returned goes straight back into a variable, while a day, a decimal or any other string
+          // does not fit where an ID belongs without `asId()`. GraphQL has one ID scalar, so one brand.
+          ID: "string & { readonly __sixtype: 'ID' }",
           // Template-literal types (packages/sdk/src/scalars.ts spells the same): a calendar day
           // cannot go where a decimal belongs, and a literal such as "2012-03-31" still fits.
           // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a TypeScript type

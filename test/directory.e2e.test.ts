@@ -78,7 +78,10 @@ describe('the directory through the SDK against a running server', () => {
 
   it('refetches a unit by its global id', async () => {
     const zone = await api.client.request(OrganizationByCodeDocument, { code: 'ZONE' });
-    const data = await api.client.request(NodeByIdDocument, { id: zone.organization?.id ?? '' });
+    const id = zone.organization?.id;
+    if (!id) throw new Error('ZONE not found');
+    // The id the API returned goes back as it is (the SDK's ID type, no cast).
+    const data = await api.client.request(NodeByIdDocument, { id });
     expect(data.node).toMatchObject({ __typename: 'Organization', code: 'ZONE' });
   });
 

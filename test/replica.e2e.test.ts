@@ -4,7 +4,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDb, loadDemoData } from '@sixtype/db';
 import { createUser, SYSTEM_ACCESS } from '@sixtype/graphql';
-import { CreateOrganizationDocument, createClient, LoginDocument, OrganizationByCodeDocument } from '@sixtype/sdk';
+import {
+  CreateOrganizationDocument,
+  createClient,
+  type FetchLike,
+  LoginDocument,
+  OrganizationByCodeDocument,
+} from '@sixtype/sdk';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiProcess, startApiProcess } from './api-process.ts';
@@ -57,6 +63,15 @@ async function caughtUp() {
     .toBe(false);
 }
 
+const apiEnv = () => ({
+  DATABASE_URL: primary.url('sixtype'),
+  DATABASE_REPLICA_URLS: standby.url('sixtype'),
+  DATABASE_REPLICA_CHECK_MS: '200',
+  DATABASE_POOL_TIMEOUT_MS: '2000',
+  RATE_LIMIT_PER_MINUTE: '0',
+  TOKEN_SECRET: 'replica e2e token secret, long enough for the check',
+});
+
 describe.runIf(process.env.TEST_DATABASE_URL)('a streaming replica (pg_basebackup -R)', () => {
   beforeAll(async () => {
     primary = await startThrowawayPostgres({ settings });
@@ -77,14 +92,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a streaming replica (pg_basebacku
     const [{ recovery } = { recovery: false }] = await onStandby<{ recovery: boolean }[]>`
       select pg_is_in_recovery() as recovery`;
     expect(recovery).toBe(true);
-    api = await startApiProcess({
-      DATABASE_URL: primary.url('sixtype'),
-      DATABASE_REPLICA_URLS: standby.url('sixtype'),
-      DATABASE_REPLICA_CHECK_MS: '200',
-      DATABASE_POOL_TIMEOUT_MS: '2000',
-      RATE_LIMIT_PER_MINUTE: '0',
-      TOKEN_SECRET: 'replica e2e token secret, long enough for the check',
-    });
+    api = await startApiProcess(apiEnv());
   }, 120_000);
 
   afterAll(async () => {
@@ -144,6 +152,41 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a streaming replica (pg_basebacku
     );
     expect(await lookupsOnStandby()).toBe(before + 1);
   }, 60_000);
+
+  it("carries an SDK client's own writes across API processes: it echoes the write's position", async () => {
+    // A second process on the same databases, and a balancer without affinity in front of both:
+    // the write goes through one process, the reads alternate, and the other process never saw the write.
+    const second = await startApiProcess(apiEnv());
+    try {
+      const { login } = await createClient({ url: api.url }).request(LoginDocument, { input: MANAGER });
+      const processes = [api.url, second.url];
+      let turn = 0;
+      const balancer: FetchLike = (_url, init) => fetch(processes[turn++ % processes.length] ?? api.url, init);
+      const writer = createClient({ url: api.url, token: login.token, fetch: balancer });
+      await caughtUp();
+      await onStandby`select pg_wal_replay_pause()`;
+      try {
+        const code = 'REPLICA_RYW_ACROSS';
+        turn = 0;
+        const { createOrganization } = await writer.request(CreateOrganizationDocument, {
+          input: { code, name: '跨进程读己之写办公室（演示）', kind: 'OFFICE', parentCode: 'ZONE' },
+        });
+        expect(createOrganization).toMatchObject({ organization: { code } });
+        const standbyBefore = await lookupsOnStandby();
+        for (let n = 0; n < 4; n += 1) {
+          expect((await writer.request(OrganizationByCodeDocument, { code })).organization?.code).toBe(code);
+        }
+        // Half of those reads reached the process that did not take the write; none went to the standby.
+        expect(turn).toBe(5);
+        expect(await lookupsOnStandby()).toBe(standbyBefore);
+      } finally {
+        await onStandby`select pg_wal_replay_resume()`;
+      }
+    } finally {
+      second.kill();
+      await second.exited();
+    }
+  }, 90_000);
 
   it('keeps an asOf read on the primary while the standby has not replayed up to asOf', async () => {
     const client = await signIn(ADMIN);

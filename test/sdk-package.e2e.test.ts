@@ -130,6 +130,7 @@ describe('the packed SDK', () => {
     expect(esm.resolved).toMatch(/node_modules\/@sixtype\/sdk\/dist\/index\.js$/);
     expect(esm.viewer).toMatchObject({ kind: 'API_CLIENT', clientName: 'sdk consumer' });
     expect(esm.local).toMatchObject({ label: '2012-Q1', value: '7430' });
+    expect(esm.refetched).toEqual({ typename: 'Organization', code: 'ZONE' });
     expect(Math.abs(Number(esm.local.yoyGrowth) - 0.43)).toBeLessThanOrEqual(0.0005);
     expect(esm.first).toMatchObject({ __typename: 'SubmitMetricObservationsPayload', accepted: 1, replayed: false });
     expect(esm.again).toMatchObject({ batchId: esm.first.batchId, accepted: 1, replayed: true });
@@ -264,13 +265,18 @@ async function waitForRegistry(registry: string, log: () => string) {
 }
 
 // What another team writes. Type errors here fail the test (tsc --strict), so the expectations on
-// types are part of what is checked: variables are required, scalars are typed strings (a day is no decimal), results narrow.
+// types are part of what is checked: variables are required, scalars are typed strings (a day is no decimal, neither is an id), results narrow.
 const esmConsumer = `
 import {
+  asId,
   createClient,
   CurrentViewerDocument,
+  type DateString,
   type DecimalString,
+  type Id,
   MetricSeriesDocument,
+  NodeByIdDocument,
+  OrganizationByCodeDocument,
   type MetricSeriesQuery,
   MetricUpdatedDocument,
   CreateUserDocument,
@@ -312,6 +318,26 @@ const misplaced = () =>
   });
 void misplaced;
 
+// IDs are branded: what the API returned goes back as it is, a day, a decimal or a bare string does not.
+const zone = (await sixtype.request(OrganizationByCodeDocument, { code: 'ZONE' })).organization;
+if (!zone) throw new Error('ZONE not found');
+const refetched = (await sixtype.request(NodeByIdDocument, { id: zone.id })).node;
+const day: DateString = '2012-04-01';
+const decimal: DecimalString = '7430';
+// @ts-expect-error A calendar day is not an id.
+const dayAsId: Id = day;
+// @ts-expect-error A decimal is not an id.
+const decimalAsId: Id = decimal;
+// @ts-expect-error Nor is a bare string: one from elsewhere goes through asId().
+const textAsId: Id = 'T3JnYW5pemF0aW9uOjE=';
+void [dayAsId, decimalAsId, textAsId];
+const idMisplaced = () =>
+  // @ts-expect-error The same in an operation's variables: a day where an ID belongs.
+  sixtype.request(NodeByIdDocument, { id: day });
+void idMisplaced;
+const fromElsewhere = () => sixtype.request(NodeByIdDocument, { id: asId(String(zone.id)) });
+void fromElsewhere;
+
 const first = (await sixtype.request(SubmitMetricObservationsDocument, { input: batch })).submitMetricObservations;
 const again = (await sixtype.request(SubmitMetricObservationsDocument, { input: batch })).submitMetricObservations;
 if (first.__typename !== 'SubmitMetricObservationsPayload' || again.__typename !== 'SubmitMetricObservationsPayload') {
@@ -349,6 +375,7 @@ console.log(JSON.stringify({
   resolved: import.meta.resolve('@sixtype/sdk'),
   viewer,
   local: { label: point?.period.label, value, yoyGrowth: point?.yoyGrowth },
+  refetched: refetched?.__typename === 'Organization' ? { typename: refetched.__typename, code: refetched.code } : refetched,
   first,
   again,
   update,

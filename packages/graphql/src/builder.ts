@@ -1,12 +1,12 @@
 import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
 import ErrorsPlugin from '@pothos/plugin-errors';
-import RelayPlugin, { decodeGlobalID, resolveNodes as resolveRelayNodes } from '@pothos/plugin-relay';
+import RelayPlugin, { decodeGlobalID, encodeGlobalID, resolveNodes as resolveRelayNodes } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { type Relations, relations } from '@sixtype/db';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
-import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import { GraphQLError, type GraphQLSchema, isObjectType, Kind, type ValueNode } from 'graphql';
 import {
   directorySubtree,
   type GraphQLContext,
@@ -44,14 +44,28 @@ function decodeOrMarkUnreadable(globalID: string): { typename: string; id: strin
   }
 }
 
-function assertReadableIds(argument: string, ids: readonly { typename: string; id: unknown }[]) {
-  const unreadable = ids.find((id) => id.typename === UNREADABLE_ID_TYPENAME);
+/**
+ * Refuses, naming the argument, an id that is not base64 of `Type:id` and one whose type has no ids
+ * (`Nope:1`, `MetricSeries:1`): Relay's node loader would otherwise fail on the unknown type with
+ * an internal error.
+ */
+function assertReadableIds(argument: string, ids: readonly { typename: string; id: unknown }[], schema: GraphQLSchema) {
+  const unreadable = ids.find((id) => id.typename === UNREADABLE_ID_TYPENAME || !isNodeType(schema, id.typename));
   if (unreadable) {
+    const text =
+      unreadable.typename === UNREADABLE_ID_TYPENAME
+        ? String(unreadable.id)
+        : encodeGlobalID(unreadable.typename, String(unreadable.id));
     throw graphQLError(
       'BAD_USER_INPUT',
-      `${argument}: "${String(unreadable.id)}" is not an id this API gave out (use the id field of an object it returned)`,
+      `${argument}: "${text}" is not an id this API gave out (use the id field of an object it returned)`,
     );
   }
+}
+
+function isNodeType(schema: GraphQLSchema, typename: string): boolean {
+  const type = schema.getType(typename);
+  return isObjectType(type) && type.getInterfaces().some((face) => face.name === 'Node');
 }
 
 async function nullWhenMissing(load: unknown): Promise<unknown> {
@@ -155,8 +169,8 @@ export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDe
       // Relay: an id of no row answers null, not an error.
       nodeQueryOptions: {
         authScopes: { directoryRead: true },
-        resolve: (_root, args, _context, _info, resolveNode) => {
-          assertReadableIds('id', [args.id]);
+        resolve: (_root, args, _context, info, resolveNode) => {
+          assertReadableIds('id', [args.id], info.schema);
           return nullWhenMissing(resolveNode(args.id));
         },
       },
@@ -165,7 +179,7 @@ export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDe
         // One batched load per type. A missing row fails the whole batch, so only then does each id
         // load on its own, and the ids that exist still answer.
         resolve: async (_root, args, context, info, resolveNodes): Promise<readonly unknown[]> => {
-          assertReadableIds('ids', args.ids);
+          assertReadableIds('ids', args.ids, info.schema);
           try {
             return await resolveNodes(args.ids);
           } catch (error) {

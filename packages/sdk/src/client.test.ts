@@ -253,6 +253,69 @@ describe('request', () => {
   });
 });
 
+describe('read-your-writes', () => {
+  const created = {
+    __typename: 'CreateOrganizationPayload',
+    organization: { ...zone, code: 'NEW_OFFICE', name: '新单位' },
+  };
+  const input = { code: 'NEW_OFFICE', name: '新单位', kind: 'OFFICE', parentCode: 'ZONE' } as const;
+
+  /** Answers mutations with the WAL position named in `lsns` (in turn), queries with the zone. */
+  function apiWithReplicas(lsns: string[]) {
+    return fakeFetch((request) => {
+      if (request.body.operationName !== 'CreateOrganization') return json({ data: { organization: zone } });
+      const response = json({ data: { createOrganization: created } });
+      const lsn = lsns.shift();
+      if (lsn !== undefined) response.headers.set('x-sixtype-write-lsn', lsn);
+      return response;
+    });
+  }
+
+  it("echoes the latest mutation's x-sixtype-write-lsn as x-sixtype-read-after on the client's next requests", async () => {
+    const { fetch, sent } = apiWithReplicas(['0/3000060', '1/0']);
+    const client = createClient({ url, apiKey: 'sk_test_123', fetch });
+
+    await client.request(OrganizationByCodeDocument, { code: 'ZONE' });
+    await client.request(CreateOrganizationDocument, { input });
+    await client.request(OrganizationByCodeDocument, { code: 'NEW_OFFICE' });
+    await client.request(CreateOrganizationDocument, { input });
+    await client.request(OrganizationByCodeDocument, { code: 'NEW_OFFICE' });
+
+    expect(sent.map((request) => request.headers.get('x-sixtype-read-after'))).toEqual([
+      null,
+      null,
+      '0/3000060',
+      '0/3000060',
+      '1/0',
+    ]);
+  });
+
+  it('keeps the highest position: an answer that arrives late with an older one does not move it back', async () => {
+    // 1/0 is past 0/FFFFFFFF (the halves are hexadecimal numbers, compared as one 64-bit position).
+    const { fetch, sent } = apiWithReplicas(['1/0', '0/FFFFFFFF', 'not an lsn']);
+    const client = createClient({ url, fetch });
+
+    await client.request(CreateOrganizationDocument, { input });
+    await client.request(CreateOrganizationDocument, { input });
+    await client.request(CreateOrganizationDocument, { input });
+    await client.request(OrganizationByCodeDocument, { code: 'NEW_OFFICE' });
+
+    expect(sent.at(-1)?.headers.get('x-sixtype-read-after')).toBe('1/0');
+  });
+
+  it('is per client: another client of the same API has written nothing', async () => {
+    const api = apiWithReplicas(['0/3000060']);
+    const writer = createClient({ url, fetch: api.fetch });
+    const reader = createClient({ url, fetch: api.fetch });
+
+    await writer.request(CreateOrganizationDocument, { input });
+    await reader.request(OrganizationByCodeDocument, { code: 'NEW_OFFICE' });
+    await writer.request(OrganizationByCodeDocument, { code: 'NEW_OFFICE' });
+
+    expect(api.sent.map((request) => request.headers.get('x-sixtype-read-after'))).toEqual([null, null, '0/3000060']);
+  });
+});
+
 describe('paginate', () => {
   const cadre = (n: number) => ({
     id: `Q2FkcmU6${n}`,

@@ -212,8 +212,21 @@ export function createClient(options: ClientOptions): SixtypeClient {
   // Looked up per call and called unbound: browsers reject `fetch` called as a method of another object.
   const fetchImpl: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
 
+  // Read-your-writes across API processes: the highest WAL position a mutation's answer named
+  // (`x-sixtype-write-lsn`), sent back on every later request as `x-sixtype-read-after`, so
+  // whichever process answers reads from a replica only once it has replayed this client's writes.
+  let readAfter: { lsn: string; value: bigint } | undefined;
+  function rememberWrite(response: Response): void {
+    const lsn = response.headers?.get(WRITE_LSN_HEADER)?.trim();
+    const value = lsn === undefined ? undefined : lsnValue(lsn);
+    if (lsn !== undefined && value !== undefined && (readAfter === undefined || value > readAfter.value)) {
+      readAfter = { lsn, value };
+    }
+  }
+
   async function headersFor(requestOptions: RequestOptions | undefined, accept: string): Promise<Headers> {
     const headers = new Headers({ 'content-type': 'application/json', accept });
+    if (readAfter !== undefined) headers.set(READ_AFTER_HEADER, readAfter.lsn);
     if (options.apiKey !== undefined) headers.set('authorization', `ApiKey ${options.apiKey}`);
     if (options.token !== undefined) headers.set('authorization', `Bearer ${options.token}`);
     if (options.getToken !== undefined) {
@@ -253,6 +266,7 @@ export function createClient(options: ClientOptions): SixtypeClient {
         body: JSON.stringify(payloadOf(operation, byHash, variables)),
         signal: deadline.signal ?? null,
       });
+      rememberWrite(response);
       text = await response.text();
     } catch (error) {
       throw failureOf(error, signal, deadline, options.url);
@@ -495,6 +509,17 @@ export function createClient(options: ClientOptions): SixtypeClient {
       throw new SixtypeError('HTTP_ERROR', `HTTP ${response.status} from ${url}`, { status: response.status });
     },
   };
+}
+
+/** Named by the API on a mutation's answer when it reads from replicas: the primary's WAL position after the write. */
+const WRITE_LSN_HEADER = 'x-sixtype-write-lsn';
+/** Sent back on later requests: the API then reads from a replica only once it has replayed that position. */
+const READ_AFTER_HEADER = 'x-sixtype-read-after';
+
+/** A PostgreSQL LSN (`16/B374D848`, two hexadecimal halves) as one number, or undefined for anything else. */
+function lsnValue(lsn: string): bigint | undefined {
+  const match = /^([0-9A-F]{1,8})\/([0-9A-F]{1,8})$/i.exec(lsn);
+  return match ? (BigInt(`0x${match[1]}`) << 32n) | BigInt(`0x${match[2]}`) : undefined;
 }
 
 /** The `data` of a parsed response, or the SixtypeError it stands for. */

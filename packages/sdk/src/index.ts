@@ -14,4 +14,5 @@ export { createClient } from './client.ts';
 export type { SixtypeErrorCode, SixtypeErrorDetails } from './errors.ts';
 export { isSixtypeErrorCode, isTransientError, SIXTYPE_ERROR_CODES, SixtypeError } from './errors.ts';
 export * from './generated/graphql.ts';
-export type { DateString, DateTimeString, DecimalString } from './scalars.ts';
+export type { DateString, DateTimeString, DecimalString, Id } from './scalars.ts';
+export { asId } from './scalars.ts';

@@ -18,3 +18,16 @@ export type DateString = `${number}-${number}-${number}`;
 
 /** An instant in ISO 8601, UTC: `"2012-03-31T16:00:00.000Z"`; `new Date(value)` parses it. */
 export type DateTimeString = `${number}-${number}-${number}T${string}`;
+
+/**
+ * A global id (for `node(id)` and the `…Id` arguments): an opaque string, branded so that a day, a
+ * decimal or any other string cannot go where an id belongs. Ids the API returned are already of this
+ * type and go back into variables as they are; one from elsewhere (a URL, a stored row) goes through
+ * {@link asId}. The brand exists only for the compiler: at run time an id is the plain string.
+ */
+export type Id = string & { readonly __sixtype: 'ID' };
+
+/** Marks a string from elsewhere (a URL, a database row, a log) as a global id; it checks nothing. */
+export function asId(value: string): Id {
+  return value as Id;
+}

@@ -239,7 +239,7 @@ export type CreateStudyPlanInput = {
 
 export type CreateStudyRecordInput = {
   /** The activity this study was part of (optional); it must take place on `studiedOn`. */
-  activityId?: string | null | undefined;
+  activityId?: string & { readonly __sixtype: 'ID' } | null | undefined;
   /** Whose record: left out, the signed-in cadre’s own. Only an admin may name another cadre. */
   employeeNumber?: string | null | undefined;
   /** Hours studied, at most one decimal (default 0). */
@@ -271,7 +271,7 @@ export type DateTimeRange = {
 };
 
 export type DeleteStudyRecordInput = {
-  id: string;
+  id: string & { readonly __sixtype: 'ID' };
 };
 
 export type Gender =
@@ -302,12 +302,12 @@ export type LoginInput = {
 /** Either `ids` (notifications of the viewer) or `all: true`. */
 export type MarkNotificationsReadInput = {
   all?: boolean | null | undefined;
-  ids?: Array<string> | null | undefined;
+  ids?: Array<string & { readonly __sixtype: 'ID' }> | null | undefined;
 };
 
 export type MarkStudyPlanTopicHeldInput = {
   /** The activity at which it was held, organized by the plan’s unit or a unit above it. */
-  activityId?: string | null | undefined;
+  activityId?: string & { readonly __sixtype: 'ID' } | null | undefined;
   campaignCode: string;
   /** The day it was held; null (with no activity) clears it. With an activity, defaults to a one-off’s day. */
   heldOn?: `${number}-${number}-${number}` | null | undefined;
@@ -453,7 +453,7 @@ export type ProblemStateFilter = {
 };
 
 export type RecordAttendanceInput = {
-  activityId: string;
+  activityId: string & { readonly __sixtype: 'ID' };
   entries: Array<AttendanceEntryInput>;
   occursOn: `${number}-${number}-${number}`;
 };
@@ -480,7 +480,7 @@ export type ReportProblemInput = {
   deadline?: `${number}-${number}-${number}` | null | undefined;
   description: string;
   /** The inspection (an Activity of kind INSPECTION) that found it. */
-  inspectionId?: string | null | undefined;
+  inspectionId?: string & { readonly __sixtype: 'ID' } | null | undefined;
   measures?: string | null | undefined;
   orgCode: string;
   responsibleEmployeeNumber?: string | null | undefined;
@@ -490,17 +490,17 @@ export type ReportProblemInput = {
 
 export type RevokeApiClientInput = {
   /** The ApiClient’s global id. */
-  id: string;
+  id: string & { readonly __sixtype: 'ID' };
 };
 
 export type RotateApiClientKeyInput = {
   /** The ApiClient’s global id. */
-  id: string;
+  id: string & { readonly __sixtype: 'ID' };
 };
 
 export type SetLeadingGroupMemberInput = {
   employeeNumber: string;
-  leadingGroupId: string;
+  leadingGroupId: string & { readonly __sixtype: 'ID' };
   /** The new role; null removes the cadre from the group. */
   role?: LeadingGroupRole | null | undefined;
 };
@@ -591,7 +591,7 @@ export type TransferCadreInput = {
 
 export type TransitionProblemInput = {
   comment?: string | null | undefined;
-  problemId: string;
+  problemId: string & { readonly __sixtype: 'ID' };
   toState: ProblemState;
 };
 
@@ -634,7 +634,7 @@ export type UpdateOrganizationInput = {
 export type UpdateProblemInput = {
   deadline?: `${number}-${number}-${number}` | null | undefined;
   measures?: string | null | undefined;
-  problemId: string;
+  problemId: string & { readonly __sixtype: 'ID' };
   responsibleEmployeeNumber?: string | null | undefined;
   severity?: ProblemSeverity | null | undefined;
 };
@@ -642,9 +642,9 @@ export type UpdateProblemInput = {
 /** Fields left out stay as they are; `materialCode: null` clears the material. */
 export type UpdateStudyRecordInput = {
   /** `null` unlinks the activity. */
-  activityId?: string | null | undefined;
+  activityId?: string & { readonly __sixtype: 'ID' } | null | undefined;
   hours?: `${number}` | null | undefined;
-  id: string;
+  id: string & { readonly __sixtype: 'ID' };
   materialCode?: string | null | undefined;
   method?: StudyMethod | null | undefined;
   note?: string | null | undefined;
@@ -661,9 +661,9 @@ export type ViewerKind =
   | 'SYSTEM'
   | 'USER';
 
-export type UserAccountFieldsFragment = { id: string, username: string, role: UserRole, lastLoginAt: `${number}-${number}-${number}T${string}` | null, lockedUntil: `${number}-${number}-${number}T${string}` | null, disabledAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null, cadre: { id: string, employeeNumber: string, name: string } | null };
+export type UserAccountFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, username: string, role: UserRole, lastLoginAt: `${number}-${number}-${number}T${string}` | null, lockedUntil: `${number}-${number}-${number}T${string}` | null, disabledAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } | null, cadre: { id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string } | null };
 
-export type ApiClientFieldsFragment = { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null };
+export type ApiClientFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } | null };
 
 export type CreateUserMutationVariables = Exact<{
   input: CreateUserInput;
@@ -672,7 +672,7 @@ export type CreateUserMutationVariables = Exact<{
 
 export type CreateUserMutation = { createUser:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateUserPayload', user: { id: string, username: string, role: UserRole, lastLoginAt: `${number}-${number}-${number}T${string}` | null, lockedUntil: `${number}-${number}-${number}T${string}` | null, disabledAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null, cadre: { id: string, employeeNumber: string, name: string } | null } }
+    | { __typename: 'CreateUserPayload', user: { id: string & { readonly __sixtype: 'ID' }, username: string, role: UserRole, lastLoginAt: `${number}-${number}-${number}T${string}` | null, lockedUntil: `${number}-${number}-${number}T${string}` | null, disabledAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } | null, cadre: { id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string } | null } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -684,7 +684,7 @@ export type CreateApiClientMutationVariables = Exact<{
 
 export type CreateApiClientMutation = { createApiClient:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateApiClientPayload', key: string, apiClient: { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null } }
+    | { __typename: 'CreateApiClientPayload', key: string, apiClient: { id: string & { readonly __sixtype: 'ID' }, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } | null } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -697,7 +697,7 @@ export type RotateApiClientKeyMutationVariables = Exact<{
 export type RotateApiClientKeyMutation = { rotateApiClientKey:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'RotateApiClientKeyPayload', key: string, apiClient: { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null } }
+    | { __typename: 'RotateApiClientKeyPayload', key: string, apiClient: { id: string & { readonly __sixtype: 'ID' }, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -709,11 +709,11 @@ export type RevokeApiClientMutationVariables = Exact<{
 export type RevokeApiClientMutation = { revokeApiClient:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'RevokeApiClientPayload', apiClient: { id: string, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } | null } }
+    | { __typename: 'RevokeApiClientPayload', apiClient: { id: string & { readonly __sixtype: 'ID' }, name: string, keyPrefix: string, scopes: Array<string>, revokedAt: `${number}-${number}-${number}T${string}` | null, lastUsedAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
-export type AuditEventFieldsFragment = { id: string, occurredAt: `${number}-${number}-${number}T${string}`, actorKind: AuditActorKind, actorId: string | null, operation: string, entityType: string, entityId: string, before: unknown, after: unknown };
+export type AuditEventFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, occurredAt: `${number}-${number}-${number}T${string}`, actorKind: AuditActorKind, actorId: string | null, operation: string, entityType: string, entityId: string, before: unknown, after: unknown };
 
 export type ListAuditEventsQueryVariables = Exact<{
   filter?: AuditEventFilter | null | undefined;
@@ -724,14 +724,14 @@ export type ListAuditEventsQueryVariables = Exact<{
 }>;
 
 
-export type ListAuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, occurredAt: `${number}-${number}-${number}T${string}`, actorKind: AuditActorKind, actorId: string | null, operation: string, entityType: string, entityId: string, before: unknown, after: unknown }> } };
+export type ListAuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string & { readonly __sixtype: 'ID' }, occurredAt: `${number}-${number}-${number}T${string}`, actorKind: AuditActorKind, actorId: string | null, operation: string, entityType: string, entityId: string, before: unknown, after: unknown }> } };
 
 export type CadreByEmployeeNumberQueryVariables = Exact<{
   employeeNumber: string;
 }>;
 
 
-export type CadreByEmployeeNumberQuery = { cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, transfers: Array<{ effectiveOn: `${number}-${number}-${number}`, reason: string | null, createdAt: `${number}-${number}-${number}T${string}`, fromOrganization: { id: string, code: string, name: string }, toOrganization: { id: string, code: string, name: string } }>, organization: { id: string, code: string, name: string } } | null };
+export type CadreByEmployeeNumberQuery = { cadre: { id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, transfers: Array<{ effectiveOn: `${number}-${number}-${number}`, reason: string | null, createdAt: `${number}-${number}-${number}T${string}`, fromOrganization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string }, toOrganization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } }>, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } } | null };
 
 export type ListCadresQueryVariables = Exact<{
   filter?: CadreFilter | null | undefined;
@@ -745,7 +745,7 @@ export type ListCadresQueryVariables = Exact<{
 }>;
 
 
-export type ListCadresQuery = { cadres: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } }> } };
+export type ListCadresQuery = { cadres: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } }> } };
 
 export type CreateCadreMutationVariables = Exact<{
   input: CreateCadreInput;
@@ -754,7 +754,7 @@ export type CreateCadreMutationVariables = Exact<{
 
 export type CreateCadreMutation = { createCadre:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateCadrePayload', cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } } }
+    | { __typename: 'CreateCadrePayload', cadre: { id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -767,7 +767,7 @@ export type UpdateCadreMutationVariables = Exact<{
 export type UpdateCadreMutation = { updateCadre:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'UpdateCadrePayload', cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } } }
+    | { __typename: 'UpdateCadrePayload', cadre: { id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -779,11 +779,11 @@ export type TransferCadreMutationVariables = Exact<{
 export type TransferCadreMutation = { transferCadre:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'TransferCadrePayload', cadre: { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } }, transfer: { effectiveOn: `${number}-${number}-${number}`, reason: string | null, createdAt: `${number}-${number}-${number}T${string}`, fromOrganization: { id: string, code: string, name: string }, toOrganization: { id: string, code: string, name: string } } }
+    | { __typename: 'TransferCadrePayload', cadre: { id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } }, transfer: { effectiveOn: `${number}-${number}-${number}`, reason: string | null, createdAt: `${number}-${number}-${number}T${string}`, fromOrganization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string }, toOrganization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
-export type ActivityFieldsFragment = { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> };
+export type ActivityFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> };
 
 export type ListActivitiesQueryVariables = Exact<{
   filter?: ActivityFilter | null | undefined;
@@ -799,16 +799,16 @@ export type ListActivitiesQueryVariables = Exact<{
 }>;
 
 
-export type ListActivitiesQuery = { activities: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ occurrences: Array<`${number}-${number}-${number}T${string}`>, id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, participants: Array<{ pairedVillage: string | null, pairedEnterprise: string | null, pairedCommunity: string | null, hostUnit: string | null, cadre: { employeeNumber: string, name: string } }>, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> }> } };
+export type ListActivitiesQuery = { activities: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ occurrences: Array<`${number}-${number}-${number}T${string}`>, id: string & { readonly __sixtype: 'ID' }, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, participants: Array<{ pairedVillage: string | null, pairedEnterprise: string | null, pairedCommunity: string | null, hostUnit: string | null, cadre: { employeeNumber: string, name: string } }>, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> }> } };
 
 export type ActivityAttendanceQueryVariables = Exact<{
-  id: string;
+  id: string & { readonly __sixtype: 'ID' };
   occursOn?: `${number}-${number}-${number}` | null | undefined;
 }>;
 
 
 export type ActivityAttendanceQuery = { node:
-    | { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, attendance: Array<{ occursOn: `${number}-${number}-${number}`, status: AttendanceStatus, note: string | null, cadre: { employeeNumber: string, name: string } }>, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> }
+    | { id: string & { readonly __sixtype: 'ID' }, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, attendance: Array<{ occursOn: `${number}-${number}-${number}`, status: AttendanceStatus, note: string | null, cadre: { employeeNumber: string, name: string } }>, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> }
     | Record<PropertyKey, never>
    | null };
 
@@ -831,7 +831,7 @@ export type CreateActivityMutationVariables = Exact<{
 
 export type CreateActivityMutation = { createActivity:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateActivityPayload', activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> } }
+    | { __typename: 'CreateActivityPayload', activity: { id: string & { readonly __sixtype: 'ID' }, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -844,11 +844,11 @@ export type RecordAttendanceMutationVariables = Exact<{
 export type RecordAttendanceMutation = { recordAttendance:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'RecordAttendancePayload', activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> } }
+    | { __typename: 'RecordAttendancePayload', activity: { id: string & { readonly __sixtype: 'ID' }, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}`, endsAt: `${number}-${number}-${number}T${string}` | null, place: string | null, summary: string | null, recurrence: string | null, attendanceRate: number | null, organizer: { code: string, name: string }, dimensions: Array<{ code: string, name: string }> } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
-export type ProblemFieldsFragment = { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null };
+export type ProblemFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null };
 
 export type ProblemCategoriesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -865,15 +865,15 @@ export type ListProblemsQueryVariables = Exact<{
 }>;
 
 
-export type ListProblemsQuery = { problems: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null }> } };
+export type ListProblemsQuery = { problems: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string & { readonly __sixtype: 'ID' }, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null }> } };
 
 export type ProblemHistoryQueryVariables = Exact<{
-  id: string;
+  id: string & { readonly __sixtype: 'ID' };
 }>;
 
 
 export type ProblemHistoryQuery = { node:
-    | { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, transitions: Array<{ from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, actorId: string | null, occurredAt: `${number}-${number}-${number}T${string}` }>, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null }
+    | { id: string & { readonly __sixtype: 'ID' }, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, transitions: Array<{ from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, actorId: string | null, occurredAt: `${number}-${number}-${number}T${string}` }>, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null }
     | Record<PropertyKey, never>
    | null };
 
@@ -895,7 +895,7 @@ export type ReportProblemMutationVariables = Exact<{
 export type ReportProblemMutation = { reportProblem:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'ReportProblemPayload', problem: { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null } }
+    | { __typename: 'ReportProblemPayload', problem: { id: string & { readonly __sixtype: 'ID' }, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -908,7 +908,7 @@ export type TransitionProblemMutation = { transitionProblem:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'InvalidTransitionError', from: string, to: string, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'TransitionProblemPayload', problem: { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null } }
+    | { __typename: 'TransitionProblemPayload', problem: { id: string & { readonly __sixtype: 'ID' }, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -920,20 +920,20 @@ export type UpdateProblemMutationVariables = Exact<{
 export type UpdateProblemMutation = { updateProblem:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'UpdateProblemPayload', problem: { id: string, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null } }
+    | { __typename: 'UpdateProblemPayload', problem: { id: string & { readonly __sixtype: 'ID' }, description: string, source: ProblemSource, severity: ProblemSeverity, state: ProblemState, deadline: `${number}-${number}-${number}` | null, measures: string | null, overdue: boolean, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string }, category: { code: string, name: string }, responsibleCadre: { employeeNumber: string, name: string } | null, lastTransition: { from: ProblemState | null, to: ProblemState, comment: string | null, actorKind: string, occurredAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
-export type CampaignCatalogueFieldsFragment = { id: string, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> };
+export type CampaignCatalogueFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> };
 
-export type LeadingGroupFieldsFragment = { id: string, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> };
+export type LeadingGroupFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> };
 
 export type CampaignByCodeQueryVariables = Exact<{
   code: string;
 }>;
 
 
-export type CampaignByCodeQuery = { campaign: { id: string, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, leadingGroups: Array<{ id: string, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> }>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> } | null };
+export type CampaignByCodeQuery = { campaign: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, leadingGroups: Array<{ id: string & { readonly __sixtype: 'ID' }, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> }>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> } | null };
 
 export type ListCampaignsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -941,7 +941,7 @@ export type ListCampaignsQueryVariables = Exact<{
 }>;
 
 
-export type ListCampaignsQuery = { campaigns: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> }> } };
+export type ListCampaignsQuery = { campaigns: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string & { readonly __sixtype: 'ID' }, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> }> } };
 
 export type CadenceGapsQueryVariables = Exact<{
   campaignCode: string;
@@ -968,7 +968,7 @@ export type CreateCampaignMutationVariables = Exact<{
 
 export type CreateCampaignMutation = { createCampaign:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateCampaignPayload', campaign: { id: string, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> } }
+    | { __typename: 'CreateCampaignPayload', campaign: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, slogan: string | null, startsOn: `${number}-${number}-${number}` | null, endsOn: `${number}-${number}-${number}` | null, expectedChanges: Array<string>, dimensions: Array<{ code: string, name: string }>, capabilities: Array<{ code: string, name: string }>, conductCode: Array<{ less: string, more: string, text: string }>, supervisionCadences: Array<{ activityKind: ActivityKind, period: CadencePeriod, description: string | null }> } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -980,7 +980,7 @@ export type CreateLeadingGroupMutationVariables = Exact<{
 
 export type CreateLeadingGroupMutation = { createLeadingGroup:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateLeadingGroupPayload', leadingGroup: { id: string, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> } }
+    | { __typename: 'CreateLeadingGroupPayload', leadingGroup: { id: string & { readonly __sixtype: 'ID' }, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -993,17 +993,17 @@ export type SetLeadingGroupMemberMutationVariables = Exact<{
 export type SetLeadingGroupMemberMutation = { setLeadingGroupMember:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'SetLeadingGroupMemberPayload', leadingGroup: { id: string, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> } }
+    | { __typename: 'SetLeadingGroupMemberPayload', leadingGroup: { id: string & { readonly __sixtype: 'ID' }, name: string, establishedOn: `${number}-${number}-${number}` | null, organization: { code: string, name: string }, office: { code: string, name: string } | null, members: Array<{ role: LeadingGroupRole, cadre: { employeeNumber: string, name: string, position: string | null } }> } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
 export type PageInfoFieldsFragment = { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null };
 
-export type OrganizationFieldsFragment = { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` };
+export type OrganizationFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` };
 
-export type CadreFieldsFragment = { id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } };
+export type CadreFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } };
 
-export type CadreTransferFieldsFragment = { effectiveOn: `${number}-${number}-${number}`, reason: string | null, createdAt: `${number}-${number}-${number}T${string}`, fromOrganization: { id: string, code: string, name: string }, toOrganization: { id: string, code: string, name: string } };
+export type CadreTransferFieldsFragment = { effectiveOn: `${number}-${number}-${number}`, reason: string | null, createdAt: `${number}-${number}-${number}T${string}`, fromOrganization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string }, toOrganization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } };
 
 type UserErrorFields_ConflictError_Fragment = { field: string | null, code: string, message: string };
 
@@ -1020,21 +1020,21 @@ export type UserErrorFieldsFragment =
   | UserErrorFields_ValidationError_Fragment
 ;
 
-export type MetricDefinitionFieldsFragment = { id: string, code: string, name: string, unit: string, kind: MetricKind, aggregation: MetricAggregation, direction: MetricDirection, category: string | null, description: string | null, reportingGranularity: Granularity, ownerOrgCode: string | null, derivation: string | null };
+export type MetricDefinitionFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, unit: string, kind: MetricKind, aggregation: MetricAggregation, direction: MetricDirection, category: string | null, description: string | null, reportingGranularity: Granularity, ownerOrgCode: string | null, derivation: string | null };
 
 export type MetricCatalogueQueryVariables = Exact<{
   category?: string | null | undefined;
 }>;
 
 
-export type MetricCatalogueQuery = { metricDefinitions: Array<{ id: string, code: string, name: string, unit: string, kind: MetricKind, aggregation: MetricAggregation, direction: MetricDirection, category: string | null, description: string | null, reportingGranularity: Granularity, ownerOrgCode: string | null, derivation: string | null }> };
+export type MetricCatalogueQuery = { metricDefinitions: Array<{ id: string & { readonly __sixtype: 'ID' }, code: string, name: string, unit: string, kind: MetricKind, aggregation: MetricAggregation, direction: MetricDirection, category: string | null, description: string | null, reportingGranularity: Granularity, ownerOrgCode: string | null, derivation: string | null }> };
 
 export type MetricDefinitionByCodeQueryVariables = Exact<{
   code: string;
 }>;
 
 
-export type MetricDefinitionByCodeQuery = { metricDefinition: { id: string, code: string, name: string, unit: string, kind: MetricKind, aggregation: MetricAggregation, direction: MetricDirection, category: string | null, description: string | null, reportingGranularity: Granularity, ownerOrgCode: string | null, derivation: string | null } | null };
+export type MetricDefinitionByCodeQuery = { metricDefinition: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, unit: string, kind: MetricKind, aggregation: MetricAggregation, direction: MetricDirection, category: string | null, description: string | null, reportingGranularity: Granularity, ownerOrgCode: string | null, derivation: string | null } | null };
 
 export type MetricSeriesQueryVariables = Exact<{
   input: MetricSeriesInput;
@@ -1058,7 +1058,7 @@ export type SubmitMetricObservationsMutationVariables = Exact<{
 export type SubmitMetricObservationsMutation = { submitMetricObservations:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'SubmitMetricObservationsPayload', batchId: string | null, accepted: number, rejected: number, replayed: boolean, errors: Array<{ index: number, field: string, code: string, message: string }> }
+    | { __typename: 'SubmitMetricObservationsPayload', batchId: string & { readonly __sixtype: 'ID' } | null, accepted: number, rejected: number, replayed: boolean, errors: Array<{ index: number, field: string, code: string, message: string }> }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -1081,7 +1081,7 @@ export type CreateMetricDefinitionMutationVariables = Exact<{
 
 export type CreateMetricDefinitionMutation = { createMetricDefinition:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateMetricDefinitionPayload', metric: { id: string, code: string, name: string, unit: string, kind: MetricKind, aggregation: MetricAggregation, direction: MetricDirection, category: string | null, description: string | null, reportingGranularity: Granularity, ownerOrgCode: string | null, derivation: string | null } }
+    | { __typename: 'CreateMetricDefinitionPayload', metric: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, unit: string, kind: MetricKind, aggregation: MetricAggregation, direction: MetricDirection, category: string | null, description: string | null, reportingGranularity: Granularity, ownerOrgCode: string | null, derivation: string | null } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -1094,7 +1094,7 @@ export type UpdateMetricDefinitionMutationVariables = Exact<{
 export type UpdateMetricDefinitionMutation = { updateMetricDefinition:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'UpdateMetricDefinitionPayload', metric: { id: string, code: string, name: string, unit: string, kind: MetricKind, aggregation: MetricAggregation, direction: MetricDirection, category: string | null, description: string | null, reportingGranularity: Granularity, ownerOrgCode: string | null, derivation: string | null } }
+    | { __typename: 'UpdateMetricDefinitionPayload', metric: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, unit: string, kind: MetricKind, aggregation: MetricAggregation, direction: MetricDirection, category: string | null, description: string | null, reportingGranularity: Granularity, ownerOrgCode: string | null, derivation: string | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -1104,27 +1104,27 @@ export type MetricUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type MetricUpdatedSubscription = { metricUpdated: { metricCode: string, orgCode: string, granularity: Granularity, periodStart: `${number}-${number}-${number}`, periodLabel: string, value: `${number}`, revision: number, source: string, batchId: string } };
+export type MetricUpdatedSubscription = { metricUpdated: { metricCode: string, orgCode: string, granularity: Granularity, periodStart: `${number}-${number}-${number}`, periodLabel: string, value: `${number}`, revision: number, source: string, batchId: string & { readonly __sixtype: 'ID' } } };
 
 export type NodeByIdQueryVariables = Exact<{
-  id: string;
+  id: string & { readonly __sixtype: 'ID' };
 }>;
 
 
 export type NodeByIdQuery = { node:
-    | { __typename: 'Activity', id: string }
-    | { __typename: 'ApiClient', id: string }
-    | { __typename: 'AuditEvent', id: string }
-    | { __typename: 'Cadre', id: string, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string, code: string, name: string } }
-    | { __typename: 'Campaign', id: string }
-    | { __typename: 'LeadingGroup', id: string }
-    | { __typename: 'MetricDefinition', id: string }
-    | { __typename: 'Notification', id: string }
-    | { __typename: 'Organization', id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }
-    | { __typename: 'Problem', id: string }
-    | { __typename: 'Reminder', id: string }
-    | { __typename: 'StudyRecord', id: string }
-    | { __typename: 'User', id: string }
+    | { __typename: 'Activity', id: string & { readonly __sixtype: 'ID' } }
+    | { __typename: 'ApiClient', id: string & { readonly __sixtype: 'ID' } }
+    | { __typename: 'AuditEvent', id: string & { readonly __sixtype: 'ID' } }
+    | { __typename: 'Cadre', id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string, gender: Gender, position: string | null, rank: string | null, isLeader: boolean, isPartyMember: boolean, phone: string | null, status: CadreStatus, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } }
+    | { __typename: 'Campaign', id: string & { readonly __sixtype: 'ID' } }
+    | { __typename: 'LeadingGroup', id: string & { readonly __sixtype: 'ID' } }
+    | { __typename: 'MetricDefinition', id: string & { readonly __sixtype: 'ID' } }
+    | { __typename: 'Notification', id: string & { readonly __sixtype: 'ID' } }
+    | { __typename: 'Organization', id: string & { readonly __sixtype: 'ID' }, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }
+    | { __typename: 'Problem', id: string & { readonly __sixtype: 'ID' } }
+    | { __typename: 'Reminder', id: string & { readonly __sixtype: 'ID' } }
+    | { __typename: 'StudyRecord', id: string & { readonly __sixtype: 'ID' } }
+    | { __typename: 'User', id: string & { readonly __sixtype: 'ID' } }
    | null };
 
 export type NotificationsQueryVariables = Exact<{
@@ -1134,7 +1134,7 @@ export type NotificationsQueryVariables = Exact<{
 }>;
 
 
-export type NotificationsQuery = { unreadNotificationCount: number, viewer: { notifications: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, rule: ReminderRule, title: string, period: string, campaignCode: string, organizationCode: string, details: unknown, isDemo: boolean, read: boolean, readAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}` }> } } };
+export type NotificationsQuery = { unreadNotificationCount: number, viewer: { notifications: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string & { readonly __sixtype: 'ID' }, rule: ReminderRule, title: string, period: string, campaignCode: string, organizationCode: string, details: unknown, isDemo: boolean, read: boolean, readAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}` }> } } };
 
 export type MarkNotificationsReadMutationVariables = Exact<{
   input: MarkNotificationsReadInput;
@@ -1151,7 +1151,7 @@ export type MarkNotificationsReadMutation = { markNotificationsRead:
 export type NotificationAddedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type NotificationAddedSubscription = { notificationAdded: { id: string, rule: ReminderRule, title: string, period: string, organizationCode: string, createdAt: `${number}-${number}-${number}T${string}` } };
+export type NotificationAddedSubscription = { notificationAdded: { id: string & { readonly __sixtype: 'ID' }, rule: ReminderRule, title: string, period: string, organizationCode: string, createdAt: `${number}-${number}-${number}T${string}` } };
 
 export type RemindersQueryVariables = Exact<{
   rule?: ReminderRule | null | undefined;
@@ -1161,14 +1161,14 @@ export type RemindersQueryVariables = Exact<{
 }>;
 
 
-export type RemindersQuery = { reminders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, rule: ReminderRule, subjectType: ReminderSubjectType, subjectId: number, period: string, campaignCode: string, title: string, details: unknown, isDemo: boolean, createdAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string } }> } };
+export type RemindersQuery = { reminders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string & { readonly __sixtype: 'ID' }, rule: ReminderRule, subjectType: ReminderSubjectType, subjectId: number, period: string, campaignCode: string, title: string, details: unknown, isDemo: boolean, createdAt: `${number}-${number}-${number}T${string}`, organization: { code: string, name: string } }> } };
 
 export type OrganizationByCodeQueryVariables = Exact<{
   code: string;
 }>;
 
 
-export type OrganizationByCodeQuery = { organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, parent: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } | null, children: Array<{ id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }>, ancestors: Array<{ id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }> } | null };
+export type OrganizationByCodeQuery = { organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, parent: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } | null, children: Array<{ id: string & { readonly __sixtype: 'ID' }, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }>, ancestors: Array<{ id: string & { readonly __sixtype: 'ID' }, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }> } | null };
 
 export type ListOrganizationsQueryVariables = Exact<{
   filter?: OrganizationFilter | null | undefined;
@@ -1181,7 +1181,7 @@ export type ListOrganizationsQueryVariables = Exact<{
 }>;
 
 
-export type ListOrganizationsQuery = { organizations: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }> } };
+export type ListOrganizationsQuery = { organizations: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string & { readonly __sixtype: 'ID' }, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` }> } };
 
 export type OrganizationTreeQueryVariables = Exact<{
   code: string;
@@ -1197,7 +1197,7 @@ export type CreateOrganizationMutationVariables = Exact<{
 
 export type CreateOrganizationMutation = { createOrganization:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateOrganizationPayload', organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } }
+    | { __typename: 'CreateOrganizationPayload', organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -1210,7 +1210,7 @@ export type UpdateOrganizationMutationVariables = Exact<{
 export type UpdateOrganizationMutation = { updateOrganization:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'UpdateOrganizationPayload', organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } }
+    | { __typename: 'UpdateOrganizationPayload', organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -1221,7 +1221,7 @@ export type MoveOrganizationMutationVariables = Exact<{
 
 export type MoveOrganizationMutation = { moveOrganization:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'MoveOrganizationPayload', organization: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, parent: { id: string, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } | null } }
+    | { __typename: 'MoveOrganizationPayload', organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, parent: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string, kind: OrganizationKind, depth: number, sortOrder: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -1255,9 +1255,9 @@ export type CurrentViewerQuery = { viewer: { kind: ViewerKind, username: string 
 
 export type StudyMaterialFieldsFragment = { code: string, title: string, kind: StudyMaterialKind };
 
-export type StudyRecordFieldsFragment = { id: string, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null };
+export type StudyRecordFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string & { readonly __sixtype: 'ID' }, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null };
 
-export type StudyComplianceEntryFieldsFragment = { noteCharacters: number, hours: `${number}`, noteCharactersQuota: number, hoursQuota: `${number}` | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: `${number}` | null, cadre: { id: string, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> };
+export type StudyComplianceEntryFieldsFragment = { noteCharacters: number, hours: `${number}`, noteCharactersQuota: number, hoursQuota: `${number}` | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: `${number}` | null, cadre: { id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> };
 
 export type StudyOrganizationComplianceFieldsFragment = { orgCode: string, orgName: string, cadres: number, compliant: number, complianceRate: `${number}` | null, rank: number | null };
 
@@ -1286,7 +1286,7 @@ export type ListStudyRecordsQueryVariables = Exact<{
 }>;
 
 
-export type ListStudyRecordsQuery = { studyRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null }> } };
+export type ListStudyRecordsQuery = { studyRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ id: string & { readonly __sixtype: 'ID' }, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string & { readonly __sixtype: 'ID' }, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null }> } };
 
 export type CreateStudyRecordMutationVariables = Exact<{
   input: CreateStudyRecordInput;
@@ -1295,7 +1295,7 @@ export type CreateStudyRecordMutationVariables = Exact<{
 
 export type CreateStudyRecordMutation = { createStudyRecord:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'CreateStudyRecordPayload', record: { id: string, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null } }
+    | { __typename: 'CreateStudyRecordPayload', record: { id: string & { readonly __sixtype: 'ID' }, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string & { readonly __sixtype: 'ID' }, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -1308,7 +1308,7 @@ export type UpdateStudyRecordMutationVariables = Exact<{
 export type UpdateStudyRecordMutation = { updateStudyRecord:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
-    | { __typename: 'UpdateStudyRecordPayload', record: { id: string, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null } }
+    | { __typename: 'UpdateStudyRecordPayload', record: { id: string & { readonly __sixtype: 'ID' }, studiedOn: `${number}-${number}-${number}`, method: StudyMethod, hours: `${number}`, note: string, noteCharacters: number, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, material: { code: string, title: string } | null, cadre: { employeeNumber: string, name: string }, activity: { id: string & { readonly __sixtype: 'ID' }, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -1319,7 +1319,7 @@ export type DeleteStudyRecordMutationVariables = Exact<{
 
 export type DeleteStudyRecordMutation = { deleteStudyRecord:
     | { __typename: 'ConflictError', field: string | null, code: string, message: string }
-    | { __typename: 'DeleteStudyRecordPayload', deletedId: string }
+    | { __typename: 'DeleteStudyRecordPayload', deletedId: string & { readonly __sixtype: 'ID' } }
     | { __typename: 'NotFoundError', entity: string, key: string, code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -1336,7 +1336,7 @@ export type StudyComplianceQueryVariables = Exact<{
 }>;
 
 
-export type StudyComplianceQuery = { studyCompliance: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ noteCharacters: number, hours: `${number}`, noteCharactersQuota: number, hoursQuota: `${number}` | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: `${number}` | null, cadre: { id: string, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> }> } };
+export type StudyComplianceQuery = { studyCompliance: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ noteCharacters: number, hours: `${number}`, noteCharactersQuota: number, hoursQuota: `${number}` | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: `${number}` | null, cadre: { id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> }> } };
 
 export type StudyLaggingQueryVariables = Exact<{
   campaignCode: string;
@@ -1349,7 +1349,7 @@ export type StudyLaggingQueryVariables = Exact<{
 }>;
 
 
-export type StudyLaggingQuery = { studyLagging: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ noteCharacters: number, hours: `${number}`, noteCharactersQuota: number, hoursQuota: `${number}` | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: `${number}` | null, cadre: { id: string, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> }> } };
+export type StudyLaggingQuery = { studyLagging: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, nodes: Array<{ noteCharacters: number, hours: `${number}`, noteCharactersQuota: number, hoursQuota: `${number}` | null, quotaMet: boolean, hoursQuotaMet: boolean, mandatoryMaterialsCovered: boolean, choiceGroupsMet: boolean, compliant: boolean, expectedCharacters: number, charactersBehind: number, hoursBehind: `${number}` | null, cadre: { id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string }, chosenMaterials: Array<{ code: string, title: string }> }> } };
 
 export type StudyComplianceRankingQueryVariables = Exact<{
   campaignCode: string;
@@ -1379,7 +1379,7 @@ export type StudyPlanQueryVariables = Exact<{
 }>;
 
 
-export type StudyPlanQuery = { studyPlan: { campaignCode: string, year: number, title: string, topicsHeld: number, topicsPlanned: number, organization: { code: string, name: string }, topics: Array<{ month: number, title: string, readings: string | null, keyPoints: string | null, method: StudyMethod, heldOn: `${number}-${number}-${number}` | null, activity: { id: string, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null }> } | null };
+export type StudyPlanQuery = { studyPlan: { campaignCode: string, year: number, title: string, topicsHeld: number, topicsPlanned: number, organization: { code: string, name: string }, topics: Array<{ month: number, title: string, readings: string | null, keyPoints: string | null, method: StudyMethod, heldOn: `${number}-${number}-${number}` | null, activity: { id: string & { readonly __sixtype: 'ID' }, kind: ActivityKind, title: string, startsAt: `${number}-${number}-${number}T${string}` } | null }> } | null };
 
 export type CreateStudyPlanMutationVariables = Exact<{
   input: CreateStudyPlanInput;
