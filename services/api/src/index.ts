@@ -1,4 +1,4 @@
 export { openDatabase } from './bootstrap.ts';
 export { type Env, loadEnv } from './env.ts';
 export { createLogger, type Logger } from './logger.ts';
-export { type App, createApp, GRAPHIQL_DEFAULT_QUERY, listen, type RunningServer } from './server.ts';
+export { type App, createApp, listen, type RunningServer } from './server.ts';

@@ -40,7 +40,6 @@ import { useReportDownloads } from './report/route.ts';
 import { shareSessionRevocations } from './sessions.ts';
 
 // The default tab's text, kept under its old name for importers of @sixtype/api.
-export { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
 
 export interface AppDependencies {
   database: DatabaseHandle;

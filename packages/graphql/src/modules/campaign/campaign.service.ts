@@ -62,12 +62,6 @@ export function cadreColumnVisibleSql(column: AnyPgColumn, readable: string | nu
   return sql`${column} in (select visible_cadre.id from cadres visible_cadre join organizations visible_unit on visible_unit.id = visible_cadre.organization_id where visible_unit.path <@ ${readable}::ltree)`;
 }
 
-/** The campaign a row belongs to, by its code. */
-export function campaignCodeSql(column: AnyPgColumn, campaignCode: string | null | undefined): SQL | undefined {
-  if (!campaignCode) return undefined;
-  return sql`${column} = (select scope_campaign.id from campaigns scope_campaign where scope_campaign.code = ${campaignCode})`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Input pieces and lookups used by the writes.
 

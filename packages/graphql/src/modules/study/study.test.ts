@@ -158,7 +158,6 @@ describe('note characters', () => {
       .returning();
     // 学习 are 3 bytes each in UTF-8, 𠮷 and 😀 4 bytes and two UTF-16 units each: five code points in all.
     expect(row?.noteCharacters).toBe(5);
-    expect('学习𠮷a😀'.length).toBe(7);
     await api.db.delete(studyRecords).where(eq(studyRecords.id, row?.id ?? 0));
   });
 
@@ -168,7 +167,8 @@ describe('note characters', () => {
         sql`insert into study_records (cadre_id, studied_on, method, note, note_characters)
             values ((select id from cadres where employee_number = 'T-OTHER'), '2012-01-02', 'SELF_STUDY', 'x', 20000)`,
       ),
-    ).rejects.toThrow();
+      // 428C9: a generated column takes no value.
+    ).rejects.toMatchObject({ cause: { code: '428C9' } });
     const typeNames = await api.execute<{ __type: { inputFields: { name: string }[] } }>(
       `{ __type(name: "CreateStudyRecordInput") { inputFields { name } } }`,
     );
