@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { now } from '@sixtype/db';
+import { codePattern, now } from '@sixtype/db';
 import { type GraphQLContext, schema } from '@sixtype/graphql';
 import { execute, parse } from 'graphql';
 import { backupDatabase } from './backup.ts';
@@ -8,7 +8,7 @@ import type { Command } from './cli-commands.ts';
 
 /** The operator CLI's data commands: `export-compliance` and `backup` (registered in cli-commands.ts). */
 
-const CODE = /^[A-Z][A-Z0-9_]*$/;
+const CODE = codePattern;
 /** U+FEFF, written as EF BB BF: without it Excel opens a CSV in the system's code page (GBK in China). */
 const UTF8_BOM = '\uFEFF';
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

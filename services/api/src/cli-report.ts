@@ -1,12 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { codePattern } from '@sixtype/db';
 import type { GraphQLContext } from '@sixtype/graphql';
 import { SingleBar } from 'cli-progress';
 import type { Command } from './cli-commands.ts';
 
 /** `npm run cli -- report`: the campaign progress report, written as the API's download writes it. */
 
-const CODE = /^[A-Z][A-Z0-9_]*$/;
+const CODE = codePattern;
 const FORMATS = ['md', 'html', 'pdf'] as const;
 type Format = (typeof FORMATS)[number];
 

@@ -12,7 +12,7 @@ import {
   uniqueIndex,
   varchar,
 } from 'drizzle-orm/pg-core';
-import { timestamps } from './columns.ts';
+import { codeFormat, timestamps } from './columns.ts';
 import { cadres, organizations } from './directory.ts';
 import { actorKind } from './system.ts';
 
@@ -68,8 +68,6 @@ export const campaignLimits = {
   rruleMaxLength: 500,
   placeMaxLength: 200,
 } as const;
-
-const codeFormat = (column: unknown) => sql`${column} ~ '^[A-Z][A-Z0-9_]*$'`;
 
 /** A campaign such as “六型机关” 2012; its dimensions, capabilities and codes are rows, not enums. */
 export const campaigns = snakeCase.table(

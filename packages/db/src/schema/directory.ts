@@ -13,7 +13,7 @@ import {
   uniqueIndex,
   varchar,
 } from 'drizzle-orm/pg-core';
-import { ltree, timestamps } from './columns.ts';
+import { codeFormat, ltree, timestamps } from './columns.ts';
 
 export const organizationKinds = [
   'ZONE',
@@ -64,7 +64,7 @@ export const organizations = snakeCase.table(
     uniqueIndex('organizations_path_key').on(t.path),
     index('organizations_path_gist').using('gist', t.path),
     index('organizations_parent_id_idx').on(t.parentId, t.sortOrder, t.id),
-    check('organizations_code_format', sql`${t.code} ~ '^[A-Z][A-Z0-9_]*$'`),
+    check('organizations_code_format', codeFormat(t.code)),
     check('organizations_name_not_blank', sql`length(btrim(${t.name})) > 0`),
     // Only the zone as a whole stands at the top of a tree; every other unit has a parent.
     check('organizations_root_is_zone', sql`(${t.parentId} is null) = (${t.kind} = 'ZONE')`),

@@ -1,5 +1,6 @@
 export * from './access.ts';
 export * from './campaign.ts';
+export { CODE_PATTERN, CODE_PATTERN_MESSAGE, codePattern } from './columns.ts';
 export * from './directory.ts';
 export * from './jobs.ts';
 export * from './metrics.ts';

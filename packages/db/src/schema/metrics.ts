@@ -16,7 +16,7 @@ import {
   uniqueIndex,
   varchar,
 } from 'drizzle-orm/pg-core';
-import { timestamps } from './columns.ts';
+import { codeFormat, timestamps } from './columns.ts';
 import { organizations } from './directory.ts';
 import { actorKind } from './system.ts';
 
@@ -86,7 +86,7 @@ export const metricDefinitions = snakeCase.table(
     ...timestamps,
   },
   (t) => [
-    check('metric_definitions_code_format', sql`${t.code} ~ '^[A-Z][A-Z0-9_]*$'`),
+    check('metric_definitions_code_format', codeFormat(t.code)),
     check('metric_definitions_name_not_blank', sql`length(btrim(${t.name})) > 0`),
     check(
       'metric_definitions_ratio_parts',

@@ -12,7 +12,7 @@ import {
   varchar,
 } from 'drizzle-orm/pg-core';
 import { activities, campaigns } from './campaign.ts';
-import { timestamps } from './columns.ts';
+import { codeFormat, timestamps } from './columns.ts';
 import { cadres, organizations } from './directory.ts';
 
 export const studyMaterialKinds = ['POLICY', 'BOOK', 'OTHER'] as const;
@@ -61,7 +61,7 @@ export const studyMaterials = snakeCase.table(
     ...timestamps,
   },
   (t) => [
-    check('study_materials_code_format', sql`${t.code} ~ '^[A-Z][A-Z0-9_]*$'`),
+    check('study_materials_code_format', codeFormat(t.code)),
     check('study_materials_title_not_blank', sql`length(btrim(${t.title})) > 0`),
   ],
 );

@@ -1,3 +1,4 @@
+import { CODE_PATTERN_MESSAGE, codePattern } from '@sixtype/db';
 import { z } from 'zod';
 import { graphQLError, ValidationError } from '../../errors.ts';
 
@@ -25,7 +26,7 @@ export const codeSchema = z
   .trim()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
-  .regex(/^[A-Z][A-Z0-9_]*$/, 'must be upper-case letters, digits and underscores, starting with a letter');
+  .regex(codePattern, CODE_PATTERN_MESSAGE);
 
 /**
  * The database id behind a global id argument (ids.ts `databaseIdOf`): an id of another type, or

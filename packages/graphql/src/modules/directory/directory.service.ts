@@ -1,7 +1,9 @@
 import {
+  CODE_PATTERN_MESSAGE,
   cadreStatuses,
   cadres,
   cadreTransfers,
+  codePattern,
   directoryLimits,
   type Executor,
   genders,
@@ -76,7 +78,7 @@ const code = z
   .trim()
   .min(1, 'must not be empty')
   .max(directoryLimits.codeMaxLength, `must be at most ${directoryLimits.codeMaxLength} characters`)
-  .regex(/^[A-Z][A-Z0-9_]*$/, 'must be upper-case letters, digits and underscores, starting with a letter');
+  .regex(codePattern, CODE_PATTERN_MESSAGE);
 const orgName = z
   .string()
   .trim()

@@ -1,4 +1,4 @@
-import { campaigns, today } from '@sixtype/db';
+import { campaigns, codePattern, today } from '@sixtype/db';
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { registerDerivation } from '../metrics/derivations.ts';
 
@@ -19,7 +19,7 @@ registerDerivation('STUDY_COMPLIANCE_RATE', {
     'Percentage of cadres under the campaign’s study requirement who had met the whole year’s requirement by the month’s end.',
   argument: {
     description: 'campaign code',
-    pattern: /^[A-Z][A-Z0-9_]*$/,
+    pattern: codePattern,
     check: async (db, value) => {
       const [campaign] = await db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.code, value));
       return campaign ? null : `campaign ${value} does not exist`;
