@@ -3,6 +3,7 @@ import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs
 import type { DatabaseHandle } from '@sixtype/db';
 import { SingleBar } from 'cli-progress';
 import { sql } from 'drizzle-orm';
+import { childProcessEnv } from './env.ts';
 
 export interface BackupOptions {
   database: DatabaseHandle;
@@ -102,7 +103,7 @@ async function pgDump(options: BackupOptions, target: string): Promise<void> {
         program,
         ['--format=custom', '--no-owner', '--no-password', `--file=${target}`, `--dbname=${url.toString()}`],
         {
-          env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) },
+          env: childProcessEnv(password ? { PGPASSWORD: password } : {}),
           stdio: ['ignore', 'ignore', 'pipe'],
         },
       );

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { type CliIo, runCli } from './cli-commands.ts';
 import { runCliThroughServer } from './cli-socket.ts';
-import { type Env, loadEnv } from './env.ts';
+import { type Env, loadEnv, operatorDirectory } from './env.ts';
 
 /** The first line of standard input; on a terminal, typed without echo after a prompt on stderr. */
 function readSecret(prompt: string): Promise<string> {
@@ -61,8 +61,7 @@ const io: CliIo & { write(text: string): void } = {
   readSecret,
 };
 const argv = process.argv.slice(2);
-// `npm run cli` runs in services/api; file names are meant from where the operator typed it.
-const cwd = process.env.INIT_CWD ?? process.cwd();
+const cwd = operatorDirectory();
 let env: Env | undefined;
 let code: number;
 try {

@@ -86,3 +86,16 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   return parsed.data;
 }
+
+/**
+ * Where the operator typed the command: `npm run cli` runs in services/api, and npm names the
+ * directory it was started from in INIT_CWD. File names given to the CLI are meant from there.
+ */
+export function operatorDirectory(source: NodeJS.ProcessEnv = process.env): string {
+  return source.INIT_CWD ?? process.cwd();
+}
+
+/** The environment a tool the API starts (pg_dump, pg_restore) runs in: this process's, plus `extra`. */
+export function childProcessEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
+}
