@@ -15,3 +15,5 @@ export type { SixtypeErrorCode, SixtypeErrorDetails } from './errors.ts';
 export { isSixtypeErrorCode, isTransientError, SIXTYPE_ERROR_CODES, SixtypeError } from './errors.ts';
 export * from './generated/graphql.ts';
 export type { DateString, DateTimeString, DecimalString } from './scalars.ts';
+export type { VerifyWebhookOptions, WebhookEvent, WebhookHeaders } from './webhooks.ts';
+export { verifyWebhook, WebhookVerificationError } from './webhooks.ts';

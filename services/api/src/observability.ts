@@ -18,9 +18,13 @@ export function useObservability(options: {
   database?: Pick<DatabaseHandle, 'poolStats' | 'readers' | 'replicaStates'>;
   /** Operation names always labelled as themselves: the SDK's persisted operations, GraphiQL's examples. */
   knownOperations?: Iterable<string>;
+  /** Webhook deliveries by status, read from the database when scraped. */
+  webhookDeliveries?: () => Promise<Record<string, number>>;
 }): Plugin<GraphQLContext>[] {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sixtype_' });
+  const webhookDeliveries = options.webhookDeliveries;
+  if (webhookDeliveries) webhookDeliveryGauge(registry, webhookDeliveries);
   const database = options.database;
   if (database) {
     // Read when scraped: each gauge sets one value per pool (`primary`, `replica1`, …).
@@ -223,4 +227,24 @@ function operationTypeOf(document: unknown, name: string | null | undefined): st
 function operationNameOf(document: unknown): string | undefined {
   const definitions = (document as { definitions?: { kind: string; name?: { value: string } }[] }).definitions ?? [];
   return definitions.find((definition) => definition.kind === 'OperationDefinition')?.name?.value;
+}
+
+/**
+ * `sixtype_webhook_deliveries{status}`: the outbox by status (PENDING, FAILED, DELIVERED, DEAD), the
+ * same figure on every process whoever sent them. A scrape while the database is away leaves the last values.
+ */
+export function webhookDeliveryGauge(registry: Registry, counts: () => Promise<Record<string, number>>) {
+  return new Gauge({
+    name: 'sixtype_webhook_deliveries',
+    help: 'Webhook deliveries in the outbox, by status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      try {
+        for (const [status, n] of Object.entries(await counts())) this.set({ status }, n);
+      } catch {
+        // Keeps the last values: /metrics answers while the database is down.
+      }
+    },
+  });
 }

@@ -16,6 +16,7 @@ import { pathWithin, type WriteAccess } from '../../context.ts';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { idOf, parseInput } from '../common/validation.ts';
+import { enqueueWebhookEvents } from '../webhooks/webhooks.service.ts';
 import {
   calendarDay,
   codeSchema,
@@ -205,6 +206,22 @@ export async function transitionProblem(db: Executor, access: WriteAccess, rawIn
       before,
       after: { ...after, transition },
     });
+    await enqueueWebhookEvents(tx, [
+      {
+        type: 'PROBLEM_TRANSITIONED',
+        organizationId: after.organizationId,
+        data: {
+          problemId: after.id,
+          campaignId: after.campaignId,
+          fromState: before.state,
+          toState: after.state,
+          comment: transition.comment,
+          deadline: after.deadline,
+          severity: after.severity,
+          transitionedAt: transition.occurredAt,
+        },
+      },
+    ]);
     return after;
   });
 }

@@ -9,6 +9,7 @@ import {
 import { sql } from 'drizzle-orm';
 import type { EventBus, NotificationAddedEvent } from '../../context.ts';
 import { rowsOf } from '../common/rows.ts';
+import { enqueueWebhookEvents } from '../webhooks/webhooks.service.ts';
 import { type ReminderCandidate, ruleFinders, ruleThresholds } from './rules.ts';
 
 export interface ReminderRunOptions {
@@ -102,7 +103,26 @@ export async function recordReminders(
       .insert(reminders)
       .values(sorted.map((candidate) => ({ ...candidate, isDemo: options.demo ?? false })))
       .onConflictDoNothing()
-      .returning({ id: reminders.id });
+      .returning();
+    await enqueueWebhookEvents(
+      tx,
+      inserted.map((reminder) => ({
+        type: 'REMINDER_CREATED',
+        organizationId: reminder.organizationId,
+        data: {
+          reminderId: reminder.id,
+          rule: reminder.ruleCode,
+          subjectType: reminder.subjectType,
+          subjectId: reminder.subjectId,
+          period: reminder.periodKey,
+          campaignCode: reminder.campaignCode,
+          title: reminder.title,
+          details: reminder.details,
+          isDemo: reminder.isDemo,
+          createdAt: reminder.createdAt,
+        },
+      })),
+    );
     const notifications = await notifyRecipients(
       tx,
       inserted.map((row) => row.id),
