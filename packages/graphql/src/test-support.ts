@@ -13,10 +13,10 @@ import { validationRules } from './validation-rules.ts';
 export const SYSTEM: Viewer = { kind: 'SYSTEM', name: 'test' };
 export const ANONYMOUS: Viewer = { kind: 'ANONYMOUS' };
 
-/** Webhook settings of test APIs: a fixed key, receivers on this machine allowed. */
+/** Webhook settings of test APIs: a fixed key; receivers on this machine and names under .example allowed. */
 export const TEST_WEBHOOK_SETTINGS: WebhookSettings = {
   secretKey: Buffer.alloc(32, 7),
-  destinations: parseAllowedHosts('127.0.0.1'),
+  destinations: parseAllowedHosts('127.0.0.1, .example, .example.org'),
   rotationOverlapMs: 3_600_000,
 };
 

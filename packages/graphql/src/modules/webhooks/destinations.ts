@@ -109,13 +109,13 @@ export function destinationProblem(raw: string, policy: DestinationPolicy): stri
   const literal = isIP(host) !== 0;
   const listed = literal ? addressListed(policy, host) : nameListed(policy, host);
   if (url.protocol === 'http:' && !listed) return `http is allowed only for hosts on WEBHOOK_ALLOWED_HOSTS; use https`;
-  if (policy.restricted && !listed) return `${host} is not on WEBHOOK_ALLOWED_HOSTS`;
   if (literal && isInternal(host) && !listed) {
     return `${host} is a private, loopback or link-local address; add it to WEBHOOK_ALLOWED_HOSTS to allow it`;
   }
   if (!literal && (host === 'localhost' || host.endsWith('.localhost')) && !listed) {
     return `${host} is this machine; add it to WEBHOOK_ALLOWED_HOSTS to allow it`;
   }
+  if (policy.restricted && !listed) return `${host} is not on WEBHOOK_ALLOWED_HOSTS`;
   return undefined;
 }
 
