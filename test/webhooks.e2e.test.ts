@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDb } from '@sixtype/db';
 import {
+  createUser,
+  SYSTEM_ACCESS,
   startWebhookSender,
   type WebhookDeliverySettings,
   type WebhookSender,
@@ -8,14 +14,18 @@ import {
 } from '@sixtype/graphql';
 import {
   CreateWebhookEndpointDocument,
+  createClient,
+  LoginDocument,
   RedeliverWebhookDocument,
   ReportProblemDocument,
+  type SixtypeClient,
   TransitionProblemDocument,
   verifyWebhook,
   WebhookDeliveriesDocument,
   WebhookVerificationError,
 } from '@sixtype/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiProcess, startApiProcess } from './api-process.ts';
 import { startTestServer, type TestServer } from './support.ts';
 
 // On PGlite, and on PostgreSQL with TEST_DATABASE_URL: the outbox is SQL.
@@ -106,8 +116,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function endpoint(url: string, input: { organizationCode?: string } = {}) {
-  const { createWebhookEndpoint } = await server.client.request(CreateWebhookEndpointDocument, {
+async function endpoint(url: string, input: { organizationCode?: string } = {}, client = server.client) {
+  const { createWebhookEndpoint } = await client.request(CreateWebhookEndpointDocument, {
     input: { url, eventTypes: ['PROBLEM_TRANSITIONED'], ...input },
   });
   if (createWebhookEndpoint.__typename !== 'CreateWebhookEndpointPayload') {
@@ -117,8 +127,8 @@ async function endpoint(url: string, input: { organizationCode?: string } = {}) 
 }
 
 /** Reports a problem in `orgCode` and moves it to RECTIFYING: one problem.transitioned event. */
-async function transitionAProblem(orgCode = 'PETITION_OFFICE'): Promise<string> {
-  const { reportProblem } = await server.client.request(ReportProblemDocument, {
+async function transitionAProblem(orgCode = 'PETITION_OFFICE', client: SixtypeClient = server.client): Promise<string> {
+  const { reportProblem } = await client.request(ReportProblemDocument, {
     input: {
       campaignCode: 'SIX_TYPE_2012',
       orgCode,
@@ -129,7 +139,7 @@ async function transitionAProblem(orgCode = 'PETITION_OFFICE'): Promise<string> 
     },
   });
   if (reportProblem.__typename !== 'ReportProblemPayload') throw new Error(JSON.stringify(reportProblem));
-  const { transitionProblem } = await server.client.request(TransitionProblemDocument, {
+  const { transitionProblem } = await client.request(TransitionProblemDocument, {
     input: { problemId: reportProblem.problem.id, toState: 'RECTIFYING' },
   });
   expect(transitionProblem.__typename).toBe('TransitionProblemPayload');
@@ -251,4 +261,51 @@ describe('webhook delivery', () => {
     ]);
     expect((await deliveriesOf(restricted.id)).totalCount).toBe(1);
   }, 60_000);
+});
+
+// `npm start` on the embedded database: the API process sends the outbox itself, no worker.
+describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))('webhooks on the embedded default', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sixtype-webhooks-'));
+  let api: ApiProcess | undefined;
+  afterAll(() => {
+    api?.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('the API process delivers the event without a worker and counts it on /metrics', async () => {
+    const database = await createDb({ dataDir });
+    await database.migrate();
+    await createUser(database.db, SYSTEM_ACCESS.actor, {
+      username: 'admin',
+      password: 'first admin password',
+      role: 'ADMIN',
+    });
+    await database.close();
+    const receiver = await startReceiver(() => 200);
+    receivers.push(receiver);
+    api = await startApiProcess({
+      DATA_DIR: dataDir,
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      WEBHOOK_POLL_MS: '50',
+      REMINDER_INTERVAL_MS: '0',
+    });
+    const { login } = await createClient({ url: api.url }).request(LoginDocument, {
+      input: { username: 'admin', password: 'first admin password' },
+    });
+    const client = createClient({ url: api.url, token: login.token });
+    const { secret } = await endpoint(receiver.url, {}, client);
+    await transitionAProblem('PETITION_OFFICE', client);
+    const [request] = await waitFor(async () => receiver.received.length > 0 && receiver.received, 'the delivery');
+    expect(await verifyWebhook(request?.body ?? '', request?.headers as Record<string, string>, secret)).toMatchObject({
+      type: 'problem.transitioned',
+    });
+    const metrics = await waitFor(async () => {
+      const text = await fetch(api?.url.replace('/graphql', '/metrics') ?? '').then((response) => response.text());
+      return text.includes('sixtype_webhook_deliveries{status="DELIVERED"} 1') && text;
+    }, 'the delivery on /metrics');
+    expect(metrics).toContain('sixtype_webhook_deliveries{status="DEAD"} 0');
+    expect(api.output()).toContain('webhook delivery attempted');
+    api.child.kill('SIGTERM');
+    expect(await api.exited()).toBe(0);
+  }, 120_000);
 });
