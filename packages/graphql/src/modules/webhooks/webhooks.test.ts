@@ -342,6 +342,114 @@ describe('events', () => {
   });
 });
 
+describe('administration', () => {
+  const UPDATE = /* GraphQL */ `
+    mutation Update($input: UpdateWebhookEndpointInput!) {
+      updateWebhookEndpoint(input: $input) {
+        __typename
+        ... on UpdateWebhookEndpointPayload { webhookEndpoint { url eventTypes active organization { code } } }
+        ... on UserError { code message }
+      }
+    }`;
+  const DELIVERIES = /* GraphQL */ `
+    query Log($endpointId: ID, $status: WebhookDeliveryStatus) {
+      webhookDeliveries(endpointId: $endpointId, status: $status, first: 10) {
+        totalCount
+        nodes { webhookId eventType status attempts lastResponseCode nextAttemptAt endpoint { url organization { code } } }
+      }
+    }`;
+
+  it('update, redeliver and delete are audited; unknown ids are NOT_FOUND and change nothing', async () => {
+    const endpoint = await created({
+      url: 'https://oa.example/x',
+      eventTypes: ['REMINDER_CREATED'],
+      organizationCode: 'PETITION_OFFICE',
+    });
+    const auditBefore = await api.lastAuditId();
+    const updated = dataOf(
+      await api.execute<{ updateWebhookEndpoint: { webhookEndpoint: unknown } }>(UPDATE, {
+        input: {
+          id: endpoint.id,
+          organizationCode: null,
+          active: false,
+          eventTypes: ['REMINDER_CREATED', 'PROBLEM_TRANSITIONED'],
+        },
+      }),
+    ).updateWebhookEndpoint.webhookEndpoint;
+    expect(updated).toEqual({
+      url: 'https://oa.example/x',
+      eventTypes: ['REMINDER_CREATED', 'PROBLEM_TRANSITIONED'],
+      active: false,
+      organization: null,
+    });
+    const badUrl = dataOf(
+      await api.execute<{ updateWebhookEndpoint: { code: string } }>(UPDATE, {
+        input: { id: endpoint.id, url: 'http://oa.unlisted.test/x' },
+      }),
+    );
+    expect(badUrl.updateWebhookEndpoint.code).toBe('BAD_USER_INPUT');
+    const unknown = Buffer.from('WebhookEndpoint:999999').toString('base64');
+    expect(
+      dataOf(
+        await api.execute<{ updateWebhookEndpoint: { code: string } }>(UPDATE, {
+          input: { id: unknown, active: true },
+        }),
+      ).updateWebhookEndpoint.code,
+    ).toBe('NOT_FOUND');
+
+    await api.db.update(webhookEndpoints).set({ active: true }).where(eq(webhookEndpoints.id, endpoint.databaseId));
+    await reminderIn('FINANCE_BUREAU', 'ADMIN-1');
+    const [delivery] = await deliveriesOf(endpoint.databaseId);
+    if (!delivery) throw new Error('no delivery');
+    await api.db
+      .update(webhookDeliveries)
+      .set({ status: 'DEAD', attempts: 8, nextAttemptAt: null })
+      .where(eq(webhookDeliveries.id, delivery.id));
+    const REDELIVER = `mutation($input: RedeliverWebhookInput!) { redeliverWebhook(input: $input) { __typename ... on RedeliverWebhookPayload { delivery { webhookId status attempts } } ... on UserError { code } } }`;
+    const redelivered = dataOf(
+      await api.execute<{ redeliverWebhook: { delivery: unknown } }>(REDELIVER, {
+        input: { deliveryId: Buffer.from(`WebhookDelivery:${delivery.id}`).toString('base64') },
+      }),
+    ).redeliverWebhook;
+    expect(redelivered.delivery).toEqual({ webhookId: delivery.messageId, status: 'PENDING', attempts: 0 });
+    const missing = dataOf(
+      await api.execute<{ redeliverWebhook: { code: string } }>(REDELIVER, {
+        input: { deliveryId: Buffer.from('WebhookDelivery:999999').toString('base64') },
+      }),
+    );
+    expect(missing.redeliverWebhook.code).toBe('NOT_FOUND');
+
+    // The log: one statement for the page, its relations and its count.
+    const log = await api.execute<{
+      webhookDeliveries: { totalCount: number; nodes: { status: string; webhookId: string }[] };
+    }>(DELIVERIES, { endpointId: endpoint.id });
+    expect(log.statements).toHaveLength(1);
+    expect(dataOf(log).webhookDeliveries.totalCount).toBe(2);
+    expect(dataOf(log).webhookDeliveries.nodes.map((node) => node.status)).toEqual(['PENDING', 'DEAD']);
+    expect(new Set(dataOf(log).webhookDeliveries.nodes.map((node) => node.webhookId)).size).toBe(1);
+    const dead = dataOf(
+      await api.execute<{ webhookDeliveries: { totalCount: number } }>(DELIVERIES, {
+        endpointId: endpoint.id,
+        status: 'DEAD',
+      }),
+    );
+    expect(dead.webhookDeliveries.totalCount).toBe(1);
+
+    const DELETE = `mutation($input: DeleteWebhookEndpointInput!) { deleteWebhookEndpoint(input: $input) { __typename } }`;
+    expect(
+      dataOf(
+        await api.execute<{ deleteWebhookEndpoint: { __typename: string } }>(DELETE, { input: { id: endpoint.id } }),
+      ).deleteWebhookEndpoint.__typename,
+    ).toBe('DeleteWebhookEndpointPayload');
+    expect(await deliveriesOf(endpoint.databaseId)).toEqual([]);
+    expect((await api.auditEventsAfter(auditBefore)).map((event) => `${event.operation} ${event.entityType}`)).toEqual([
+      'updateWebhookEndpoint WebhookEndpoint',
+      'redeliverWebhook WebhookDelivery',
+      'deleteWebhookEndpoint WebhookEndpoint',
+    ]);
+  });
+});
+
 describe('retry schedule', () => {
   it('waits a random time up to base × 2^(n-1), capped', () => {
     const settings = { backoffBaseMs: 30_000, backoffMaxMs: 3_600_000 };
