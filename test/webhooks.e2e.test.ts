@@ -304,6 +304,8 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))('webhooks on the embedde
       return text.includes('sixtype_webhook_deliveries{status="DELIVERED"} 1') && text;
     }, 'the delivery on /metrics');
     expect(metrics).toContain('sixtype_webhook_deliveries{status="DEAD"} 0');
+    // The demo reminders loaded on the first start, counted by rule.
+    expect(Number(/sixtype_reminders\{rule="STUDY_CADRE_BEHIND"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect(api.output()).toContain('webhook delivery attempted');
     api.child.kill('SIGTERM');
     expect(await api.exited()).toBe(0);

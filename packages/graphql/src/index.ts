@@ -48,6 +48,7 @@ export {
   DEMO_REMINDER_DAY,
   loadDemoReminders,
   type ReminderRunOutcome,
+  reminderCountsByRule,
   runReminderRule,
 } from './modules/notifications/reminders.service.ts';
 export { type ReminderTaskPayload, reminderTaskNames, runReminderTask } from './modules/notifications/tasks.ts';

@@ -20,11 +20,27 @@ export function useObservability(options: {
   knownOperations?: Iterable<string>;
   /** Webhook deliveries by status, read from the database when scraped. */
   webhookDeliveries?: () => Promise<Record<string, number>>;
+  /** Reminders by rule, read from the database when scraped. */
+  reminders?: () => Promise<Record<string, number>>;
 }): Plugin<GraphQLContext>[] {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sixtype_' });
-  const webhookDeliveries = options.webhookDeliveries;
-  if (webhookDeliveries) webhookDeliveryGauge(registry, webhookDeliveries);
+  if (options.webhookDeliveries) {
+    countsGauge(registry, {
+      name: 'sixtype_webhook_deliveries',
+      help: 'Webhook deliveries in the outbox, by status',
+      label: 'status',
+      counts: options.webhookDeliveries,
+    });
+  }
+  if (options.reminders) {
+    countsGauge(registry, {
+      name: 'sixtype_reminders',
+      help: 'Reminders the rules have created, by rule (whichever process ran them)',
+      label: 'rule',
+      counts: options.reminders,
+    });
+  }
   const database = options.database;
   if (database) {
     // Read when scraped: each gauge sets one value per pool (`primary`, `replica1`, …).
@@ -230,18 +246,22 @@ function operationNameOf(document: unknown): string | undefined {
 }
 
 /**
- * `sixtype_webhook_deliveries{status}`: the outbox by status (PENDING, FAILED, DELIVERED, DEAD), the
- * same figure on every process whoever sent them. A scrape while the database is away leaves the last values.
+ * A gauge of rows counted in the database when scraped: `sixtype_webhook_deliveries{status}` (the
+ * outbox by status) and `sixtype_reminders{rule}`, the same figure on every process whoever wrote the
+ * rows. A scrape while the database is away leaves the last values.
  */
-export function webhookDeliveryGauge(registry: Registry, counts: () => Promise<Record<string, number>>) {
+function countsGauge(
+  registry: Registry,
+  options: { name: string; help: string; label: string; counts: () => Promise<Record<string, number>> },
+) {
   return new Gauge({
-    name: 'sixtype_webhook_deliveries',
-    help: 'Webhook deliveries in the outbox, by status',
-    labelNames: ['status'],
+    name: options.name,
+    help: options.help,
+    labelNames: [options.label],
     registers: [registry],
     async collect() {
       try {
-        for (const [status, n] of Object.entries(await counts())) this.set({ status }, n);
+        for (const [value, n] of Object.entries(await options.counts())) this.set({ [options.label]: value }, n);
       } catch {
         // Keeps the last values: /metrics answers while the database is down.
       }

@@ -3,6 +3,7 @@ import { type DatabaseHandle, withQuerySignal } from '@sixtype/db';
 import {
   type EventBus,
   type GraphQLContext,
+  reminderCountsByRule,
   schema,
   sessionCacheOf,
   ValuesOfCorrectTypeNamedRule,
@@ -163,6 +164,7 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
         database,
         knownOperations,
         webhookDeliveries: () => webhookDeliveryCounts(database.db),
+        reminders: () => reminderCountsByRule(database.db),
       }),
       useCompactDocumentErrors(),
       useValidationRules(),

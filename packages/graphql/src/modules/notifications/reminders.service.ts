@@ -153,6 +153,17 @@ export function publishNotifications(
   for (const notification of outcome.notifications) events.publish('notificationAdded', notification);
 }
 
+/** Reminders by rule, every rule named (0 when it found nothing yet), for /metrics. */
+export async function reminderCountsByRule(db: Executor): Promise<Record<ReminderRuleCode, number>> {
+  const rows = await db
+    .select({ rule: reminders.ruleCode, n: sql<number>`count(*)`.mapWith(Number) })
+    .from(reminders)
+    .groupBy(reminders.ruleCode);
+  const counts = Object.fromEntries(reminderRuleCodes.map((code) => [code, 0])) as Record<ReminderRuleCode, number>;
+  for (const row of rows) counts[row.rule] = row.n;
+  return counts;
+}
+
 /** How many reminders carry the demo mark; the demo run happens once per database. */
 export async function demoReminderCount(db: Executor): Promise<number> {
   const [row] = await db
