@@ -168,7 +168,12 @@ describe('webhook delivery', () => {
       const event = await verifyWebhook(request.body, request.headers as Record<string, string>, secret);
       expect(event).toMatchObject({
         type: 'problem.transitioned',
-        data: { organizationCode: 'PETITION_OFFICE', fromState: 'FOUND', toState: 'RECTIFYING' },
+        data: {
+          organizationCode: 'PETITION_OFFICE',
+          campaignCode: 'SIX_TYPE_2012',
+          fromState: 'FOUND',
+          toState: 'RECTIFYING',
+        },
       });
     }
     // A wrong secret or a changed body is refused by the same helper.

@@ -1,5 +1,6 @@
 import {
   activities,
+  campaigns,
   type Executor,
   type ProblemState,
   problemCategories,
@@ -206,13 +207,18 @@ export async function transitionProblem(db: Executor, access: WriteAccess, rawIn
       before,
       after: { ...after, transition },
     });
+    // Other systems know campaigns by code.
+    const [campaign] = await tx
+      .select({ code: campaigns.code })
+      .from(campaigns)
+      .where(eq(campaigns.id, after.campaignId));
     await enqueueWebhookEvents(tx, [
       {
         type: 'PROBLEM_TRANSITIONED',
         organizationId: after.organizationId,
         data: {
           problemId: after.id,
-          campaignId: after.campaignId,
+          campaignCode: campaign?.code ?? null,
           fromState: before.state,
           toState: after.state,
           comment: transition.comment,
