@@ -128,6 +128,17 @@ function post(
   });
 }
 
+/** The endpoint's signing secrets in plain text, or null when the key cannot open them. */
+function readableSecrets(key: Buffer, delivery: ClaimedDelivery): string[] | null {
+  try {
+    return [delivery.secret, delivery.previousSecret]
+      .filter((stored): stored is string => stored !== null)
+      .map((stored) => decryptSecret(key, stored));
+  } catch {
+    return null;
+  }
+}
+
 async function attempt(
   db: Executor,
   delivery: ClaimedDelivery,
@@ -136,11 +147,15 @@ async function attempt(
   const body = JSON.stringify(delivery.payload);
   let outcome: { code: number | null; error: string | null };
   const problem = destinationProblem(delivery.url, settings.destinations);
+  const secrets = problem ? [] : readableSecrets(settings.secretKey, delivery);
   if (problem) outcome = { code: null, error: `refused: ${problem}` };
-  else {
-    const secrets = [delivery.secret, delivery.previousSecret]
-      .filter((stored): stored is string => stored !== null)
-      .map((stored) => decryptSecret(settings.secretKey, stored));
+  else if (!secrets) {
+    // Counted as a failed attempt, so the delivery ends DEAD rather than being taken again forever.
+    outcome = {
+      code: null,
+      error: 'the secret cannot be decrypted: WEBHOOK_SECRET_KEY (or TOKEN_SECRET) differs from the one that stored it',
+    };
+  } else {
     const timestamp = new Date();
     outcome = await post(
       delivery.url,

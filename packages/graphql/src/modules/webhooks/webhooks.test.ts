@@ -229,6 +229,37 @@ describe('secrets', () => {
   });
 });
 
+describe('a sender with another key', () => {
+  it('counts an unreadable secret as a failed attempt, so the delivery ends DEAD instead of looping', async () => {
+    const endpoint = await created({ url: 'http://127.0.0.1:9/never', eventTypes: ['REMINDER_CREATED'] });
+    await reminderIn('PETITION_OFFICE', 'OTHER-KEY');
+    const sender = startWebhookSender({
+      db: api.db,
+      settings: {
+        ...TEST_WEBHOOK_SETTINGS,
+        secretKey: Buffer.alloc(32, 9),
+        timeoutMs: 1_000,
+        maxAttempts: 2,
+        backoffBaseMs: 10,
+        backoffMaxMs: 10,
+        concurrency: 2,
+        pollMs: 20,
+      },
+    });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && (await deliveriesOf(endpoint.databaseId))[0]?.status !== 'DEAD') {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await sender.stop();
+    }
+    const [delivery] = await deliveriesOf(endpoint.databaseId);
+    expect(delivery).toMatchObject({ status: 'DEAD', attempts: 2, lastResponseCode: null });
+    expect(delivery?.lastError).toContain('the secret cannot be decrypted');
+  });
+});
+
 async function unitId(code: string): Promise<number> {
   const [unit] = await api.db.select().from(organizations).where(eq(organizations.code, code));
   if (!unit) throw new Error(`no unit ${code}`);
