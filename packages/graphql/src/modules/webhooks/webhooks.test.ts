@@ -481,6 +481,48 @@ describe('administration', () => {
   });
 });
 
+describe('two senders', () => {
+  it('share the outbox without sending any delivery twice', async () => {
+    const ids: string[] = [];
+    const receiver: Server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        ids.push(String(request.headers['webhook-id']));
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    const endpoint = await created({ url, eventTypes: ['REMINDER_CREATED'] });
+    for (let n = 0; n < 12; n += 1) await reminderIn(n % 2 ? 'PETITION_OFFICE' : 'FINANCE_BUREAU', `TWO-${n}`);
+    const settings = {
+      ...TEST_WEBHOOK_SETTINGS,
+      timeoutMs: 2_000,
+      maxAttempts: 3,
+      backoffBaseMs: 10,
+      backoffMaxMs: 10,
+      concurrency: 3,
+      pollMs: 10,
+    };
+    const senders = [startWebhookSender({ db: api.db, settings }), startWebhookSender({ db: api.db, settings })];
+    try {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const rows = await deliveriesOf(endpoint.databaseId);
+        if (rows.every((row) => row.status === 'DELIVERED')) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await Promise.all(senders.map((sender) => sender.stop()));
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+    const rows = await deliveriesOf(endpoint.databaseId);
+    expect(rows).toHaveLength(12);
+    expect(rows.map((row) => [row.status, row.attempts])).toEqual(Array(12).fill(['DELIVERED', 1]));
+    expect(ids.sort()).toEqual(rows.map((row) => row.messageId).sort());
+  });
+});
+
 describe('retry schedule', () => {
   it('waits a random time up to base × 2^(n-1), capped', () => {
     const settings = { backoffBaseMs: 30_000, backoffMaxMs: 3_600_000 };
