@@ -16,7 +16,7 @@ import {
 import { submitObservations } from '../metrics/metrics.service.ts';
 import { recordReminders } from '../notifications/reminders.service.ts';
 import { retryDelayMs, startWebhookSender } from './delivery.ts';
-import { destinationProblem, parseAllowedHosts } from './destinations.ts';
+import { destinationProblem, guardedLookup, parseAllowedHosts } from './destinations.ts';
 import { decryptSecret } from './secrets.ts';
 
 let api: TestApi;
@@ -109,6 +109,18 @@ describe('destinations', () => {
       '203.0.113.9 is not on WEBHOOK_ALLOWED_HOSTS',
     );
     expect(() => parseAllowedHosts('10.0.0.0/40')).toThrow('is not a network');
+  });
+
+  it('at connect time, a name that resolves to an internal address is refused unless listed', async () => {
+    const resolve = (list: string, host: string) =>
+      new Promise<string>((done) =>
+        guardedLookup(parseAllowedHosts(list))(host, { family: 4 }, (error, address) =>
+          done(error ? String(error.message) : String(address)),
+        ),
+      );
+    expect(await resolve('', 'localhost')).toBe('localhost resolves to the internal address 127.0.0.1');
+    expect(await resolve('127.0.0.0/8', 'localhost')).toBe('127.0.0.1');
+    expect(await resolve('localhost', 'localhost')).toBe('127.0.0.1');
   });
 
   it('unknown event types and units are refused; no event type at all too', async () => {
