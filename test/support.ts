@@ -18,13 +18,18 @@ export interface TestServer {
 }
 
 /** A real API on a free loopback port, over a database of its own, with the SDK as the client. */
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const statements: string[] = [];
   const database = await openTestDatabase({ logger: { logQuery: (query) => statements.push(query) } });
   const tokenSecret = await loadTokenSecret(database.db);
   await createUser(database.db, SYSTEM_ACCESS.actor, { ...ADMIN, role: 'ADMIN' });
   const { token } = await login(database.db, tokenSecret, ADMIN);
-  const app = createApp({ database, logger: pino({ level: 'silent' }), env: { NODE_ENV: 'test' }, tokenSecret });
+  const app = createApp({
+    database,
+    logger: pino({ level: 'silent' }),
+    env: { NODE_ENV: 'test', ...env },
+    tokenSecret,
+  });
   const running = await listen(app, 0, '127.0.0.1');
   return {
     url: running.url,

@@ -174,6 +174,16 @@ export const relations = defineRelations(schema, (r) => ({
     reminder: r.one.reminders({ from: r.notifications.reminderId, to: r.reminders.id, optional: false }),
     recipient: r.one.users({ from: r.notifications.recipientUserId, to: r.users.id, optional: false }),
   },
+  webhookEndpoints: {
+    organization: r.one.organizations({ from: r.webhookEndpoints.organizationId, to: r.organizations.id }),
+  },
+  webhookDeliveries: {
+    endpoint: r.one.webhookEndpoints({
+      from: r.webhookDeliveries.endpointId,
+      to: r.webhookEndpoints.id,
+      optional: false,
+    }),
+  },
 }));
 
 export type Relations = typeof relations;

@@ -1,4 +1,5 @@
 import type { AuditActor, Executor, UserRole } from '@sixtype/db';
+import type { DestinationPolicy } from './modules/webhooks/destinations.ts';
 
 /** Scopes an API client can hold. */
 export const apiScopes = [
@@ -80,6 +81,18 @@ export interface GraphQLContext {
   events?: EventBus | undefined;
   /** Writes campaign reports (the API's report builder); absent where none is served. */
   reports?: ReportWriter | undefined;
+  /** What webhook administration needs (the secrets' key, where endpoints may point); absent: not offered. */
+  webhooks?: WebhookSettings | undefined;
+}
+
+/** Webhook administration's settings, from the API's (or the worker's) environment. */
+export interface WebhookSettings {
+  /** AES-256-GCM key of the stored signing secrets (secrets.ts webhookEncryptionKey). */
+  secretKey: Buffer;
+  /** WEBHOOK_ALLOWED_HOSTS, parsed. */
+  destinations: DestinationPolicy;
+  /** How long the previous secret still signs after a rotation. */
+  rotationOverlapMs: number;
 }
 
 /** What a campaign report covers, once the caller's right to it has been checked (campaignReport). */

@@ -10,6 +10,7 @@ export type {
   ReportScope,
   ReportWriter,
   Viewer,
+  WebhookSettings,
 } from './context.ts';
 export {
   type ApiScope,
@@ -47,10 +48,30 @@ export {
   DEMO_REMINDER_DAY,
   loadDemoReminders,
   type ReminderRunOutcome,
+  reminderCountsByRule,
   runReminderRule,
 } from './modules/notifications/reminders.service.ts';
 export { type ReminderTaskPayload, reminderTaskNames, runReminderTask } from './modules/notifications/tasks.ts';
 export { reminderToday } from './modules/notifications/today.ts';
 export { reportDownloadPath } from './modules/report/report.ts';
+export {
+  DEFAULT_WEBHOOK_DELIVERY,
+  retryDelayMs,
+  startWebhookSender,
+  type WebhookDeliverySettings,
+  type WebhookSender,
+} from './modules/webhooks/delivery.ts';
+export { type DestinationPolicy, destinationProblem, parseAllowedHosts } from './modules/webhooks/destinations.ts';
+export { webhookEncryptionKey } from './modules/webhooks/secrets.ts';
+export { type WebhookEnv, webhookEnvShape, webhookSettingsOf } from './modules/webhooks/settings.ts';
+export {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  redeliverWebhook,
+  rotateWebhookSecret,
+  updateWebhookEndpoint,
+  webhookDeliveryCounts,
+  webhookEventNames,
+} from './modules/webhooks/webhooks.service.ts';
 export { schema, sortedSchema } from './schema.ts';
 export { ValuesOfCorrectTypeNamedRule, validationRules } from './validation-rules.ts';

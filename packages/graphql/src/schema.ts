@@ -18,6 +18,7 @@ import './modules/campaign/campaign.ts';
 import './modules/campaign/problem.ts';
 import './modules/notifications/notifications.ts';
 import './modules/report/report.ts';
+import './modules/webhooks/webhooks.ts';
 
 export const schema = builder.toSchema();
 /** The schema with types and fields in alphabetical order, as printed to schema.graphql. */

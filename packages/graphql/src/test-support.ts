@@ -5,12 +5,20 @@ import { asc, gt, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { type ExecutionResult, execute, GraphQLError, parse, validate } from 'graphql';
 import { expect } from 'vitest';
-import type { ApiScope, Viewer } from './context.ts';
+import type { ApiScope, Viewer, WebhookSettings } from './context.ts';
+import { parseAllowedHosts } from './modules/webhooks/destinations.ts';
 import { schema } from './schema.ts';
 import { validationRules } from './validation-rules.ts';
 
 export const SYSTEM: Viewer = { kind: 'SYSTEM', name: 'test' };
 export const ANONYMOUS: Viewer = { kind: 'ANONYMOUS' };
+
+/** Webhook settings of test APIs: a fixed key; receivers on this machine and names under .example allowed. */
+export const TEST_WEBHOOK_SETTINGS: WebhookSettings = {
+  secretKey: Buffer.alloc(32, 7),
+  destinations: parseAllowedHosts('127.0.0.1, .example, .example.org'),
+  rotationOverlapMs: 3_600_000,
+};
 
 export interface Executed<TData> {
   result: ExecutionResult<TData>;
@@ -90,6 +98,7 @@ export async function openTestApi(): Promise<TestApi> {
         viewer,
         requestId: randomUUID(),
         tokenSecret,
+        webhooks: TEST_WEBHOOK_SETTINGS,
       })) as ExecutionResult<TData>;
       return { result, statements: [...statements] };
     },

@@ -16,3 +16,5 @@ export { isSixtypeErrorCode, isTransientError, SIXTYPE_ERROR_CODES, SixtypeError
 export * from './generated/graphql.ts';
 export type { DateString, DateTimeString, DecimalString, Id } from './scalars.ts';
 export { asId } from './scalars.ts';
+export type { VerifyWebhookOptions, WebhookEvent, WebhookHeaders } from './webhooks.ts';
+export { verifyWebhook, WebhookVerificationError } from './webhooks.ts';

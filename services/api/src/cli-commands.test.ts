@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiClients, auditEvents, cadres, createDb, users } from '@sixtype/db';
+import { apiClients, auditEvents, cadres, createDb, users, webhookEndpoints } from '@sixtype/db';
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
 import { authenticate, loadTokenSecret, login } from '@sixtype/graphql';
 import { and, desc, eq, sql } from 'drizzle-orm';
@@ -58,7 +58,9 @@ async function cli(argv: string[], stdin = ''): Promise<Run> {
   return run;
 }
 
-const count = async (table: typeof users | typeof apiClients | typeof auditEvents | typeof cadres) => {
+const count = async (
+  table: typeof users | typeof apiClients | typeof auditEvents | typeof cadres | typeof webhookEndpoints,
+) => {
   const [row] = await database.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(table);
   return row?.n ?? 0;
 };
@@ -240,6 +242,72 @@ describe('API keys', () => {
       'createApiClient',
       'rotateApiClientKey',
       'revokeApiClient',
+    ]);
+  });
+});
+
+describe('webhook commands', () => {
+  let id = '';
+  let secret = '';
+
+  it('create-webhook prints the secret last, once; it is stored encrypted', async () => {
+    const run = await cli([
+      'create-webhook',
+      '--url',
+      'https://oa.example.gov/hooks',
+      '--events',
+      'reminder_created,PROBLEM_TRANSITIONED',
+      '--org',
+      'PETITION_OFFICE',
+    ]);
+    expect(run.code).toBe(0);
+    secret = lastLine(run);
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    id = /webhook (\d+)/.exec(run.stdout[0] ?? '')?.[1] ?? '';
+    expect(run.stdout[0]).toBe(
+      `Created webhook ${id} https://oa.example.gov/hooks (REMINDER_CREATED, PROBLEM_TRANSITIONED; unit PETITION_OFFICE).`,
+    );
+    const [row] = await database.db
+      .select()
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.id, Number(id)));
+    expect(row?.secretCiphertext).not.toContain(secret.slice(6));
+    expect(JSON.stringify(row)).not.toContain(secret);
+  });
+
+  it('refuses an unknown event type (exit 2, nothing opened) and a private address (exit 1, nothing written)', async () => {
+    const before = { endpoints: await count(webhookEndpoints), audit: await count(auditEvents) };
+    const events = await cli(['create-webhook', '--url', 'https://oa.example.gov/x', '--events', 'REMINDER_DELETED']);
+    expect(events).toMatchObject({ code: 2, opened: false });
+    expect(events.stderr[0]).toContain('unknown event type REMINDER_DELETED');
+    const local = await cli(['create-webhook', '--url', 'https://192.168.1.10/x', '--events', 'REMINDER_CREATED']);
+    expect(local.code).toBe(1);
+    expect(local.stderr.join('\n')).toContain('--url: 192.168.1.10 is a private, loopback or link-local address');
+    expect({ endpoints: await count(webhookEndpoints), audit: await count(auditEvents) }).toEqual(before);
+  });
+
+  it('update-webhook, rotate-webhook-secret and delete-webhook, each with its audit row', async () => {
+    const update = await cli(['update-webhook', '--id', id, '--whole-zone', '--inactive']);
+    expect(update.stdout[0]).toBe(
+      `Updated webhook ${id} https://oa.example.gov/hooks (REMINDER_CREATED, PROBLEM_TRANSITIONED; the whole zone; inactive).`,
+    );
+    const rotate = await cli(['rotate-webhook-secret', '--id', id]);
+    expect(rotate.code).toBe(0);
+    expect(lastLine(rotate)).toMatch(/^whsec_/);
+    expect(lastLine(rotate)).not.toBe(secret);
+    const gone = await cli(['delete-webhook', '--id', id]);
+    expect(gone.code).toBe(0);
+    expect(await cli(['delete-webhook', '--id', id])).toMatchObject({ code: 1 });
+    const operations = await database.db
+      .select({ operation: auditEvents.operation })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.entityType, 'WebhookEndpoint'), eq(auditEvents.entityId, id)))
+      .orderBy(auditEvents.id);
+    expect(operations.map((row) => row.operation)).toEqual([
+      'createWebhookEndpoint',
+      'updateWebhookEndpoint',
+      'rotateWebhookSecret',
+      'deleteWebhookEndpoint',
     ]);
   });
 });

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { openDatabase } from './bootstrap.ts';
 import { backupCommand, exportComplianceCommand } from './cli-operations.ts';
 import { reportCommand } from './cli-report.ts';
+import { webhookCommands } from './cli-webhooks.ts';
 import type { Env } from './env.ts';
 import { importMetricsCsv } from './import-metrics.ts';
 import type { Logger } from './logger.ts';
@@ -251,6 +252,7 @@ Options:
 commands['export-compliance'] = exportComplianceCommand;
 commands.backup = backupCommand;
 commands.report = reportCommand;
+Object.assign(commands, webhookCommands);
 
 function splitScopes(list: string): string[] {
   return list
@@ -282,6 +284,9 @@ const flagOfField: Record<string, string> = {
   scopes: '--scopes',
   organizationCode: '--org',
   client: '--id/--name',
+  url: '--url',
+  eventTypes: '--events',
+  description: '--description',
 };
 
 /** Expected failures from the services (ValidationError, NotFoundError, ConflictError) as CLI text. */

@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '@sixtype/db';
-import { authenticate, type EventBus, type GraphQLContext, type ReportWriter } from '@sixtype/graphql';
+import {
+  authenticate,
+  type EventBus,
+  type GraphQLContext,
+  type ReportWriter,
+  type WebhookSettings,
+} from '@sixtype/graphql';
 import { graphiqlSessionAuthorization } from './graphiql-session.ts';
 
 export interface ContextDependencies {
   db: Executor;
   tokenSecret: string;
   events?: EventBus;
+  webhooks?: WebhookSettings;
 }
 
 /**
@@ -21,7 +28,15 @@ export async function createContext(deps: ContextDependencies, request: Request)
     apiKey: request.headers.get('x-api-key'),
   });
   const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
-  return { db: deps.db, viewer, requestId, tokenSecret: deps.tokenSecret, events: deps.events, reports };
+  return {
+    db: deps.db,
+    viewer,
+    requestId,
+    tokenSecret: deps.tokenSecret,
+    events: deps.events,
+    reports,
+    webhooks: deps.webhooks,
+  };
 }
 
 // Loaded on the first report: charts and PDF fonts are not needed by a process that serves only queries.

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TIME_ZONE, isTimeZoneName } from '@sixtype/db';
+import { webhookEnvShape } from '@sixtype/graphql';
 import { z } from 'zod';
 import { DEFAULT_PERSISTED_OPERATIONS_FILE } from './persisted-operations.ts';
 import { DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limit.ts';
@@ -73,6 +74,8 @@ const envSchema = z.object({
   REMINDER_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** The SDK's persisted-operation manifest (hash → document), the only operations API clients may run. */
   PERSISTED_OPERATIONS_FILE: optionalString.transform((value) => value ?? DEFAULT_PERSISTED_OPERATIONS_FILE),
+  /** Webhooks: the secrets' key, the allow-list, timeouts and retries (README, "Webhooks"). */
+  ...webhookEnvShape,
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,4 +1,4 @@
-import { loadTokenSecret } from '@sixtype/graphql';
+import { loadTokenSecret, startWebhookSender, webhookSettingsOf } from '@sixtype/graphql';
 import { firstAdminHint, openDatabase } from './bootstrap.ts';
 import { serveCliSocket } from './cli-socket.ts';
 import { loadEnv } from './env.ts';
@@ -22,6 +22,20 @@ try {
   const reminderTimer =
     database.kind === 'pglite' && env.REMINDER_INTERVAL_MS > 0
       ? startReminderTimer({ db: database.db, logger, events: events.bus, intervalMs: env.REMINDER_INTERVAL_MS })
+      : null;
+  // Likewise the webhook outbox: the worker sends on PostgreSQL, the API itself on the embedded database.
+  const webhookSender =
+    database.kind === 'pglite'
+      ? startWebhookSender({
+          db: database.db,
+          settings: webhookSettingsOf(env, tokenSecret),
+          onAttempt: (result, delivery) =>
+            logger[result.status === 'DELIVERED' ? 'info' : 'warn'](
+              { job: 'webhook', delivery: delivery.id, ...result },
+              'webhook delivery attempted',
+            ),
+          onError: (error) => logger.error({ job: 'webhook', err: error }, 'webhook sender failed'),
+        })
       : null;
   const hint = await firstAdminHint(database);
   if (hint) logger.warn(hint);
@@ -49,6 +63,7 @@ try {
     timer.unref();
     await running.stop();
     await reminderTimer?.stop();
+    await webhookSender?.stop();
     clearTimeout(grace);
     await cliSocket?.close();
     await events.close();

@@ -18,9 +18,29 @@ export function useObservability(options: {
   database?: Pick<DatabaseHandle, 'poolStats' | 'readers' | 'replicaStates'>;
   /** Operation names always labelled as themselves: the SDK's persisted operations, GraphiQL's examples. */
   knownOperations?: Iterable<string>;
+  /** Webhook deliveries by status, read from the database when scraped. */
+  webhookDeliveries?: () => Promise<Record<string, number>>;
+  /** Reminders by rule, read from the database when scraped. */
+  reminders?: () => Promise<Record<string, number>>;
 }): Plugin<GraphQLContext>[] {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sixtype_' });
+  if (options.webhookDeliveries) {
+    countsGauge(registry, {
+      name: 'sixtype_webhook_deliveries',
+      help: 'Webhook deliveries in the outbox, by status',
+      label: 'status',
+      counts: options.webhookDeliveries,
+    });
+  }
+  if (options.reminders) {
+    countsGauge(registry, {
+      name: 'sixtype_reminders',
+      help: 'Reminders the rules have created, by rule (whichever process ran them)',
+      label: 'rule',
+      counts: options.reminders,
+    });
+  }
   const database = options.database;
   if (database) {
     // Read when scraped: each gauge sets one value per pool (`primary`, `replica1`, …).
@@ -223,4 +243,28 @@ function operationTypeOf(document: unknown, name: string | null | undefined): st
 function operationNameOf(document: unknown): string | undefined {
   const definitions = (document as { definitions?: { kind: string; name?: { value: string } }[] }).definitions ?? [];
   return definitions.find((definition) => definition.kind === 'OperationDefinition')?.name?.value;
+}
+
+/**
+ * A gauge of rows counted in the database when scraped: `sixtype_webhook_deliveries{status}` (the
+ * outbox by status) and `sixtype_reminders{rule}`, the same figure on every process whoever wrote the
+ * rows. A scrape while the database is away leaves the last values.
+ */
+function countsGauge(
+  registry: Registry,
+  options: { name: string; help: string; label: string; counts: () => Promise<Record<string, number>> },
+) {
+  return new Gauge({
+    name: options.name,
+    help: options.help,
+    labelNames: [options.label],
+    registers: [registry],
+    async collect() {
+      try {
+        for (const [value, n] of Object.entries(await options.counts())) this.set({ [options.label]: value }, n);
+      } catch {
+        // Keeps the last values: /metrics answers while the database is down.
+      }
+    },
+  });
 }

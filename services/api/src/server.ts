@@ -3,10 +3,13 @@ import { type DatabaseHandle, withQuerySignal } from '@sixtype/db';
 import {
   type EventBus,
   type GraphQLContext,
+  reminderCountsByRule,
   schema,
   sessionCacheOf,
   ValuesOfCorrectTypeNamedRule,
   validationRules,
+  webhookDeliveryCounts,
+  webhookSettingsOf,
 } from '@sixtype/graphql';
 import { type GraphQLError, Kind, parse, ValuesOfCorrectTypeRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -69,6 +72,7 @@ export type App = YogaServerInstance<Record<string, never>, GraphQLContext>;
 /** The GraphQL application without a socket: tests call `app.fetch` directly. */
 export function createApp({ database, logger, env, tokenSecret, rateLimiter, events }: AppDependencies): App {
   const eventBus = events ?? createEventBus().bus;
+  const webhooks = webhookSettingsOf(env, tokenSecret);
   const limiter =
     rateLimiter ??
     createRateLimiter(
@@ -114,7 +118,9 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
     cors: { credentials: false },
     // Under the request's signal, like execution (useDatabaseRouting): a client that leaves cancels the credential check too.
     context: ({ request }) =>
-      withQuerySignal(request.signal, () => createContext({ db: database.db, tokenSecret, events: eventBus }, request)),
+      withQuerySignal(request.signal, () =>
+        createContext({ db: database.db, tokenSecret, events: eventBus, webhooks }, request),
+      ),
     maskedErrors: {
       maskError: withRequestErrors(withDatabaseErrors(createErrorMasker(logger), logger)),
       isDev: env.NODE_ENV === 'development',
@@ -152,7 +158,13 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
         // (its reads go to the primary), but an operator sees it here.
         () => ({ reads: database.readers(), replicas: database.replicaStates() }),
       ),
-      ...useObservability({ logger, database, knownOperations }),
+      ...useObservability({
+        logger,
+        database,
+        knownOperations,
+        webhookDeliveries: () => webhookDeliveryCounts(database.db),
+        reminders: () => reminderCountsByRule(database.db),
+      }),
       useCompactDocumentErrors(),
       useValidationRules(),
       useDatabaseRouting(database),
@@ -163,7 +175,8 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       // Reports read like queries: through the replicas when there are some.
       useReportDownloads({
         logger,
-        createContext: (request) => createContext({ db: database.reads, tokenSecret, events: eventBus }, request),
+        createContext: (request) =>
+          createContext({ db: database.reads, tokenSecret, events: eventBus, webhooks }, request),
       }),
       ...useOperationPolicy({
         operations,

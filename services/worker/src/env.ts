@@ -1,3 +1,4 @@
+import { webhookEnvShape } from '@sixtype/graphql';
 import { z } from 'zod';
 
 const optionalString = z
@@ -24,6 +25,10 @@ const envSchema = z.object({
   /** With the API's REDIS_URL, new notifications reach the API's notificationAdded subscribers. */
   REDIS_URL: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The API's TOKEN_SECRET when it sets one: the webhook secrets' key is derived from it unless WEBHOOK_SECRET_KEY is set. */
+  TOKEN_SECRET: optionalString,
+  /** Webhook delivery: the same variables as the API's (README, "Webhooks"). */
+  ...webhookEnvShape,
 });
 
 export type WorkerEnv = z.infer<typeof envSchema>;

@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { cadres, notifications, organizations, reminders, studyRecords, users } from '@sixtype/db';
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
+import { createWebhookEndpoint, loadTokenSecret, webhookSettingsOf } from '@sixtype/graphql';
 import { and, eq } from 'drizzle-orm';
 import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
 import pg from 'pg';
@@ -224,5 +227,46 @@ describe.skipIf(!postgres)('worker on PostgreSQL', () => {
       expect.objectContaining({ task: TASK, outcome: 'success', attempt: 1, service: 'sixtype-worker' }),
     ]);
     await utils.completeJobs((await jobRows()).map((job) => job.id));
+  });
+
+  it('sends the webhook of a reminder it created and counts deliveries by status on /metrics', async () => {
+    const received: string[] = [];
+    const receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        received.push(String(request.headers['webhook-id']));
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hooks = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_POLL_MS: '50' };
+    const settings = webhookSettingsOf(
+      loadWorkerEnv({ DATABASE_URL: url, ...hooks }),
+      await loadTokenSecret(database.db),
+    );
+    await createWebhookEndpoint(database.db, { kind: 'SYSTEM', id: 'test' }, settings, {
+      url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+      eventTypes: ['REMINDER_CREATED'],
+    });
+    const worker = await startWorker(
+      loadWorkerEnv({ DATABASE_URL: url, WORKER_PORT: '0', REMINDER_CRON: 'off', ...hooks }),
+      pino({ level: 'silent' }),
+    );
+    try {
+      await utils.addJob(TASK, { today: '2012-11-01' }, { jobKey: 'webhook' });
+      await waitFor(async () => received.length > 0 && (await jobRows()).length === 0, 'the delivery');
+      // Every reminder of the run is one event: the outbox empties, each delivery counted once.
+      const text = await waitFor(async () => {
+        const body = await fetch(`http://127.0.0.1:${worker.port}/metrics`).then((response) => response.text());
+        const delivered = Number(/sixtype_webhook_deliveries\{status="DELIVERED"\} (\d+)/.exec(body)?.[1]);
+        return body.includes('sixtype_webhook_deliveries{status="PENDING"} 0') && delivered === received.length && body;
+      }, 'the outbox to empty');
+      expect(new Set(received).size).toBe(received.length);
+      expect(text).toContain(`sixtype_webhook_attempts_total{status="DELIVERED"} ${received.length}`);
+      expect(text).toContain('sixtype_webhook_deliveries{status="DEAD"} 0');
+    } finally {
+      await worker.stop();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 });

@@ -8,7 +8,14 @@ import {
   type ReminderRuleCode,
   reminderRuleCodes,
 } from '@sixtype/db';
-import { reminderTaskNames, runReminderTask } from '@sixtype/graphql';
+import {
+  loadTokenSecret,
+  reminderTaskNames,
+  runReminderTask,
+  startWebhookSender,
+  webhookDeliveryCounts,
+  webhookSettingsOf,
+} from '@sixtype/graphql';
 import { sql } from 'drizzle-orm';
 import {
   Logger as GraphileLogger,
@@ -54,7 +61,13 @@ function workerMetrics() {
     registers: [registry],
   });
   const running = new Gauge({ name: 'sixtype_worker_jobs_running', help: 'Jobs in progress.', registers: [registry] });
-  return { registry, jobs, retried, reminders, running };
+  const webhookAttempts = new Counter({
+    name: 'sixtype_webhook_attempts_total',
+    help: 'Webhook delivery attempts this worker made, by the status they left (DELIVERED, FAILED, DEAD).',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  return { registry, jobs, retried, reminders, running, webhookAttempts };
 }
 
 /** The crontab: every rule once a day; `fill` catches up a run missed while no worker was up. */
@@ -134,6 +147,32 @@ export async function startWorker(env: WorkerEnv, logger: pino.Logger): Promise<
   });
   const utils: WorkerUtils = await makeWorkerUtils({ connectionString: env.DATABASE_URL });
 
+  // The webhook outbox: each delivery an attempt of its own, up to WEBHOOK_CONCURRENCY at once.
+  const webhookSettings = webhookSettingsOf(env, await loadTokenSecret(database.db, env.TOKEN_SECRET));
+  new Gauge({
+    name: 'sixtype_webhook_deliveries',
+    help: 'Webhook deliveries in the outbox, by status',
+    labelNames: ['status'],
+    registers: [metrics.registry],
+    async collect() {
+      const counts = await webhookDeliveryCounts(database.db).catch(() => ({}));
+      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+    },
+  });
+  const webhookSender = startWebhookSender({
+    db: database.db,
+    settings: webhookSettings,
+    onAttempt: (result, delivery) => {
+      metrics.webhookAttempts.inc({ status: result.status });
+      // One structured line per delivery attempt, like the jobs'.
+      logger[result.status === 'DELIVERED' ? 'info' : 'warn'](
+        { task: 'webhook_delivery', delivery: delivery.id, ...result },
+        'webhook delivery attempted',
+      );
+    },
+    onError: (error) => logger.error({ task: 'webhook_delivery', err: error }, 'webhook sender failed'),
+  });
+
   // Heartbeats: our workers' beats, and freeing the jobs of workers whose beat went stale.
   const beat = async () => {
     const ids = [...workerIds];
@@ -193,7 +232,7 @@ export async function startWorker(env: WorkerEnv, logger: pino.Logger): Promise<
       draining = true;
       clearInterval(heartbeat);
       // graphile-worker's graceful shutdown: no new job is taken, the running ones finish.
-      await runner.stop();
+      await Promise.all([runner.stop(), webhookSender.stop()]);
       // A job whose completion the engine had not written back before stopping would stay locked
       // for four hours; released, it runs again (the rules' keys make that harmless).
       await utils.forceUnlockWorkers([...workerIds]).catch(() => {});

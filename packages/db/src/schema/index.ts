@@ -7,3 +7,4 @@ export * from './metrics.ts';
 export * from './notifications.ts';
 export * from './study.ts';
 export * from './system.ts';
+export * from './webhooks.ts';

@@ -1,5 +1,6 @@
 import {
   activities,
+  campaigns,
   type Executor,
   type ProblemState,
   problemCategories,
@@ -16,6 +17,7 @@ import { pathWithin, type WriteAccess } from '../../context.ts';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { idOf, parseInput } from '../common/validation.ts';
+import { enqueueWebhookEvents } from '../webhooks/webhooks.service.ts';
 import {
   calendarDay,
   codeSchema,
@@ -205,6 +207,27 @@ export async function transitionProblem(db: Executor, access: WriteAccess, rawIn
       before,
       after: { ...after, transition },
     });
+    // Other systems know campaigns by code.
+    const [campaign] = await tx
+      .select({ code: campaigns.code })
+      .from(campaigns)
+      .where(eq(campaigns.id, after.campaignId));
+    await enqueueWebhookEvents(tx, [
+      {
+        type: 'PROBLEM_TRANSITIONED',
+        organizationId: after.organizationId,
+        data: {
+          problemId: after.id,
+          campaignCode: campaign?.code ?? null,
+          fromState: before.state,
+          toState: after.state,
+          comment: transition.comment,
+          deadline: after.deadline,
+          severity: after.severity,
+          transitionedAt: transition.occurredAt,
+        },
+      },
+    ]);
     return after;
   });
 }

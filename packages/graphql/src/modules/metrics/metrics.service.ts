@@ -31,6 +31,7 @@ import {
   parseInput,
   type Raw,
 } from '../common/validation.ts';
+import { enqueueWebhookEvents, type WebhookEvent } from '../webhooks/webhooks.service.ts';
 import { batchPayloadHash } from './batches.ts';
 import { parseDerivation } from './derivations.ts';
 import { MONTHS_IN } from './series.sql.ts';
@@ -606,5 +607,35 @@ async function writeBatch(
     source: row.source,
     batchId: batch.id,
   }));
+  await enqueueWebhookEvents(tx, batchAcceptedEvents(batch.id, accepted, written));
   return { ...result, written };
+}
+
+/** One OBSERVATION_BATCH_ACCEPTED event per unit of a batch, so an endpoint's subtree decides which figures it sees. */
+function batchAcceptedEvents(
+  batchId: number,
+  accepted: readonly { organizationId: number }[],
+  written: readonly WrittenObservation[],
+): WebhookEvent[] {
+  const byUnit = new Map<number, WrittenObservation[]>();
+  written.forEach((row, index) => {
+    const unitId = accepted[index]?.organizationId;
+    if (unitId === undefined) return;
+    byUnit.set(unitId, [...(byUnit.get(unitId) ?? []), row]);
+  });
+  return [...byUnit].map(([organizationId, rows]) => ({
+    type: 'OBSERVATION_BATCH_ACCEPTED',
+    organizationId,
+    data: {
+      batchId,
+      observations: rows.map((row) => ({
+        metricCode: row.metricCode,
+        granularity: row.granularity,
+        periodStart: row.periodStart,
+        value: row.value,
+        revision: row.revision,
+        source: row.source,
+      })),
+    },
+  }));
 }

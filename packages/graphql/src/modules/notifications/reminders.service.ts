@@ -9,6 +9,7 @@ import {
 import { sql } from 'drizzle-orm';
 import type { EventBus, NotificationAddedEvent } from '../../context.ts';
 import { rowsOf } from '../common/rows.ts';
+import { enqueueWebhookEvents } from '../webhooks/webhooks.service.ts';
 import { type ReminderCandidate, ruleFinders, ruleThresholds } from './rules.ts';
 
 export interface ReminderRunOptions {
@@ -102,7 +103,26 @@ export async function recordReminders(
       .insert(reminders)
       .values(sorted.map((candidate) => ({ ...candidate, isDemo: options.demo ?? false })))
       .onConflictDoNothing()
-      .returning({ id: reminders.id });
+      .returning();
+    await enqueueWebhookEvents(
+      tx,
+      inserted.map((reminder) => ({
+        type: 'REMINDER_CREATED',
+        organizationId: reminder.organizationId,
+        data: {
+          reminderId: reminder.id,
+          rule: reminder.ruleCode,
+          subjectType: reminder.subjectType,
+          subjectId: reminder.subjectId,
+          period: reminder.periodKey,
+          campaignCode: reminder.campaignCode,
+          title: reminder.title,
+          details: reminder.details,
+          isDemo: reminder.isDemo,
+          createdAt: reminder.createdAt,
+        },
+      })),
+    );
     const notifications = await notifyRecipients(
       tx,
       inserted.map((row) => row.id),
@@ -131,6 +151,17 @@ export function publishNotifications(
 ) {
   if (!events) return;
   for (const notification of outcome.notifications) events.publish('notificationAdded', notification);
+}
+
+/** Reminders by rule, every rule named (0 when it found nothing yet), for /metrics. */
+export async function reminderCountsByRule(db: Executor): Promise<Record<ReminderRuleCode, number>> {
+  const rows = await db
+    .select({ rule: reminders.ruleCode, n: sql<number>`count(*)`.mapWith(Number) })
+    .from(reminders)
+    .groupBy(reminders.ruleCode);
+  const counts = Object.fromEntries(reminderRuleCodes.map((code) => [code, 0])) as Record<ReminderRuleCode, number>;
+  for (const row of rows) counts[row.rule] = row.n;
+  return counts;
 }
 
 /** How many reminders carry the demo mark; the demo run happens once per database. */
