@@ -28,7 +28,7 @@ beforeAll(async () => {
   ).key;
   app = createApp({
     database,
-    logger: pino({ level: process.env.BULK_LOG ?? 'silent' }),
+    logger: pino({ level: 'silent' }),
     env: { NODE_ENV: 'production' },
     tokenSecret,
   });
@@ -207,6 +207,16 @@ describe('POST /metrics/observations/bulk', () => {
     });
     expect(json.status).toBe(415);
     expect(await stored('unauthorized')).toEqual([]);
+  });
+
+  it('refuses a body declared larger than 1 GiB before reading it', async () => {
+    const response = await upload(ndjson([row('2004-01-01', '1', { source: 'too large' })]), 'application/x-ndjson', {
+      authorization: `Bearer ${adminToken}`,
+      'idempotency-key': 'big-1',
+      'content-length': String(2 ** 30 + 1),
+    });
+    expect(response.status).toBe(413);
+    expect(await stored('too large')).toEqual([]);
   });
 
   it('refuses a number sent for a decimal', async () => {
