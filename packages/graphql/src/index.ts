@@ -19,7 +19,7 @@ export {
   type WriteAccess,
   writeAccessOf,
 } from './context.ts';
-export { type ErrorCode, graphQLError } from './errors.ts';
+export { ConflictError, type ErrorCode, graphQLError, UserError, ValidationError } from './errors.ts';
 export {
   authenticate,
   type Credentials,
@@ -38,11 +38,18 @@ export {
 } from './modules/access/session-cache.ts';
 export { batchesUnderKeyPrefix, batchPayloadHash } from './modules/metrics/batches.ts';
 export {
+  BULK_CHUNK_ROWS,
+  MAX_BULK_ERRORS_LISTED,
+  MAX_BULK_ROWS,
+  submitObservationsBulk,
+} from './modules/metrics/bulk.ts';
+export {
   type BatchResult,
   MAX_BATCH_ROWS,
   type ObservationInput,
   submitObservations,
 } from './modules/metrics/metrics.service.ts';
+export { metricsAccessOf } from './modules/metrics/metrics.ts';
 export { answerableBy, METRICS_PER_SERIES } from './modules/metrics/rollup.sql.ts';
 export {
   DEMO_REMINDER_DAY,

@@ -8,7 +8,7 @@ import { backupCommand, exportComplianceCommand } from './cli-operations.ts';
 import { reportCommand } from './cli-report.ts';
 import { webhookCommands } from './cli-webhooks.ts';
 import type { Env } from './env.ts';
-import { importMetricsCsv } from './import-metrics.ts';
+import { importMetricsCsv, importMetricsCsvBulk } from './import-metrics.ts';
 import type { Logger } from './logger.ts';
 
 /** Where the CLI writes: results on stdout (a key always as the last line), everything else on stderr. */
@@ -79,7 +79,7 @@ function describeScope(client: { scopes: string[]; organizationId: number | null
 const commands: Record<string, Command> = {
   'import-metrics': {
     summary: 'import observations from a CSV file (idempotent: importing a file again writes nothing)',
-    help: `Usage: npm run cli -- import-metrics FILE [--key KEY] [--batch-size N]
+    help: `Usage: npm run cli -- import-metrics FILE [--key KEY] [--batch-size N | --bulk]
 
 Imports metric observations from a CSV file with the header
   metricCode,orgCode,periodStart,granularity,value,source
@@ -88,8 +88,12 @@ are listed by the line on which they start. Rows go in batches of --batch-size (
 most 10000), each idempotent under a key naming its rows, KEY:<first>-<last> (KEY defaults to a
 hash of the file). Rows an earlier run under KEY sent are not sent again, so a file imported twice,
 or an import interrupted and run again, writes every row exactly once, whatever the batch sizes.
-Cells are taken as written (no trimming). Exits 1 when a row was refused.`,
-    options: { key: { type: 'string' }, 'batch-size': { type: 'string' } },
+Cells are taken as written (no trimming). Exits 1 when a row was refused.
+
+--bulk streams the file through the bulk path instead (as POST /metrics/observations/bulk): all
+or nothing in one transaction under KEY (default: a hash of the file), refused rows listed by their
+number among the file's rows; for backfills of any size.`,
+    options: { key: { type: 'string' }, 'batch-size': { type: 'string' }, bulk: { type: 'boolean' } },
     check(values) {
       const size = values['batch-size'];
       if (size !== undefined && !/^[1-9]\d*$/.test(size as string))
@@ -99,6 +103,22 @@ Cells are taken as written (no trimming). Exits 1 when a row was refused.`,
     async run(values, { database, io, actor, positionals, cwd, progress }) {
       const [name] = positionals;
       if (!name) throw new UsageError('name the CSV file to import');
+      if (values.bulk) {
+        const bulk = await importMetricsCsvBulk({
+          db: database.db,
+          actor,
+          file: resolve(cwd ?? '.', name),
+          key: values.key as string | undefined,
+        });
+        for (const error of bulk.errors) io.stderr(`row ${error.row}: ${error.field}: ${error.message}`);
+        io.stdout(
+          bulk.rejected > 0
+            ? `${bulk.rejected} rows refused, nothing written`
+            : `${bulk.accepted} rows accepted${bulk.replayed ? ' (imported before; nothing new written)' : ''}`,
+        );
+        if (bulk.rejected > 0) throw new Error(`${bulk.rejected} rows were refused; see the rows above`);
+        return;
+      }
       const summary = await importMetricsCsv({
         db: database.db,
         actor,

@@ -140,6 +140,36 @@ describe('npm run cli -- import-metrics', () => {
     }
   });
 
+  it('--bulk streams the file through the bulk path: all or nothing, and nothing again when run again', async () => {
+    const before = await importedRows();
+    const lines = ['metricCode,orgCode,periodStart,granularity,value,source'];
+    for (let n = 0; n < 8; n += 1) {
+      lines.push(
+        `FISCAL_REVENUE_TOTAL,FINANCE_BUREAU,${2005 + Math.floor(n / 4)}-${String((n % 4) * 3 + 1).padStart(2, '0')}-01,QUARTER,${n},csv import test`,
+      );
+    }
+    const bad = join(folder, 'bulk-bad.csv');
+    writeFileSync(
+      bad,
+      `${[...lines, 'FISCAL_REVENUE_TOTAL,NO_SUCH_UNIT,2005-01-01,QUARTER,1,csv import test'].join('\n')}\n`,
+    );
+    const refused = await cli(['import-metrics', bad, '--bulk']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('row 9: orgCode: no unit NO_SUCH_UNIT');
+    expect(refused.stdout.at(-1)).toBe('1 rows refused, nothing written');
+    expect(await importedRows()).toBe(before);
+
+    const good = join(folder, 'bulk-good.csv');
+    writeFileSync(good, `${lines.join('\n')}\n`);
+    const first = await cli(['import-metrics', good, '--bulk']);
+    expect(first.code).toBe(0);
+    expect(first.stdout.at(-1)).toBe('8 rows accepted');
+    expect(await importedRows()).toBe(before + 8);
+    const again = await cli(['import-metrics', good, '--bulk']);
+    expect(again.stdout.at(-1)).toBe('8 rows accepted (imported before; nothing new written)');
+    expect(await importedRows()).toBe(before + 8);
+  });
+
   it('refuses a file without the expected header', async () => {
     const file = join(folder, 'bad.csv');
     writeFileSync(file, 'code,unit,value\nX,Y,1\n');

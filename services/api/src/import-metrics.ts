@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AuditActor, Executor, Granularity } from '@sixtype/db';
 import {
@@ -8,11 +9,13 @@ import {
   MAX_BATCH_ROWS,
   type ObservationInput,
   submitObservations,
+  submitObservationsBulk,
 } from '@sixtype/graphql';
 import { SingleBar } from 'cli-progress';
 import { parse } from 'csv-parse/sync';
+import { CSV_COLUMNS, csvRows } from './bulk-observations.ts';
 
-export const CSV_COLUMNS = ['metricCode', 'orgCode', 'periodStart', 'granularity', 'value', 'source'] as const;
+export { CSV_COLUMNS };
 
 export interface ImportSummary {
   rows: number;
@@ -32,6 +35,41 @@ export interface ImportOptions {
   batchSize?: number | undefined;
   /** Shows a progress bar on this stream (the CLI passes stderr when it is a terminal). */
   progress?: NodeJS.WritableStream | undefined;
+}
+
+export interface BulkImportSummary {
+  accepted: number;
+  rejected: number;
+  replayed: boolean;
+  /** Refused rows by their number among the file's rows (from 1; the header is not a row). */
+  errors: { row: number; field: string; message: string }[];
+}
+
+/**
+ * Imports a CSV through the bulk path (submitObservationsBulk, as `POST /metrics/observations/bulk`
+ * does): the file is streamed, never read whole, and written all or nothing under one key (by
+ * default the SHA-256 of the file, so importing it again writes nothing).
+ */
+export async function importMetricsCsvBulk(
+  options: Pick<ImportOptions, 'db' | 'actor' | 'file' | 'key'>,
+): Promise<BulkImportSummary> {
+  let key = options.key;
+  if (!key) {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(options.file)) hash.update(chunk as Buffer);
+    key = `bulk:${hash.digest('hex').slice(0, 32)}`;
+  }
+  const result = await submitObservationsBulk(
+    options.db,
+    { actor: options.actor, writable: null },
+    { idempotencyKey: key, rows: csvRows(createReadStream(options.file)) },
+  );
+  return {
+    accepted: result.accepted,
+    rejected: result.rejected,
+    replayed: result.replayed,
+    errors: result.errors.map((error) => ({ row: error.index + 1, field: error.field, message: error.message })),
+  };
 }
 
 interface CsvRow {

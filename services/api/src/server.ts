@@ -13,6 +13,7 @@ import {
 } from '@sixtype/graphql';
 import { type GraphQLError, Kind, parse, ValuesOfCorrectTypeRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { useBulkObservations } from './bulk-observations.ts';
 import { createContext } from './context.ts';
 import { useDatabaseRouting, withDatabaseErrors } from './database.ts';
 import { documentCaches, useCompactDocumentErrors } from './document-cache.ts';
@@ -177,6 +178,11 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
         logger,
         createContext: (request) =>
           createContext({ db: database.reads, tokenSecret, events: eventBus, webhooks }, request),
+      }),
+      // Backfills write: on the primary.
+      useBulkObservations({
+        logger,
+        createContext: (request) => createContext({ db: database.db, tokenSecret, events: eventBus }, request),
       }),
       ...useOperationPolicy({
         operations,

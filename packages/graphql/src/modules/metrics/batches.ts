@@ -8,10 +8,27 @@ import type { BatchResult, ObservationInput } from './metrics.service.ts';
  * Text is hashed exactly as received (nothing is trimmed), like the decimal grammar reads it.
  */
 export function batchPayloadHash(rows: readonly ObservationInput[]): string {
-  const canonical = JSON.stringify(
-    rows.map((r) => [r.metricCode, r.orgCode, r.granularity, r.periodStart, r.value, r.source]),
-  );
-  return createHash('sha256').update(canonical).digest('hex');
+  const hasher = createPayloadHasher();
+  for (const row of rows) hasher.add(row);
+  return hasher.digest();
+}
+
+/**
+ * batchPayloadHash row by row, for rows that arrive as a stream: the same rows hash the same
+ * whether they came as a GraphQL batch or as a bulk upload.
+ */
+export function createPayloadHasher() {
+  const hash = createHash('sha256').update('[');
+  let first = true;
+  return {
+    add(r: ObservationInput) {
+      hash.update(
+        `${first ? '' : ','}${JSON.stringify([r.metricCode, r.orgCode, r.granularity, r.periodStart, r.value, r.source])}`,
+      );
+      first = false;
+    },
+    digest: () => hash.update(']').digest('hex'),
+  };
 }
 
 export interface StoredBatch {

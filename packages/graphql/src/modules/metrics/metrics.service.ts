@@ -15,7 +15,7 @@ import {
   today,
   writeAuditEvent,
 } from '@sixtype/db';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type MetricUpdateEvent, pathWithin } from '../../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
@@ -421,19 +421,16 @@ const isRevisionRace = (error: unknown) => {
 /** A batch loses each attempt only to a batch that committed, so a few attempts are plenty. */
 const MAX_BATCH_ATTEMPTS = 8;
 
-async function writeBatch(
-  tx: Executor,
-  access: MetricsAccess,
-  key: string,
-  payloadHash: string,
-  observations: readonly ObservationInput[],
-): Promise<BatchResult & { written: WrittenObservation[] }> {
-  // One writer per key at a time; the second waits, then finds the first's batch.
+/**
+ * Takes the sender's idempotency key for this transaction (one writer per key at a time; the
+ * second waits, then finds the first's batch) and answers the batch written under it before, if any.
+ */
+export async function claimIdempotencyKey(tx: Executor, access: MetricsAccess, key: string) {
   await tx.execute(
     sql`select pg_advisory_xact_lock(hashtext(${`${access.actor.kind}:${access.actor.id ?? ''}:${key}`}))`,
   );
   const [previous] = await tx
-    .select()
+    .select({ payloadHash: metricBatches.payloadHash, result: metricBatches.result })
     .from(metricBatches)
     .where(
       and(
@@ -442,6 +439,136 @@ async function writeBatch(
         eq(metricBatches.idempotencyKey, key),
       ),
     );
+  return previous;
+}
+
+export interface ObservationLookups {
+  metrics: Map<string, MetricDefinitionRow>;
+  orgs: Map<string, { id: number; code: string; path: string }>;
+}
+
+/** The definitions and units a set of rows names, by code (two statements). */
+export async function loadObservationLookups(
+  tx: Executor,
+  metricCodes: readonly string[],
+  orgCodes: readonly string[],
+): Promise<ObservationLookups> {
+  const metricList = [...new Set(metricCodes)];
+  const orgList = [...new Set(orgCodes)];
+  const metricRows =
+    metricList.length > 0
+      ? await tx.select().from(metricDefinitions).where(inArray(metricDefinitions.code, metricList))
+      : [];
+  const orgRows =
+    orgList.length > 0
+      ? await tx
+          .select({ id: organizations.id, code: organizations.code, path: organizations.path })
+          .from(organizations)
+          .where(inArray(organizations.code, orgList))
+      : [];
+  return {
+    metrics: new Map(metricRows.map((m) => [m.code, m])),
+    orgs: new Map(orgRows.map((o) => [o.code, o])),
+  };
+}
+
+/** A row that passed every check, with its codes resolved. */
+export interface CheckedObservation {
+  metricId: number;
+  organizationId: number;
+  granularity: Granularity;
+  periodStart: string;
+  value: string;
+  source: string;
+}
+
+/** The error of a row repeating row `first` (same metric, unit and period). */
+export const repeatedRow = (first: number): Omit<RowError, 'index'> => ({
+  field: 'periodStart',
+  code: 'BAD_USER_INPUT',
+  message: `repeats row ${first} (same metric, unit and period)`,
+});
+
+/**
+ * The input rules of one observation (every path that writes observations checks rows here):
+ * the row resolved, or its first error pushed onto `errors` under `index`. A repeated row is the
+ * caller's to find, since it depends on the rows before it.
+ */
+export function checkObservation(
+  row: ObservationInput,
+  index: number,
+  lookups: ObservationLookups,
+  access: MetricsAccess,
+  now: string,
+  errors: RowError[],
+): CheckedObservation | undefined {
+  const fail = (field: string, code: RowError['code'], message: string) => {
+    errors.push({ index, field, code, message });
+    return undefined;
+  };
+  const metric = lookups.metrics.get(row.metricCode);
+  if (!metric) return fail('metricCode', 'NOT_FOUND', `no metric ${row.metricCode}`);
+  const org = lookups.orgs.get(row.orgCode);
+  if (!org) return fail('orgCode', 'NOT_FOUND', `no unit ${row.orgCode}`);
+  if (metric.derivation) {
+    return fail(
+      'metricCode',
+      'BAD_USER_INPUT',
+      `${metric.code} is computed from the platform's data (${metric.derivation})`,
+    );
+  }
+  if (!pathWithin(org.path, access.writable)) {
+    return fail('orgCode', 'FORBIDDEN', `${row.orgCode} is outside the units you may report for`);
+  }
+  if (row.granularity !== metric.reportingGranularity) {
+    return fail('granularity', 'BAD_USER_INPUT', `${metric.code} is reported by ${metric.reportingGranularity}`);
+  }
+  if (!isCalendarDay(row.periodStart)) return fail('periodStart', 'BAD_USER_INPUT', CALENDAR_DAY_MESSAGE);
+  if (!isAlignedPeriod(row.granularity, row.periodStart)) {
+    return fail('periodStart', 'BAD_USER_INPUT', `must be the first day of a ${row.granularity.toLowerCase()}`);
+  }
+  if (row.periodStart > now) return fail('periodStart', 'BAD_USER_INPUT', 'the period has not started yet');
+  if (!isDecimalText(row.value)) return fail('value', 'BAD_USER_INPUT', DECIMAL_MESSAGE);
+  const source = row.source.trim();
+  if (source.length === 0 || source.length > 200)
+    return fail('source', 'BAD_USER_INPUT', 'must be 1 to 200 characters');
+  return {
+    metricId: metric.id,
+    organizationId: org.id,
+    granularity: row.granularity,
+    periodStart: row.periodStart,
+    value: row.value,
+    source,
+  };
+}
+
+/**
+ * The one statement that writes observations, for every path that does: the checked rows of
+ * `rows` (a FROM item naming metric_id, organization_id, granularity, period_start, value and
+ * source) as the next revision of each (metric, unit, period) — a figure sent again is a new
+ * revision, never an overwrite. The caller may append a RETURNING clause.
+ */
+export function insertRevisions(rows: SQL, batchId: number, actor: AuditActor): SQL {
+  return sql`insert into metric_observations
+      (metric_id, organization_id, granularity, period_start, value, revision, source, batch_id, submitted_by_kind, submitted_by_id)
+    select r.metric_id, r.organization_id, r.granularity, r.period_start, r.value,
+           coalesce((select max(o.revision) from metric_observations o
+                     where o.metric_id = r.metric_id and o.organization_id = r.organization_id
+                       and o.granularity = r.granularity and o.period_start = r.period_start), 0) + 1,
+           r.source, ${batchId}, ${actor.kind}::actor_kind, ${actor.id}
+    from ${rows}
+    -- One order for every batch: two batches writing the same figures meet at the first one.
+    order by r.metric_id, r.organization_id, r.granularity, r.period_start`;
+}
+
+async function writeBatch(
+  tx: Executor,
+  access: MetricsAccess,
+  key: string,
+  payloadHash: string,
+  observations: readonly ObservationInput[],
+): Promise<BatchResult & { written: WrittenObservation[] }> {
+  const previous = await claimIdempotencyKey(tx, access, key);
   if (previous) {
     if (previous.payloadHash !== payloadHash) {
       throw new ConflictError(`idempotency key ${key} was used for a different batch`, 'idempotencyKey');
@@ -449,95 +576,26 @@ async function writeBatch(
     return { ...(previous.result as BatchResult), replayed: true, written: [] };
   }
 
-  const metricCodes = [...new Set(observations.map((row) => row.metricCode))];
-  const orgCodes = [...new Set(observations.map((row) => row.orgCode))];
-  const metrics = new Map(
-    (await tx.select().from(metricDefinitions).where(inArray(metricDefinitions.code, metricCodes))).map((m) => [
-      m.code,
-      m,
-    ]),
+  const { metrics, orgs } = await loadObservationLookups(
+    tx,
+    observations.map((row) => row.metricCode),
+    observations.map((row) => row.orgCode),
   );
-  const orgs = new Map(
-    (await tx.select().from(organizations).where(inArray(organizations.code, orgCodes))).map((o) => [o.code, o]),
-  );
-
   const errors: RowError[] = [];
-  const accepted: {
-    metricId: number;
-    organizationId: number;
-    granularity: Granularity;
-    periodStart: string;
-    value: string;
-    source: string;
-  }[] = [];
+  const accepted: CheckedObservation[] = [];
   const seen = new Map<string, number>();
   const now = today();
   for (const [index, row] of observations.entries()) {
-    const fail = (field: string, code: RowError['code'], message: string) =>
-      errors.push({ index, field, code, message });
-    const metric = metrics.get(row.metricCode);
-    const org = orgs.get(row.orgCode);
-    const { value } = row;
-    if (!metric) {
-      fail('metricCode', 'NOT_FOUND', `no metric ${row.metricCode}`);
-      continue;
-    }
-    if (!org) {
-      fail('orgCode', 'NOT_FOUND', `no unit ${row.orgCode}`);
-      continue;
-    }
-    if (metric.derivation) {
-      fail(
-        'metricCode',
-        'BAD_USER_INPUT',
-        `${metric.code} is computed from the platform's data (${metric.derivation})`,
-      );
-      continue;
-    }
-    if (!pathWithin(org.path, access.writable)) {
-      fail('orgCode', 'FORBIDDEN', `${row.orgCode} is outside the units you may report for`);
-      continue;
-    }
-    if (row.granularity !== metric.reportingGranularity) {
-      fail('granularity', 'BAD_USER_INPUT', `${metric.code} is reported by ${metric.reportingGranularity}`);
-      continue;
-    }
-    if (!isCalendarDay(row.periodStart)) {
-      fail('periodStart', 'BAD_USER_INPUT', CALENDAR_DAY_MESSAGE);
-      continue;
-    }
-    if (!isAlignedPeriod(row.granularity, row.periodStart)) {
-      fail('periodStart', 'BAD_USER_INPUT', `must be the first day of a ${row.granularity.toLowerCase()}`);
-      continue;
-    }
-    if (row.periodStart > now) {
-      fail('periodStart', 'BAD_USER_INPUT', 'the period has not started yet');
-      continue;
-    }
-    if (!isDecimalText(value)) {
-      fail('value', 'BAD_USER_INPUT', DECIMAL_MESSAGE);
-      continue;
-    }
-    const source = row.source.trim();
-    if (source.length === 0 || source.length > 200) {
-      fail('source', 'BAD_USER_INPUT', 'must be 1 to 200 characters');
-      continue;
-    }
-    const identity = `${metric.id}|${org.id}|${row.periodStart}`;
+    const checked = checkObservation(row, index, { metrics, orgs }, access, now, errors);
+    if (!checked) continue;
+    const identity = `${checked.metricId}|${checked.organizationId}|${checked.periodStart}`;
     const first = seen.get(identity);
     if (first !== undefined) {
-      fail('periodStart', 'BAD_USER_INPUT', `repeats row ${first} (same metric, unit and period)`);
+      errors.push({ index, ...repeatedRow(first) });
       continue;
     }
     seen.set(identity, index);
-    accepted.push({
-      metricId: metric.id,
-      organizationId: org.id,
-      granularity: row.granularity,
-      periodStart: row.periodStart,
-      value,
-      source,
-    });
+    accepted.push(checked);
   }
 
   const [batch] = await tx
@@ -550,25 +608,18 @@ async function writeBatch(
   if (accepted.length > 0) {
     // One statement for all rows: each gets the next revision of its (metric, unit, period).
     const inserted = await tx.execute(sql`
-      with written as (
-      insert into metric_observations
-        (metric_id, organization_id, granularity, period_start, value, revision, source, batch_id, submitted_by_kind, submitted_by_id)
-      select r.metric_id, r.organization_id, r.granularity, r.period_start, r.value,
-             coalesce((select max(o.revision) from metric_observations o
-                       where o.metric_id = r.metric_id and o.organization_id = r.organization_id
-                         and o.granularity = r.granularity and o.period_start = r.period_start), 0) + 1,
-             r.source, ${batch.id}, ${access.actor.kind}::actor_kind, ${access.actor.id}
-      from unnest(
-        ${sql.param(accepted.map((r) => r.metricId))}::int[],
-        ${sql.param(accepted.map((r) => r.organizationId))}::int[],
-        ${sql.param(accepted.map((r) => r.granularity))}::text[]::granularity[],
-        ${sql.param(accepted.map((r) => r.periodStart))}::text[]::date[],
-        ${sql.param(accepted.map((r) => r.value))}::text[]::numeric[],
-        ${sql.param(accepted.map((r) => r.source))}::text[]
-      ) with ordinality as r(metric_id, organization_id, granularity, period_start, value, source, ordinality)
-      -- One order for every batch: two batches writing the same figures meet at the first one.
-      order by r.metric_id, r.organization_id, r.granularity, r.period_start
-      returning revision, metric_id, organization_id, period_start)
+      with written as (${insertRevisions(
+        sql`unnest(
+          ${sql.param(accepted.map((r) => r.metricId))}::int[],
+          ${sql.param(accepted.map((r) => r.organizationId))}::int[],
+          ${sql.param(accepted.map((r) => r.granularity))}::text[]::granularity[],
+          ${sql.param(accepted.map((r) => r.periodStart))}::text[]::date[],
+          ${sql.param(accepted.map((r) => r.value))}::text[]::numeric[],
+          ${sql.param(accepted.map((r) => r.source))}::text[]
+        ) as r(metric_id, organization_id, granularity, period_start, value, source)`,
+        batch.id,
+        access.actor,
+      )} returning revision, metric_id, organization_id, period_start)
       select r.ordinality::int as ordinality, w.revision
       from written w
       join unnest(${sql.param(accepted.map((r) => r.metricId))}::int[],

@@ -461,7 +461,7 @@ const SubmitPayload = builder.objectRef<BatchResult>('SubmitMetricObservationsPa
   }),
 });
 
-const metricsAccessOf = (viewer: Parameters<typeof auditActorOf>[0]) => ({
+export const metricsAccessOf = (viewer: Parameters<typeof auditActorOf>[0]) => ({
   actor: auditActorOf(viewer),
   writable: metricsSubtree(viewer, 'write'),
 });
