@@ -3,7 +3,9 @@ import { createDb, type DatabaseHandle } from '@sixtype/db';
 import { createUser, loadTokenSecret, login, SYSTEM_ACCESS } from '@sixtype/graphql';
 import { pino } from 'pino';
 
-export const BENCH_ADMIN = { username: 'bench.admin', password: 'bench admin password (demo)' } as const;
+export { BENCH_ADMIN } from './sizes.ts';
+
+import { BENCH_ADMIN } from './sizes.ts';
 
 export interface LoggedStatement {
   query: string;

@@ -77,3 +77,6 @@ export function datasetSize(name: string): DatasetSize {
 export const LAST_MONTH = '2012-12-01';
 export const STUDY_YEAR = 2012;
 export const CAMPAIGN_CODE = 'SIX_TYPE_2012';
+
+/** The account the benchmark signs in as (demo). */
+export const BENCH_ADMIN = { username: 'bench.admin', password: 'bench admin password (demo)' } as const;

@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import type { LoggedStatement } from '../api.ts';
+import { BENCH_ADMIN } from '../sizes.ts';
 import { batchProblem, DECIMAL_PATTERN, payloadHash, type SubmitInput } from './batch.ts';
 
 /** A write of the floor: takes the GraphQL request body the API gets, answers the payload as JSON. */
@@ -19,6 +20,14 @@ const PERIOD_PATTERN = '^\\d{4}-(0[1-9]|1[0-2])-01$';
  * Only a key seen before costs a second statement, to answer the stored result. Per-row errors are
  * counted, not itemized (the bench sends valid rows).
  */
+let rememberedViewer: Promise<Record<string, unknown> | undefined> | undefined;
+const knownViewer = (sql: postgres.Sql) => {
+  rememberedViewer ??= sql<{ id: number }[]>`select id from users where username = ${BENCH_ADMIN.username}`.then(
+    ([row]) => row,
+  );
+  return rememberedViewer;
+};
+
 export function submitObservationsFloor(
   sql: postgres.Sql,
   credentialLookup: LoggedStatement[],
@@ -33,6 +42,9 @@ export function submitObservationsFloor(
       countStatement();
       [viewer] = await sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], { prepare: true });
     }
+    // The API answered the session from memory (no lookup captured): so does the floor, after
+    // looking its user up once.
+    if (credentialLookup.length === 0) viewer = await knownViewer(sql);
     if (!viewer) return { errors: [{ message: 'not signed in' }] };
     const actor = { kind: 'USER', id: String(viewer.id) };
     const key = input.idempotencyKey.trim();
