@@ -33,6 +33,9 @@ const envSchema = z.object({
 
 export type WorkerEnv = z.infer<typeof envSchema>;
 
+/** Every variable the worker reads (README's Configuration table and turbo.json's globalEnv list each one). */
+export const WORKER_ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 /** The only reader of process.env in the worker. */
 export function loadWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEnv {
   const parsed = envSchema.safeParse(source);
