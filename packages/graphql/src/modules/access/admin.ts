@@ -3,7 +3,7 @@ import type { apiClients, users } from '@sixtype/db';
 import { builder } from '../../builder.ts';
 import { auditActorOf } from '../../context.ts';
 import { NotFoundError } from '../../errors.ts';
-import { directoryMutationErrors } from '../common/errors.ts';
+import { mutationErrors } from '../common/errors.ts';
 import { createApiClient, createUser, revokeApiClient, rotateApiClientKey } from './access.service.ts';
 import { UserRole } from './access.ts';
 
@@ -120,7 +120,7 @@ builder.mutationFields((t) => ({
     description: 'Creates an account. Admins only.',
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateUserResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'CreateUserResult' } },
     resolve: async (_root, { input }, ctx) => ({ user: await createUser(ctx.db, auditActorOf(ctx.viewer), input) }),
   }),
   createApiClient: t.field({
@@ -128,7 +128,7 @@ builder.mutationFields((t) => ({
     description: 'Registers another system and returns its key, which is never shown again. Admins only.',
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateApiClientInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateApiClientResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'CreateApiClientResult' } },
     // The service validates the scope names (zod), so an unknown one is a ValidationError.
     resolve: (_root, { input }, ctx) =>
       createApiClient(ctx.db, auditActorOf(ctx.viewer), input as Parameters<typeof createApiClient>[2]),
@@ -138,7 +138,7 @@ builder.mutationFields((t) => ({
     description: 'Revokes a client: its key stops working at once. Revoking twice is harmless. Admins only.',
     authScopes: { admin: true },
     args: { input: t.arg({ type: ApiClientIdInput('RevokeApiClientInput'), required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'RevokeApiClientResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'RevokeApiClientResult' } },
     resolve: async (_root, { input }, ctx) => ({
       client: await revokeApiClient(ctx.db, auditActorOf(ctx.viewer), apiClientDatabaseId(String(input.id))),
     }),
@@ -148,7 +148,7 @@ builder.mutationFields((t) => ({
     description: 'Gives a client a new key (returned once); the old key stops working at once. Admins only.',
     authScopes: { admin: true },
     args: { input: t.arg({ type: ApiClientIdInput('RotateApiClientKeyInput'), required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'RotateApiClientKeyResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'RotateApiClientKeyResult' } },
     resolve: (_root, { input }, ctx) =>
       rotateApiClientKey(ctx.db, auditActorOf(ctx.viewer), apiClientDatabaseId(String(input.id))),
   }),

@@ -12,7 +12,7 @@ import { and, type SQL, sql } from 'drizzle-orm';
 import { builder, parseCalendarDate } from '../../builder.ts';
 import { directorySubtree, writeAccessOf } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
-import { directoryMutationErrors } from '../common/errors.ts';
+import { mutationErrors } from '../common/errors.ts';
 import {
   enumFilterSql,
   type LogicalFilter,
@@ -339,7 +339,7 @@ builder.mutationFields((t) => ({
     type: ActivityPayload('CreateActivityPayload'),
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: CreateActivityInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateActivityResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'CreateActivityResult' } },
     resolve: async (_root, { input }, ctx) => ({
       activity: await createActivity(ctx.db, writeAccessOf(ctx.viewer), input),
     }),
@@ -349,7 +349,7 @@ builder.mutationFields((t) => ({
     description: 'Records or corrects attendance at one occurrence of an activity.',
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: RecordAttendanceInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'RecordAttendanceResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'RecordAttendanceResult' } },
     resolve: async (_root, { input }, ctx) => ({
       activity: await recordAttendance(ctx.db, writeAccessOf(ctx.viewer), {
         ...input,

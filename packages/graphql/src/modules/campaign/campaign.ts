@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { builder, parseCalendarDate } from '../../builder.ts';
 import { directorySubtree, writeAccessOf } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
-import { directoryMutationErrors } from '../common/errors.ts';
+import { mutationErrors } from '../common/errors.ts';
 import { databaseIdOf } from '../common/ids.ts';
 import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
 import { rowsOf } from '../common/rows.ts';
@@ -350,7 +350,7 @@ builder.mutationFields((t) => ({
     description: 'A new campaign (another year, another place’s 四型/五型 variant) with its catalogue. Admins only.',
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateCampaignInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateCampaignResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'CreateCampaignResult' } },
     resolve: async (_root, { input }, ctx) => ({
       campaign: await createCampaign(ctx.db, writeAccessOf(ctx.viewer), input),
     }),
@@ -360,7 +360,7 @@ builder.mutationFields((t) => ({
     description: 'Sets up a unit’s leading group for a campaign (one per unit and campaign).',
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: CreateLeadingGroupInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateLeadingGroupResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'CreateLeadingGroupResult' } },
     resolve: async (_root, { input }, ctx) => ({
       leadingGroup: await createLeadingGroup(ctx.db, writeAccessOf(ctx.viewer), input),
     }),
@@ -370,7 +370,7 @@ builder.mutationFields((t) => ({
     description: 'Adds a cadre to a leading group, changes their role, or with `role: null` removes them.',
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: SetLeadingGroupMemberInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'SetLeadingGroupMemberResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'SetLeadingGroupMemberResult' } },
     resolve: async (_root, { input }, ctx) => ({
       leadingGroup: await setLeadingGroupMember(ctx.db, writeAccessOf(ctx.viewer), {
         ...input,

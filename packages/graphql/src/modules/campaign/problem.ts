@@ -4,7 +4,7 @@ import { and, type SQL, sql } from 'drizzle-orm';
 import { builder } from '../../builder.ts';
 import { directorySubtree, writeAccessOf } from '../../context.ts';
 import { InvalidTransitionError } from '../../errors.ts';
-import { directoryMutationErrors } from '../common/errors.ts';
+import { mutationErrors } from '../common/errors.ts';
 import {
   enumFilterSql,
   type LogicalFilter,
@@ -354,7 +354,7 @@ builder.mutationFields((t) => ({
     description: 'Records a problem found in a unit (state FOUND) with its first ledger entry.',
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: ReportProblemInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'ReportProblemResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'ReportProblemResult' } },
     resolve: async (_root, { input }, ctx) => {
       const { inspectionId, ...rest } = input;
       return {
@@ -371,7 +371,7 @@ builder.mutationFields((t) => ({
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: TransitionProblemInput, required: true }) },
     errors: {
-      types: [...directoryMutationErrors, InvalidTransitionError],
+      types: [...mutationErrors, InvalidTransitionError],
       directResult: true,
       union: { name: 'TransitionProblemResult' },
     },
@@ -387,7 +387,7 @@ builder.mutationFields((t) => ({
     type: ProblemPayload('UpdateProblemPayload'),
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: UpdateProblemInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'UpdateProblemResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'UpdateProblemResult' } },
     resolve: async (_root, { input }, ctx) => ({
       problem: await updateProblem(ctx.db, writeAccessOf(ctx.viewer), {
         ...input,

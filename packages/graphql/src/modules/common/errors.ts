@@ -62,5 +62,5 @@ builder.objectType(InvalidTransitionError, {
   }),
 });
 
-/** The failures every directory mutation can return. */
-export const directoryMutationErrors = [ValidationError, NotFoundError, ConflictError] as const;
+/** The failures any mutation can return as data (its result union): bad input, a missing row, a conflict. */
+export const mutationErrors = [ValidationError, NotFoundError, ConflictError] as const;

@@ -3,7 +3,7 @@ import { cadreStatuses, cadres, genders } from '@sixtype/db';
 import { and, sql } from 'drizzle-orm';
 import { builder, type PothosTypes } from '../../builder.ts';
 import { directorySubtree, writeAccessOf } from '../../context.ts';
-import { directoryMutationErrors } from '../common/errors.ts';
+import { mutationErrors } from '../common/errors.ts';
 import {
   BooleanFilter,
   booleanFilterSql,
@@ -336,14 +336,14 @@ builder.mutationFields((t) => ({
     type: CadrePayload('CreateCadrePayload'),
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: CreateCadreInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateCadreResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'CreateCadreResult' } },
     resolve: async (_root, { input }, ctx) => ({ cadre: await createCadre(ctx.db, writeAccessOf(ctx.viewer), input) }),
   }),
   updateCadre: t.field({
     type: CadrePayload('UpdateCadrePayload'),
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: UpdateCadreInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'UpdateCadreResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'UpdateCadreResult' } },
     resolve: async (_root, { input }, ctx) => ({ cadre: await updateCadre(ctx.db, writeAccessOf(ctx.viewer), input) }),
   }),
   transferCadre: t.field({
@@ -351,7 +351,7 @@ builder.mutationFields((t) => ({
     description: 'Moves a cadre to another unit and records the move in the cadre’s transfers.',
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: TransferCadreInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'TransferCadreResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'TransferCadreResult' } },
     resolve: (_root, { input }, ctx) => transferCadre(ctx.db, writeAccessOf(ctx.viewer), input),
   }),
 }));

@@ -3,7 +3,7 @@ import { organizationKinds, organizations } from '@sixtype/db';
 import { and, sql } from 'drizzle-orm';
 import { builder } from '../../builder.ts';
 import { writeAccessOf } from '../../context.ts';
-import { directoryMutationErrors } from '../common/errors.ts';
+import { mutationErrors } from '../common/errors.ts';
 import {
   enumFilterSql,
   type LogicalFilter,
@@ -180,7 +180,7 @@ builder.mutationFields((t) => ({
     type: OrganizationPayload('CreateOrganizationPayload'),
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateOrganizationResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'CreateOrganizationResult' } },
     resolve: async (_root, { input }, ctx) => ({
       organization: await createOrganization(ctx.db, writeAccessOf(ctx.viewer), input),
     }),
@@ -189,7 +189,7 @@ builder.mutationFields((t) => ({
     type: OrganizationPayload('UpdateOrganizationPayload'),
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'UpdateOrganizationResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'UpdateOrganizationResult' } },
     resolve: async (_root, { input }, ctx) => ({
       organization: await updateOrganization(ctx.db, writeAccessOf(ctx.viewer), input),
     }),
@@ -199,7 +199,7 @@ builder.mutationFields((t) => ({
     description: 'Moves a unit with everything below it under another parent; refuses moves that would make a cycle.',
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: MoveOrganizationInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'MoveOrganizationResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'MoveOrganizationResult' } },
     resolve: async (_root, { input }, ctx) => ({
       organization: await moveOrganization(ctx.db, writeAccessOf(ctx.viewer), input),
     }),

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { auditActorOf, metricsSubtree, pathWithin } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
-import { directoryMutationErrors } from '../common/errors.ts';
+import { mutationErrors } from '../common/errors.ts';
 import { rowsOf } from '../common/rows.ts';
 import { Organization } from '../directory/organization.ts';
 import { derivationNameOf, isPerRootDerivation } from './derivations.ts';
@@ -473,7 +473,7 @@ builder.mutationField('submitMetricObservations', (t) =>
     authScopes: { metricsWrite: true },
     args: { input: t.arg({ type: SubmitInput, required: true }) },
     errors: {
-      types: [...directoryMutationErrors],
+      types: [...mutationErrors],
       directResult: true,
       union: { name: 'SubmitMetricObservationsResult' },
     },
@@ -513,7 +513,7 @@ builder.mutationField('setMetricTarget', (t) =>
     type: TargetPayload,
     authScopes: { metricsWrite: true },
     args: { input: t.arg({ type: TargetInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'SetMetricTargetResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'SetMetricTargetResult' } },
     resolve: async (_root, { input }, ctx) => {
       const target = await setMetricTarget(ctx.db, metricsAccessOf(ctx.viewer), input);
       return {
@@ -581,7 +581,7 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: DefinitionInput, required: true }) },
     errors: {
-      types: [...directoryMutationErrors],
+      types: [...mutationErrors],
       directResult: true,
       union: { name: 'CreateMetricDefinitionResult' },
     },
@@ -594,7 +594,7 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: UpdateDefinitionInput, required: true }) },
     errors: {
-      types: [...directoryMutationErrors],
+      types: [...mutationErrors],
       directResult: true,
       union: { name: 'UpdateMetricDefinitionResult' },
     },

@@ -6,7 +6,7 @@ import { builder } from '../../builder.ts';
 import { type NotificationAddedEvent, writableSubtree } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 import { ViewerRef } from '../access/access.ts';
-import { directoryMutationErrors } from '../common/errors.ts';
+import { mutationErrors } from '../common/errors.ts';
 import { databaseIdOf } from '../common/ids.ts';
 import { resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import { markNotificationsRead, unreadNotificationCount } from './notifications.service.ts';
@@ -176,7 +176,7 @@ builder.mutationField('markNotificationsRead', (t) =>
     type: MarkNotificationsReadPayload,
     authScopes: { person: true },
     args: { input: t.arg({ type: MarkNotificationsReadInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'MarkNotificationsReadResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'MarkNotificationsReadResult' } },
     resolve: (_root, args, ctx) =>
       markNotificationsRead(ctx.db, ctx.viewer, {
         ids: args.input.ids?.map((id) => databaseIdOf(id, 'Notification')) ?? null,

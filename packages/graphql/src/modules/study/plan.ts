@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { builder } from '../../builder.ts';
 import { writeAccessOf } from '../../context.ts';
-import { directoryMutationErrors } from '../common/errors.ts';
+import { mutationErrors } from '../common/errors.ts';
 import { databaseIdOf } from '../common/ids.ts';
 import { checkedArg } from '../common/validation.ts';
 import { createStudyPlan, markStudyPlanTopicHeld, type StudyPlanRow } from './plan.service.ts';
@@ -138,7 +138,7 @@ builder.mutationFields((t) => ({
     description: 'A unit’s study plan for a year with its monthly topics (managers of the unit’s subtree, admins).',
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: CreateStudyPlanInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateStudyPlanResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'CreateStudyPlanResult' } },
     resolve: async (_root, { input }, ctx) => ({
       plan: await createStudyPlan(ctx.db, writeAccessOf(ctx.viewer), input),
     }),
@@ -149,7 +149,7 @@ builder.mutationFields((t) => ({
     authScopes: { directoryWrite: true },
     args: { input: t.arg({ type: MarkStudyPlanTopicHeldInput, required: true }) },
     errors: {
-      types: [...directoryMutationErrors],
+      types: [...mutationErrors],
       directResult: true,
       union: { name: 'MarkStudyPlanTopicHeldResult' },
     },

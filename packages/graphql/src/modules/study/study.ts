@@ -13,7 +13,7 @@ import { and, type SQL, sql } from 'drizzle-orm';
 import { builder, type PothosTypes } from '../../builder.ts';
 import { auditActorOf } from '../../context.ts';
 import { ValidationError } from '../../errors.ts';
-import { directoryMutationErrors } from '../common/errors.ts';
+import { mutationErrors } from '../common/errors.ts';
 import { databaseIdOf } from '../common/ids.ts';
 import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import { checkedArg } from '../common/validation.ts';
@@ -376,7 +376,7 @@ builder.mutationFields((t) => ({
     description: 'Records a sitting of study for the signed-in cadre (an admin may name any cadre).',
     authScopes: { studyRead: true },
     args: { input: t.arg({ type: CreateStudyRecordInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateStudyRecordResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'CreateStudyRecordResult' } },
     resolve: async (_root, { input }, ctx) => ({
       record: await createStudyRecord(ctx.db, ctx.viewer, {
         ...input,
@@ -388,7 +388,7 @@ builder.mutationFields((t) => ({
     type: RecordPayload('UpdateStudyRecordPayload'),
     authScopes: { studyRead: true },
     args: { input: t.arg({ type: UpdateStudyRecordInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'UpdateStudyRecordResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'UpdateStudyRecordResult' } },
     resolve: async (_root, { input }, ctx) => ({
       record: await updateStudyRecord(ctx.db, ctx.viewer, {
         ...input,
@@ -401,7 +401,7 @@ builder.mutationFields((t) => ({
     type: DeleteStudyRecordPayload,
     authScopes: { studyRead: true },
     args: { input: t.arg({ type: DeleteStudyRecordInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'DeleteStudyRecordResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'DeleteStudyRecordResult' } },
     resolve: async (_root, { input }, ctx) => ({
       record: await deleteStudyRecord(ctx.db, ctx.viewer, recordIdOf(input.id)),
     }),
@@ -456,7 +456,7 @@ builder.mutationFields((t) => ({
     }),
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateStudyMaterialInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'CreateStudyMaterialResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'CreateStudyMaterialResult' } },
     resolve: async (_root, { input }, ctx) => ({
       material: await createStudyMaterial(ctx.db, auditActorOf(ctx.viewer), input),
     }),
@@ -475,7 +475,7 @@ builder.mutationFields((t) => ({
     }),
     authScopes: { admin: true },
     args: { input: t.arg({ type: SetStudyRequirementInput, required: true }) },
-    errors: { types: [...directoryMutationErrors], directResult: true, union: { name: 'SetStudyRequirementResult' } },
+    errors: { types: [...mutationErrors], directResult: true, union: { name: 'SetStudyRequirementResult' } },
     resolve: async (_root, { input }, ctx) => ({
       requirement: await setStudyRequirement(ctx.db, auditActorOf(ctx.viewer), input),
     }),

@@ -10,7 +10,7 @@ import { and, sql } from 'drizzle-orm';
 import { builder } from '../../builder.ts';
 import { auditActorOf, type GraphQLContext, type WebhookSettings } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
-import { directoryMutationErrors } from '../common/errors.ts';
+import { mutationErrors } from '../common/errors.ts';
 import { databaseIdOf } from '../common/ids.ts';
 import { resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import {
@@ -213,7 +213,7 @@ const RedeliverWebhookPayload = builder
   });
 
 const errors = (name: string) => ({
-  types: [...directoryMutationErrors],
+  types: [...mutationErrors],
   directResult: true as const,
   union: { name },
 });
