@@ -13,13 +13,14 @@ import {
   mayReadPersonalData,
   metricsSubtree,
   pathWithin,
+  studyRowVisible,
+  studyVisibility,
   viewerChecks,
   writableSubtree,
 } from './context.ts';
 import { graphQLError } from './errors.ts';
 import { inputGuardPlugin } from './input-guard.ts';
 import { CALENDAR_DAY_MESSAGE, decimalFromNumber, isCalendarDay } from './modules/common/validation.ts';
-import { studyRowVisible, studyVisibility } from './modules/study/visibility.ts';
 
 export const MAX_PAGE_SIZE = 100;
 

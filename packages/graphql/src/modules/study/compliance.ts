@@ -5,6 +5,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../builder.ts';
 import type { GraphQLContext } from '../../context.ts';
+import { studyVisibility } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
 import { checkedArg } from '../common/validation.ts';
@@ -20,7 +21,7 @@ import {
   yearArg,
 } from './study.service.ts';
 import { StudyMaterialKind } from './study.ts';
-import { studyVisibility, studyVisibleSql } from './visibility.ts';
+import { studyVisibleSql } from './visibility.ts';
 
 /** The cadres row of a compliance entry, with its figures riding along as one JSON extra. */
 interface ComplianceEntryRow {

@@ -15,6 +15,7 @@ import {
 } from '@sixtype/db';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import type { StudyVisibility } from '../../context.ts';
 import { auditActorOf, type Viewer } from '../../context.ts';
 import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
 import { findLinkedActivity } from '../campaign/activity.service.ts';
@@ -37,7 +38,7 @@ import {
   type OrganizationComplianceRow,
   organizationComplianceSql,
 } from './compliance.sql.ts';
-import { mayWriteStudyRecordOf, type StudyVisibility, studyVisibleSql } from './visibility.ts';
+import { mayWriteStudyRecordOf, studyVisibleSql } from './visibility.ts';
 
 export type StudyRecordRow = typeof studyRecords.$inferSelect;
 

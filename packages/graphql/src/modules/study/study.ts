@@ -11,7 +11,7 @@ import {
 } from '@sixtype/db';
 import { and, type SQL, sql } from 'drizzle-orm';
 import { builder, type PothosTypes } from '../../builder.ts';
-import { auditActorOf } from '../../context.ts';
+import { auditActorOf, studyVisibility } from '../../context.ts';
 import { ValidationError } from '../../errors.ts';
 import { mutationErrors } from '../common/errors.ts';
 import { databaseIdOf } from '../common/ids.ts';
@@ -30,7 +30,7 @@ import {
   updateStudyRecord,
   yearArg,
 } from './study.service.ts';
-import { studyVisibility, studyVisibleSql } from './visibility.ts';
+import { studyVisibleSql } from './visibility.ts';
 
 export const StudyMaterialKind = builder.enumType('StudyMaterialKind', { values: studyMaterialKinds });
 export const StudyMethod = builder.enumType('StudyMethod', {
