@@ -1,11 +1,11 @@
-import { zoneDay } from '@sixtype/db';
+import { today } from '@sixtype/db';
 
 /**
- * The zone-time calendar day the reminder rules run for. The one place reminders ask for "today",
- * so a shared clock (time zone, a test's fixed day) can replace it in one edit.
+ * The calendar day the reminder rules run for: the installation's today (the shared clock of
+ * packages/db/src/clock.ts, so its time zone and a test's fixed day apply here too).
  */
-export function reminderToday(now: Date = new Date()): string {
-  return zoneDay(now);
+export function reminderToday(): string {
+  return today();
 }
 
 /** The calendar day `days` after `day` (negative: before), YYYY-MM-DD. */
