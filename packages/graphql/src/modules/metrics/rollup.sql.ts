@@ -70,9 +70,10 @@ export interface RollupQuery {
  * revision, source, periods_reported, periods_expected. Callers add their own final `select` (a
  * series or a ranking) after it.
  *
- * Every observation row is tagged once with the points it feeds (its own period, the period a year
- * later as a prior-year figure, and each later period of its year as year to date) and the whole
- * rollup is then two GROUP BYs, per unit and per group, with no join between the intermediate sets:
+ * Every observation row is tagged once with the points it feeds (its own period, and the period a
+ * year later as a prior-year figure); a GROUP BY per unit gives each unit's values, a window over
+ * each unit's points of the year its year to date (standing for every point until the unit's next
+ * one), and a GROUP BY per group the answer. No step joins two intermediate sets on a range:
  * PostgreSQL cannot estimate CTE sizes, and a nested loop over two of them was quadratic.
  */
 export function rollupCtes(q: RollupQuery): SQL {
