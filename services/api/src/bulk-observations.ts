@@ -22,6 +22,34 @@ export const BULK_OBSERVATIONS_PATH = '/metrics/observations/bulk';
 export const MAX_BULK_BODY_BYTES = 1024 * 1024 * 1024;
 /** The columns of a CSV of observations (a header row names them, in any order). */
 export const CSV_COLUMNS = ['metricCode', 'orgCode', 'periodStart', 'granularity', 'value', 'source'] as const;
+type CsvColumn = (typeof CSV_COLUMNS)[number];
+
+/** Where each column stands in a CSV's header row, or what the header lacks. */
+export function csvHeader(record: readonly string[]): { columnOf: Record<CsvColumn, number> } | { missing: string } {
+  const header = record.map((name) => name.trim());
+  const missing = CSV_COLUMNS.filter((column) => !header.includes(column));
+  if (missing.length > 0)
+    return { missing: `the CSV header lacks ${missing.join(', ')} (expected ${CSV_COLUMNS.join(',')})` };
+  return {
+    columnOf: Object.fromEntries(CSV_COLUMNS.map((column) => [column, header.indexOf(column)])) as Record<
+      CsvColumn,
+      number
+    >,
+  };
+}
+
+/** A CSV record as an observation (cells as written; `granularity` in any case). */
+export function observationOfCsv(record: readonly string[], columnOf: Record<CsvColumn, number>): ObservationInput {
+  const cell = (column: CsvColumn) => record[columnOf[column]] ?? '';
+  return {
+    metricCode: cell('metricCode'),
+    orgCode: cell('orgCode'),
+    periodStart: cell('periodStart'),
+    granularity: cell('granularity').toUpperCase() as Granularity,
+    value: cell('value'),
+    source: cell('source'),
+  };
+}
 
 /** The body was longer than MAX_BULK_BODY_BYTES. */
 class BodyTooLarge extends Error {}
@@ -37,8 +65,6 @@ function byteLimit(limit: number): Transform {
     },
   });
 }
-
-const FIELDS = CSV_COLUMNS;
 
 /** A web stream's chunks (yoga's Request body is its fetch ponyfill's stream, not Node's). */
 async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -67,7 +93,7 @@ function ndjsonRow(line: string, lineNumber: number): ObservationInput {
   }
   const record = value as Record<string, unknown>;
   const row: Record<string, string> = {};
-  for (const field of FIELDS) {
+  for (const field of CSV_COLUMNS) {
     const cell = record[field];
     if (cell === undefined || cell === null) row[field] = '';
     else if (typeof cell === 'string') row[field] = cell;
@@ -95,29 +121,15 @@ async function* ndjsonRows(body: Readable): AsyncGenerator<ObservationInput> {
  */
 export async function* csvRows(body: Readable): AsyncGenerator<ObservationInput> {
   const records = body.pipe(parse({ skip_empty_lines: true, bom: true, relax_column_count: true }));
-  let columnOf: Record<string, number> | undefined;
+  let columnOf: Record<CsvColumn, number> | undefined;
   for await (const record of records as AsyncIterable<string[]>) {
     if (!columnOf) {
-      const header = record.map((name) => name.trim());
-      const missing = CSV_COLUMNS.filter((column) => !header.includes(column));
-      if (missing.length > 0) {
-        throw ValidationError.of(
-          ['body', 'header'],
-          `the CSV header lacks ${missing.join(', ')} (expected ${CSV_COLUMNS.join(',')})`,
-        );
-      }
-      columnOf = Object.fromEntries(CSV_COLUMNS.map((column) => [column, header.indexOf(column)]));
+      const header = csvHeader(record);
+      if ('missing' in header) throw ValidationError.of(['body', 'header'], header.missing);
+      columnOf = header.columnOf;
       continue;
     }
-    const cell = (column: (typeof CSV_COLUMNS)[number]) => record[columnOf?.[column] ?? -1] ?? '';
-    yield {
-      metricCode: cell('metricCode'),
-      orgCode: cell('orgCode'),
-      periodStart: cell('periodStart'),
-      granularity: cell('granularity').toUpperCase() as Granularity,
-      value: cell('value'),
-      source: cell('source'),
-    };
+    yield observationOfCsv(record, columnOf);
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { AuditActor, Executor, Granularity } from '@sixtype/db';
+import type { AuditActor, Executor } from '@sixtype/db';
 import {
   type BatchResult,
   batchesUnderKeyPrefix,
@@ -13,7 +13,7 @@ import {
 } from '@sixtype/graphql';
 import { SingleBar } from 'cli-progress';
 import { parse } from 'csv-parse/sync';
-import { CSV_COLUMNS, csvRows } from './bulk-observations.ts';
+import { CSV_COLUMNS, csvHeader, csvRows, observationOfCsv } from './bulk-observations.ts';
 
 export { CSV_COLUMNS };
 
@@ -94,12 +94,12 @@ function readCsv(content: Buffer): CsvRow[] {
   }[];
   const [head, ...body] = records;
   if (!head) return [];
-  const header = head.record.map((name) => name.trim());
-  const missing = CSV_COLUMNS.filter((column) => !header.includes(column));
-  if (body.length > 0 && missing.length > 0) {
-    throw new Error(`the CSV header lacks ${missing.join(', ')} (expected ${CSV_COLUMNS.join(',')})`);
+  const header = csvHeader(head.record);
+  if ('missing' in header) {
+    if (body.length > 0) throw new Error(header.missing);
+    return [];
   }
-  const columnOf = Object.fromEntries(CSV_COLUMNS.map((column) => [column, header.indexOf(column)]));
+  const { columnOf } = header;
   let position = head.info.bytes;
   let line = 1 + countNewlines(content, 0, head.info.bytes);
   return body.map(({ record, info }) => {
@@ -110,18 +110,7 @@ function readCsv(content: Buffer): CsvRow[] {
     const start = line;
     line += countNewlines(content, position, info.bytes);
     position = info.bytes;
-    const cell = (column: (typeof CSV_COLUMNS)[number]) => record[columnOf[column] ?? -1] ?? '';
-    return {
-      line: start,
-      observation: {
-        metricCode: cell('metricCode'),
-        orgCode: cell('orgCode'),
-        periodStart: cell('periodStart'),
-        granularity: cell('granularity').toUpperCase() as Granularity,
-        value: cell('value'),
-        source: cell('source'),
-      },
-    };
+    return { line: start, observation: observationOfCsv(record, columnOf) };
   });
 }
 
