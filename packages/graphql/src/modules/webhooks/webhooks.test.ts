@@ -63,6 +63,22 @@ interface Created {
 const create = (input: Record<string, unknown>) =>
   api.execute<Created>(CREATE, { input: { eventTypes: ['PROBLEM_TRANSITIONED'], ...input } });
 
+/** A sender that retries at once and polls often, so a test sees its outcome in milliseconds. */
+const FAST_SENDER = {
+  ...TEST_WEBHOOK_SETTINGS,
+  maxAttempts: 2,
+  backoffBaseMs: 10,
+  backoffMaxMs: 10,
+  concurrency: 2,
+  pollMs: 20,
+};
+
+/** Polls `done` every 20 ms until it holds or `ms` pass. */
+async function waitFor(done: () => boolean | Promise<boolean>, ms: number) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && !(await done())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 async function created(input: Record<string, unknown>) {
   const payload = dataOf(await create(input)).createWebhookEndpoint;
   if (!payload.webhookEndpoint || !payload.secret) throw new Error(JSON.stringify(payload));
@@ -205,19 +221,10 @@ describe('secrets', () => {
       await reminderIn('PETITION_OFFICE', 'ROTATION');
       const sender = startWebhookSender({
         db: api.db,
-        settings: {
-          ...TEST_WEBHOOK_SETTINGS,
-          timeoutMs: 2_000,
-          maxAttempts: 2,
-          backoffBaseMs: 10,
-          backoffMaxMs: 10,
-          concurrency: 2,
-          pollMs: 20,
-        },
+        settings: { ...FAST_SENDER, timeoutMs: 2_000 },
       });
       try {
-        const deadline = Date.now() + 10_000;
-        while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        await waitFor(() => received.length > 0, 10_000);
       } finally {
         await sender.stop();
       }
@@ -247,22 +254,10 @@ describe('a sender with another key', () => {
     await reminderIn('PETITION_OFFICE', 'OTHER-KEY');
     const sender = startWebhookSender({
       db: api.db,
-      settings: {
-        ...TEST_WEBHOOK_SETTINGS,
-        secretKey: Buffer.alloc(32, 9),
-        timeoutMs: 1_000,
-        maxAttempts: 2,
-        backoffBaseMs: 10,
-        backoffMaxMs: 10,
-        concurrency: 2,
-        pollMs: 20,
-      },
+      settings: { ...FAST_SENDER, secretKey: Buffer.alloc(32, 9), timeoutMs: 1_000 },
     });
     try {
-      const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline && (await deliveriesOf(endpoint.databaseId))[0]?.status !== 'DEAD') {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitFor(async () => (await deliveriesOf(endpoint.databaseId))[0]?.status === 'DEAD', 10_000);
     } finally {
       await sender.stop();
     }
@@ -507,23 +502,13 @@ describe('two senders', () => {
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
     const endpoint = await created({ url, eventTypes: ['REMINDER_CREATED'] });
     for (let n = 0; n < 12; n += 1) await reminderIn(n % 2 ? 'PETITION_OFFICE' : 'FINANCE_BUREAU', `TWO-${n}`);
-    const settings = {
-      ...TEST_WEBHOOK_SETTINGS,
-      timeoutMs: 2_000,
-      maxAttempts: 3,
-      backoffBaseMs: 10,
-      backoffMaxMs: 10,
-      concurrency: 3,
-      pollMs: 10,
-    };
+    const settings = { ...FAST_SENDER, timeoutMs: 2_000, maxAttempts: 3, concurrency: 3, pollMs: 10 };
     const senders = [startWebhookSender({ db: api.db, settings }), startWebhookSender({ db: api.db, settings })];
     try {
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        const rows = await deliveriesOf(endpoint.databaseId);
-        if (rows.every((row) => row.status === 'DELIVERED')) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitFor(
+        async () => (await deliveriesOf(endpoint.databaseId)).every((row) => row.status === 'DELIVERED'),
+        15_000,
+      );
     } finally {
       await Promise.all(senders.map((sender) => sender.stop()));
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
