@@ -1,6 +1,5 @@
 import {
   activities,
-  campaigns,
   type Executor,
   type ProblemState,
   problemCategories,
@@ -207,18 +206,14 @@ export async function transitionProblem(db: Executor, access: WriteAccess, rawIn
       before,
       after: { ...after, transition },
     });
-    // Other systems know campaigns by code.
-    const [campaign] = await tx
-      .select({ code: campaigns.code })
-      .from(campaigns)
-      .where(eq(campaigns.id, after.campaignId));
     await enqueueWebhookEvents(tx, [
       {
         type: 'PROBLEM_TRANSITIONED',
         organizationId: after.organizationId,
+        // Other systems know campaigns by code: the outbox statement adds it.
+        campaignId: after.campaignId,
         data: {
           problemId: after.id,
-          campaignCode: campaign?.code ?? null,
           fromState: before.state,
           toState: after.state,
           comment: transition.comment,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type AuditActor,
   type Executor,
+  now,
   organizations,
   type WebhookDeliveryStatus,
   type WebhookEventType,
@@ -35,30 +36,39 @@ export interface WebhookEvent {
   type: WebhookEventType;
   /** The unit the event is about: an endpoint restricted to a subtree sees it only if the unit is inside. */
   organizationId: number;
+  /** The campaign it belongs to, if any: its code is added as `data.campaignCode`. */
+  campaignId?: number;
   data: Record<string, unknown>;
 }
 
 /**
  * Writes the outbox rows of events, one per (event, active endpoint whose types include the
  * event's and whose subtree holds its unit), in one statement of the caller's transaction: the
- * deliveries exist exactly when the change committed. `data.organizationCode` is filled in here.
+ * deliveries exist exactly when the change committed. `data.organizationCode` (and
+ * `data.campaignCode` for an event naming its campaign) are filled in here, by the same statement.
  */
 export async function enqueueWebhookEvents(tx: Executor, events: readonly WebhookEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const timestamp = new Date().toISOString();
+  const timestamp = now().toISOString();
   const rows = events.map((event) => ({
     message_id: `msg_${randomUUID().replaceAll('-', '')}`,
     event_type: event.type,
     organization_id: event.organizationId,
+    campaign_id: event.campaignId ?? null,
     payload: { type: webhookEventNames[event.type], timestamp, data: event.data },
   }));
   await tx.execute(sql`
 insert into webhook_deliveries (endpoint_id, message_id, event_type, payload)
 select e.id, ev.message_id, ev.event_type::webhook_event_type,
-       jsonb_set(ev.payload, '{data,organizationCode}', to_jsonb(subject.code::text))
+       case when campaign.id is null then with_unit.payload
+            else jsonb_set(with_unit.payload, '{data,campaignCode}', to_jsonb(campaign.code::text)) end
 from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-       as ev(message_id text, event_type text, organization_id int, payload jsonb)
+       as ev(message_id text, event_type text, organization_id int, campaign_id int, payload jsonb)
 join organizations subject on subject.id = ev.organization_id
+left join campaigns campaign on campaign.id = ev.campaign_id
+cross join lateral (
+  select jsonb_set(ev.payload, '{data,organizationCode}', to_jsonb(subject.code::text)) as payload
+) with_unit
 join webhook_endpoints e on e.active and ev.event_type::webhook_event_type = any(e.event_types)
 left join organizations scope on scope.id = e.organization_id
 where e.organization_id is null or subject.path <@ scope.path`);
