@@ -1,16 +1,24 @@
 import { GraphQLError } from 'graphql';
 
-/** Error codes carried in `extensions.code` (DESIGN.md §5). */
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'INVALID_TRANSITION'
-  | 'QUERY_TOO_COMPLEX'
-  | 'RATE_LIMITED'
-  | 'INTERNAL_SERVER_ERROR';
+/**
+ * The codes the schema's fields answer with in `extensions.code` (DESIGN.md §5), each with the HTTP
+ * status a request refused with it gets (the report download, the bulk upload). The API's own
+ * refusals of a request add theirs in services/api/src/errors.ts; the SDK's published list
+ * (`SIXTYPE_ERROR_CODES`) is checked against both by test/error-codes.test.ts.
+ */
+export const ERROR_CODES = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  BAD_USER_INPUT: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  INVALID_TRANSITION: 409,
+  QUERY_TOO_COMPLEX: 400,
+  RATE_LIMITED: 429,
+  INTERNAL_SERVER_ERROR: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
 
 export interface FieldIssue {
   path: string[];

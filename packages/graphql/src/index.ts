@@ -19,7 +19,7 @@ export {
   type WriteAccess,
   writeAccessOf,
 } from './context.ts';
-export { ConflictError, type ErrorCode, graphQLError, UserError, ValidationError } from './errors.ts';
+export { ConflictError, ERROR_CODES, type ErrorCode, graphQLError, UserError, ValidationError } from './errors.ts';
 export {
   authenticate,
   type Credentials,

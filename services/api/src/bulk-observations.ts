@@ -15,6 +15,7 @@ import {
 import { parse } from 'csv-parse';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { httpStatusOf } from './errors.ts';
 import type { Logger } from './logger.ts';
 
 export const BULK_OBSERVATIONS_PATH = '/metrics/observations/bulk';
@@ -144,14 +145,6 @@ export function bulkAnswer(result: BatchResult) {
   };
 }
 
-const STATUS: Record<string, number> = {
-  UNAUTHENTICATED: 401,
-  BAD_USER_INPUT: 400,
-  CONFLICT: 409,
-  NOT_FOUND: 404,
-  FORBIDDEN: 403,
-};
-
 /**
  * `POST /metrics/observations/bulk`: a backfill of observations as NDJSON
  * (`application/x-ndjson`, one object a line) or CSV (`text/csv`, a header row first), read as
@@ -207,14 +200,14 @@ export function useBulkObservations(options: {
           if (error instanceof BodyTooLarge) return refuse(413, 'BAD_REQUEST', error.message);
           if (error instanceof UserError) {
             const field = error instanceof ConflictError ? error.field : null;
-            return json(STATUS[error.code] ?? 400, {
+            return json(httpStatusOf(error.code), {
               errors: [{ message: error.message, extensions: { code: error.code, ...(field ? { field } : {}) } }],
             });
           }
           // A credential refused (UNAUTHENTICATED), answered as /graphql answers it.
           if (error instanceof GraphQLError) {
-            const status = STATUS[String(error.extensions.code ?? '')];
-            if (status) return refuse(status, String(error.extensions.code), error.message);
+            const code = String(error.extensions.code ?? '');
+            if (httpStatusOf(code) < 500) return refuse(httpStatusOf(code), code, error.message);
           }
           const code = (error as { code?: string }).code;
           if (typeof code === 'string' && code.startsWith('CSV_')) {

@@ -1,19 +1,49 @@
-import { PothosValidationError } from '@sixtype/graphql';
+import { ERROR_CODES, type ErrorCode, PothosValidationError } from '@sixtype/graphql';
 import { GraphQLError } from 'graphql';
 import type { Logger } from './logger.ts';
 
-const clientCodes = new Set([
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'BAD_USER_INPUT',
-  'NOT_FOUND',
-  'CONFLICT',
-  'INVALID_TRANSITION',
-  'QUERY_TOO_COMPLEX',
-  'RATE_LIMITED',
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
+/**
+ * The codes the API answers with besides the schema's own (`ERROR_CODES`), with the HTTP status of
+ * a request refused with them and who caused them: the document (yoga and graphql-js, passed
+ * through the masker like the schema's codes), the request (limits.ts, rate-limit.ts,
+ * persisted-operations.ts, yoga) or the database (database.ts). `yoga` marks yoga's own code for a
+ * body past the limit, which clients never see: withRequestErrors answers it as BAD_REQUEST (413).
+ */
+export const API_ERROR_CODES = {
+  GRAPHQL_PARSE_FAILED: { status: 400, cause: 'document' },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, cause: 'document' },
+  BAD_REQUEST: { status: 400, cause: 'request' },
+  REQUEST_ENTITY_TOO_LARGE: { status: 413, cause: 'yoga' },
+  PERSISTED_QUERY_NOT_FOUND: { status: 400, cause: 'request' },
+  PERSISTED_QUERY_ONLY: { status: 403, cause: 'request' },
+  DATABASE_UNAVAILABLE: { status: 503, cause: 'database' },
+  DATABASE_BUSY: { status: 503, cause: 'database' },
+  QUERY_TIMEOUT: { status: 500, cause: 'database' },
+  REQUEST_CANCELLED: { status: 500, cause: 'database' },
+} as const satisfies Record<string, { status: number; cause: 'document' | 'request' | 'yoga' | 'database' }>;
+
+export type ApiErrorCode = ErrorCode | keyof typeof API_ERROR_CODES;
+
+const apiCodesCausedBy = (...causes: string[]) =>
+  Object.entries(API_ERROR_CODES)
+    .filter(([, code]) => causes.includes(code.cause))
+    .map(([name]) => name);
+
+/** Codes passed through the masker as raised: the schema's (but INTERNAL_SERVER_ERROR) and the document's. */
+const clientCodes: ReadonlySet<unknown> = new Set([
+  ...Object.keys(ERROR_CODES).filter((code) => code !== 'INTERNAL_SERVER_ERROR'),
+  ...apiCodesCausedBy('document'),
 ]);
+
+/** Refusals of the request itself, also ordinary traffic rather than faults of ours. */
+const requestCodes: ReadonlySet<unknown> = new Set(apiCodesCausedBy('request', 'yoga'));
+
+/** The HTTP status of a request refused with `code` (the routes beside /graphql answer with it). */
+export function httpStatusOf(code: string): number {
+  if (Object.hasOwn(ERROR_CODES, code)) return ERROR_CODES[code as ErrorCode];
+  if (Object.hasOwn(API_ERROR_CODES, code)) return API_ERROR_CODES[code as keyof typeof API_ERROR_CODES].status;
+  return 500;
+}
 
 /**
  * Whether yoga is reporting an error the client caused (a bad body, cursor, id, page size or
@@ -28,14 +58,6 @@ export function isClientError(error: unknown): boolean {
   const status = (error.extensions?.http as { status?: number } | undefined)?.status;
   return typeof status === 'number' && status >= 400 && status < 500;
 }
-
-// Refusals of the request itself (limits.ts, rate-limit.ts, persisted-operations.ts, yoga).
-const requestCodes = new Set([
-  'BAD_REQUEST',
-  'REQUEST_ENTITY_TOO_LARGE',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_ONLY',
-]);
 
 /**
  * Errors we raised on purpose keep their message and code; invalid cursors and ids from Pothos

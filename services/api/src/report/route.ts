@@ -2,17 +2,11 @@ import { withQuerySignal } from '@sixtype/db';
 import type { GraphQLContext } from '@sixtype/graphql';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { httpStatusOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ReportFileFormat } from './index.ts';
 
 const ROUTE = /^\/reports\/([^/]+)\/([^/]+)\/([^/]+)\.(md|html|pdf)$/;
-
-const STATUS: Record<string, number> = {
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  BAD_USER_INPUT: 400,
-};
 
 /**
  * `GET /reports/<campaign>/<unit>/<period>.<md|html|pdf>` (`?scope=unit` for the unit alone): the
@@ -70,8 +64,8 @@ export function useReportDownloads(options: {
           );
         } catch (error) {
           const code = error instanceof GraphQLError ? String(error.extensions.code ?? '') : '';
-          const status = STATUS[code];
-          if (status && error instanceof GraphQLError) return answer(status, code, error.message);
+          const status = httpStatusOf(code);
+          if (status < 500 && error instanceof GraphQLError) return answer(status, code, error.message);
           options.logger.error({ err: error, path: url.pathname }, 'report failed');
           answer(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
         }
