@@ -23,6 +23,7 @@ const count = Number(values.requests);
 for (const id of (values.scenarios ?? '').split(',')) {
   const scenario = scenarios.find((s) => s.id === id);
   if (!scenario) throw new Error(`no scenario ${id}`);
+  if (scenario.upload) throw new Error(`${id} is an upload: measure it with npm run bench`);
   const bodies = Array.from({ length: 16 }, (_, v) => JSON.stringify(scenario.body(targets, v)));
   const run = async (n: number) => {
     for (let i = 0; i < n; i++) {

@@ -3,12 +3,17 @@ import autocannon from 'autocannon';
 /**
  * The load generator, in a process of its own (forked by run.ts, driven over IPC) so that its CPU
  * never counts as the server's. Each request takes the next body of the rotation; a body holding
- * `__KEY__` gets a fresh key per request (idempotency keys of writes).
+ * `__KEY__` gets a fresh key per request (idempotency keys of writes), and so does `keyHeader`
+ * (an upload's `Idempotency-Key`).
  */
 export interface LoadJob {
   url: string;
   headers: Record<string, string>;
   bodies: string[];
+  /** The bodies' content type (default application/json). */
+  contentType?: string;
+  /** A header that gets a fresh key per request (an upload's idempotency key). */
+  keyHeader?: string;
   connections: number;
   durationSeconds: number;
   /** Requests per second across all connections (fixed arrival rate); absent: as fast as possible. */
@@ -42,7 +47,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const result = await autocannon({
     url: job.url,
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...job.headers },
+    headers: { 'content-type': job.contentType ?? 'application/json', ...job.headers },
     connections: job.connections,
     pipelining: 1,
     ...(job.amount ? { amount: job.amount } : { duration: job.durationSeconds }),
@@ -56,9 +61,11 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
         setupRequest: (request) => {
           const body = job.bodies[counter % job.bodies.length] as string;
           counter += 1;
+          const key = `${job.keyPrefix}-${counter}`;
           return {
             ...request,
-            body: body.includes('__KEY__') ? body.replace('__KEY__', `${job.keyPrefix}-${counter}`) : body,
+            ...(job.keyHeader ? { headers: { ...request.headers, [job.keyHeader]: key } } : {}),
+            body: !job.keyHeader && body.includes('__KEY__') ? body.replace('__KEY__', key) : body,
           };
         },
         onResponse: () => {

@@ -138,7 +138,8 @@ export function markdown(results: BenchResults): string {
     'processes on one machine that other work shares: compare the side-by-side ratios of one run, not absolute',
     'figures across runs. `floor` (the replay floor) replays the SQL our API sent (captured from the drizzle',
     'logger) from a minimal node:http + postgres.js handler, unnamed and with JIT off as the API sends it, and for',
-    'a write (S5) takes the same request and writes it by hand in one set-based statement; `tuned` (the hand-tuned',
+    'a write takes the same request and writes it by hand (S5 in one set-based statement; S5B streamed by COPY into',
+    'a staging table, then one statement); `tuned` (the hand-tuned',
     'floor) answers each read with the one statement a person would write for the question, checked to give the',
     'API’s exact answer on every variant; `naive` is a graphql-yoga server with a query per parent row.',
     '',
@@ -185,6 +186,27 @@ export function markdown(results: BenchResults): string {
     lines.push(`| ${row.join(' | ')} |`);
   }
   lines.push('');
+
+  const writes = results.scenarios.filter((scenario) => scenario.rowsPerRequest);
+  if (writes.length > 0) {
+    lines.push('## Writes: rows/s (accepted requests × rows per request, median of repeats)', '');
+    const head = ['scenario', 'rows/request'];
+    for (const c of levels) head.push(`api c=${c}`, `floor c=${c}`, `api/floor c=${c}`);
+    lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
+    for (const scenario of writes) {
+      const perRequest = scenario.rowsPerRequest as number;
+      const row = [`${scenario.id} ${scenario.title}`, String(perRequest)];
+      for (const c of levels) {
+        const api = summarize(scenario, 'api', c);
+        const floor = summarize(scenario, 'floor', c);
+        const apiRows = api && api.acceptedPerSecond * perRequest;
+        const floorRows = floor && floor.acceptedPerSecond * perRequest;
+        row.push(fmt(apiRows, 0), fmt(floorRows, 0), ratio(apiRows, floorRows));
+      }
+      lines.push(`| ${row.join(' | ')} |`);
+    }
+    lines.push('');
+  }
 
   lines.push('## Latency at a fixed arrival rate (50% and 80% of each server’s own maximum), server cost', '');
   lines.push(

@@ -12,7 +12,7 @@ import { API_HEAP_MB, BENCH_DATABASE_URL } from './env.ts';
 import type { LoadJob, LoadResult } from './load.ts';
 import { copyToPglite } from './pglite.ts';
 import { type BenchResults, machineInfo, type TargetName, writeReports } from './report.ts';
-import { readTargets, type Scenario, scenarios, VARIANTS } from './scenarios.ts';
+import { answered, comparableAnswer, readTargets, requestOf, type Scenario, scenarios, VARIANTS } from './scenarios.ts';
 import type { ServerStats } from './servers/stats.ts';
 import { tunedQueries } from './servers/tuned-queries.ts';
 import { CAMPAIGN_CODE, STUDY_YEAR } from './sizes.ts';
@@ -176,24 +176,23 @@ try {
       await post(`${api.base}/graphql`, JSON.stringify({ query: '{ __typename }' }), auth);
       // Likewise a read's first request teaches the API its metrics' definitions (derivations),
       // which every later request for them uses: capture the read's second request.
-      if (!scenario.rowsPerRequest)
-        await post(`${api.base}/graphql`, JSON.stringify(scenario.body(targets, v, `${runId}-warm`)), auth);
+      if (!scenario.rowsPerRequest) {
+        const warm = requestOf(scenario, targets, v, `${runId}-warm`);
+        await post(`${api.base}${warm.path}`, warm.body, { ...auth, ...warm.headers });
+      }
       await getJson(`${api.base}/__bench/capture`);
-      const response = await post(
-        `${api.base}/graphql`,
-        JSON.stringify(scenario.body(targets, v, `${runId}-capture`)),
-        auth,
-      );
-      if (response.status !== 200 || response.text.includes('"errors"')) {
+      const request = requestOf(scenario, targets, v, `${runId}-capture`);
+      const response = await post(`${api.base}${request.path}`, request.body, { ...auth, ...request.headers });
+      if (!answered(scenario, response.status, response.text)) {
         throw new Error(`${scenario.id} variant ${v}: ${response.status} ${response.text.slice(0, 300)}`);
       }
-      answers[scenario.id]?.push(sha256(response.text));
+      answers[scenario.id]?.push(sha256(comparableAnswer(scenario, response.text)));
       if (v === 0) apiAnswerTexts[scenario.id] = response.text;
       captured[scenario.id]?.push(await getJson<LoggedStatement[]>(`${api.base}/__bench/statements`));
     }
     if (scenario.naive) {
       // A write's answer does not depend on its key, so a key of its own keeps it from being a replay.
-      const body = JSON.stringify(scenario.body(targets, 0, `${runId}-naive`));
+      const { body } = requestOf(scenario, targets, 0, `${runId}-naive`);
       const response = await post(`${naive.base}/graphql`, body, {});
       naiveMatches[scenario.id] = sha256(response.text) === answers[scenario.id]?.[0];
       log(`${scenario.id}: naiveAnswerMatches ${naiveMatches[scenario.id]}`);
@@ -242,7 +241,7 @@ try {
   for (const scenario of chosen.filter((s) => s.id in tunedQueries)) {
     let matches = true;
     for (const [v, expected] of (answers[scenario.id] ?? []).entries()) {
-      const response = await post(`${tuned.base}/tuned/${scenario.id}`, JSON.stringify(scenario.body(targets, v)), {});
+      const response = await post(`${tuned.base}/tuned/${scenario.id}`, requestOf(scenario, targets, v).body, {});
       if (sha256(response.text) !== expected) {
         matches = false;
         log(`${scenario.id} variant ${v}: hand-tuned answer differs: ${response.text.slice(0, 300)}`);
@@ -256,32 +255,45 @@ try {
   // A floor write answers the API's figures without GraphQL around them: the counts must agree.
   const floorMatches: Record<string, boolean> = {};
   for (const scenario of chosen.filter((s) => s.floor && s.rowsPerRequest)) {
-    const body = JSON.stringify(scenario.body(targets, 0, `${runId}-floor`));
-    const response = await post(`${floor.base}/floor/${scenario.id}`, body, {});
+    const request = requestOf(scenario, targets, 0, `${runId}-floor`);
+    const response = await post(`${floor.base}/floor/${scenario.id}`, request.body, request.headers);
     const countsOf = (payload: unknown) => {
       const { accepted, rejected, replayed } = (payload ?? {}) as Record<string, unknown>;
       return JSON.stringify([accepted, rejected, replayed]);
     };
+    // An upload answers its counts at the top; a GraphQL write in its root field.
     const apiAnswer = JSON.parse(apiAnswerTexts[scenario.id] ?? '{}') as { data?: Record<string, unknown> };
     const floorAnswer = JSON.parse(response.text) as { data?: unknown };
+    const apiCounts = scenario.upload ? apiAnswer : Object.values(apiAnswer.data ?? {})[0];
     floorMatches[scenario.id] =
-      response.status === 200 && countsOf(floorAnswer.data) === countsOf(Object.values(apiAnswer.data ?? {})[0]);
+      response.status === 200 && countsOf(scenario.upload ? floorAnswer : floorAnswer.data) === countsOf(apiCounts);
     log(`${scenario.id}: floorAnswerMatches ${floorMatches[scenario.id]} (${response.text.slice(0, 120)})`);
   }
 
-  const bodiesFor = (scenario: Scenario, target: TargetName) =>
-    Array.from({ length: scenario.variants ?? VARIANTS }, (_, v) =>
+  // An upload's key goes in its header (load.ts), so its bodies are the same for every target.
+  const uploadBodies = new Map<string, string[]>();
+  const bodiesFor = (scenario: Scenario, target: TargetName) => {
+    const bodies = (make: (v: number) => string) =>
+      Array.from({ length: scenario.variants ?? VARIANTS }, (_, v) => make(v));
+    if (scenario.upload) {
+      const known = uploadBodies.get(scenario.id) ?? bodies((v) => requestOf(scenario, targets, v).body);
+      uploadBodies.set(scenario.id, known);
+      return known;
+    }
+    return bodies((v) =>
       target === 'floor' && !scenario.rowsPerRequest
         ? JSON.stringify({ scenario: scenario.id, variant: v })
-        : JSON.stringify(scenario.body(targets, v, '__KEY__')).replace(/"bench-__KEY__-\d+"/, '"__KEY__"'),
+        : requestOf(scenario, targets, v, '__KEY__').body.replace(/"bench-__KEY__-\d+"/, '"__KEY__"'),
     );
+  };
 
   async function measure(scenario: Scenario, target: TargetName, connections: number, overallRate?: number) {
     const server = servers[target] as Started;
     const job: LoadJob = {
-      url: `${server.base}${target === 'tuned' ? `/tuned/${scenario.id}` : target === 'floor' ? (scenario.rowsPerRequest ? `/floor/${scenario.id}` : '/floor') : '/graphql'}`,
+      url: `${server.base}${target === 'tuned' ? `/tuned/${scenario.id}` : target === 'floor' ? (scenario.rowsPerRequest ? `/floor/${scenario.id}` : '/floor') : (scenario.upload?.path ?? '/graphql')}`,
       headers: server.token ? { authorization: `Bearer ${server.token}` } : {},
       bodies: bodiesFor(scenario, target),
+      ...(scenario.upload ? { contentType: scenario.upload.contentType, keyHeader: 'idempotency-key' } : {}),
       connections,
       durationSeconds,
       keyPrefix: `bench-${runId}-${target}-${connections}-${overallRate ?? 0}-${Math.random().toString(36).slice(2)}`,
@@ -356,7 +368,7 @@ try {
     results.scenarios.push({
       id: scenario.id,
       title: scenario.title,
-      rowsPerRequest: scenario.rowsPerRequest ?? null,
+      rowsPerRequest: scenario.rowsPerRequest?.(targets) ?? null,
       answerSha256: answers[scenario.id]?.[0] ?? '',
       apiStatements: captured[scenario.id]?.[0]?.length ?? 0,
       naiveAnswerMatches: naiveMatches[scenario.id] ?? null,
@@ -371,11 +383,11 @@ try {
     for (const result of results.scenarios) {
       const scenario = chosen.find((s) => s.id === result.id) as Scenario;
       if (scenario.rowsPerRequest) continue;
-      const body = JSON.stringify(scenario.body(targets, 0));
+      const { body } = requestOf(scenario, targets, 0);
       const response = await post(`${servers.pglite.base}/graphql`, body, {
         authorization: `Bearer ${servers.pglite.token}`,
       });
-      result.pgliteAnswerMatches = sha256(response.text) === result.answerSha256;
+      result.pgliteAnswerMatches = sha256(comparableAnswer(scenario, response.text)) === result.answerSha256;
       for (let r = 0; r < repeats; r++) {
         const run = await measure(scenario, 'pglite', 1);
         result.runs.push(run);
@@ -419,9 +431,10 @@ try {
     }, 5_000);
     log(`soak: ${scenario.id} for ${seconds} s at 4 connections`);
     const run = await load.run({
-      url: `${api.base}/graphql`,
+      url: `${api.base}${scenario.upload?.path ?? '/graphql'}`,
       headers: { authorization: `Bearer ${api.token}` },
       bodies: bodiesFor(scenario, 'api'),
+      ...(scenario.upload ? { contentType: scenario.upload.contentType, keyHeader: 'idempotency-key' } : {}),
       connections: 4,
       durationSeconds: seconds,
       keyPrefix: `soak-${runId}`,

@@ -65,7 +65,7 @@ export interface GraphQLRequestBody {
   operationName?: string;
 }
 
-export interface Scenario {
+interface ScenarioBase {
   id: string;
   title: string;
   /** Whether the naive comparator implements it. */
@@ -75,16 +75,65 @@ export interface Scenario {
    * cannot be replayed: other rows, a new key) by its hand-written equivalent (servers/floor-writes.ts).
    */
   floor: boolean;
-  /** Rows written per request (S5), for rows/s. */
-  rowsPerRequest?: number;
+  /** Writes: rows written per request (S5, S5B), for rows/s. */
+  rowsPerRequest?: (targets: Targets) => number;
   /** How many distinct bodies the load rotates through (default VARIANTS). */
   variants?: number;
+}
+
+/** A GraphQL request to /graphql. */
+export interface GraphQLScenario extends ScenarioBase {
+  upload?: undefined;
   /**
    * The body of request number `i` (variables rotate through the targets); `run` makes write
    * scenarios' idempotency keys unique to one run.
    */
   body(targets: Targets, i: number, run?: string): GraphQLRequestBody;
 }
+
+/** A streamed upload (S5B): its own path and content type, the idempotency key in a header. */
+export interface UploadScenario extends ScenarioBase {
+  upload: {
+    path: string;
+    contentType: string;
+    /** The body of request number `i`. */
+    body(targets: Targets, i: number): string;
+  };
+}
+
+export type Scenario = GraphQLScenario | UploadScenario;
+
+/** One request of a scenario as it goes over HTTP (the API's path; the floor takes the same body). */
+export interface ScenarioRequest {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Request number `i` of a scenario; `run` makes a write's idempotency key unique to one run. */
+export function requestOf(scenario: Scenario, targets: Targets, i: number, run = 'fixed'): ScenarioRequest {
+  if (scenario.upload) {
+    return {
+      path: scenario.upload.path,
+      // The keys of uploads and of submitMetricObservations are one set: the scenario's id keeps them apart.
+      headers: { 'content-type': scenario.upload.contentType, 'idempotency-key': `bench-${run}-${scenario.id}-${i}` },
+      body: scenario.upload.body(targets, i),
+    };
+  }
+  return {
+    path: '/graphql',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(scenario.body(targets, i, run)),
+  };
+}
+
+/** Whether an answer is a success: an accepted upload (HTTP 200, not a replay), or GraphQL without errors. */
+export const answered = (scenario: Scenario, status: number, text: string) =>
+  status === 200 && (scenario.upload ? text.includes('"replayed":false') : !text.includes('"errors"'));
+
+/** The part of an answer that must be the same on every run: an upload's batch id is left out. */
+export const comparableAnswer = (scenario: Scenario, text: string) =>
+  scenario.upload ? text.replace(/"batchId":"\d+"/, '"batchId":null') : text;
 
 const at = <T>(items: readonly T[], i: number): T => {
   if (items.length === 0) throw new Error('the dataset has no targets for this scenario');
@@ -195,6 +244,17 @@ const monthsBefore = (last: string, back: number) => {
  */
 const S5_LAST_MONTH = monthsBefore(LAST_MONTH, 24);
 
+/**
+ * S5B uploads two months of every metric with targets from every reporting unit (20,000 rows at L,
+ * 2,000 at S): request `i` reports months 2(i mod S5B_VARIANTS) and the one before, counted back
+ * from S5_LAST_MONTH, so no figure repeats within an upload, each upload writes new revisions, and
+ * uploads in flight together (16 connections) never write the same figures.
+ */
+export const S5B_MONTHS_PER_UPLOAD = 2;
+export const S5B_VARIANTS = 32;
+const s5bRows = (t: Targets) => S5B_MONTHS_PER_UPLOAD * t.metricCodes.length * t.reportingUnits.length;
+const S5B_SOURCE = JSON.stringify('bench（演示）');
+
 export const scenarios: Scenario[] = [
   {
     id: 'S0',
@@ -256,7 +316,7 @@ export const scenarios: Scenario[] = [
     title: `submitMetricObservations with ${S5_ROWS} rows`,
     naive: true,
     floor: true,
-    rowsPerRequest: S5_ROWS,
+    rowsPerRequest: () => S5_ROWS,
     variants: S5_MONTHS,
     body: (t, i, run = 'fixed') => ({
       query: S5,
@@ -274,6 +334,35 @@ export const scenarios: Scenario[] = [
         },
       },
     }),
+  },
+  {
+    id: 'S5B',
+    title: `bulk upload (NDJSON) of ${S5B_MONTHS_PER_UPLOAD} months × metrics × reporting units`,
+    naive: false,
+    floor: true,
+    rowsPerRequest: s5bRows,
+    variants: S5B_VARIANTS,
+    upload: {
+      path: '/metrics/observations/bulk',
+      contentType: 'application/x-ndjson',
+      body: (t, i) => {
+        const perMonth = t.metricCodes.length * t.reportingUnits.length;
+        if (perMonth === 0) throw new Error('the dataset has no targets for this scenario');
+        const lines: string[] = [];
+        for (let m = 0; m < S5B_MONTHS_PER_UPLOAD; m++) {
+          const periodStart = monthsBefore(S5_LAST_MONTH, (i % S5B_VARIANTS) * S5B_MONTHS_PER_UPLOAD + m);
+          for (let k = 0; k < perMonth; k++) {
+            const metricCode = at(t.metricCodes, k);
+            const orgCode = at(t.reportingUnits, Math.floor(k / t.metricCodes.length));
+            const value = `${100 + ((i * 7 + m * perMonth + k) % 900)}.5`;
+            lines.push(
+              `{"metricCode":${JSON.stringify(metricCode)},"orgCode":${JSON.stringify(orgCode)},"periodStart":"${periodStart}","granularity":"MONTH","value":"${value}","source":${S5B_SOURCE}}`,
+            );
+          }
+        }
+        return `${lines.join('\n')}\n`;
+      },
+    },
   },
   {
     id: 'S6',

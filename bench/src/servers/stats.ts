@@ -83,15 +83,30 @@ export function serveComparator(server: Server, close: () => Promise<unknown>) {
 
 /**
  * A comparator's HTTP handler: the stats endpoints, then each POST body read whole and handed to
- * `answer` with the path; its result goes back as JSON, a failure as a GraphQL-style 500.
+ * `answer` with the path; its result goes back as JSON, a failure as a GraphQL-style 500. A path of
+ * `uploads` gets the request itself (its body read as it arrives) and answers its own status.
  */
 export function createJsonServer(
   stats: Pick<ReturnType<typeof createStats>, 'handle' | 'request'>,
   answer: (path: string, body: string) => Promise<unknown>,
+  uploads: Record<string, (request: IncomingMessage) => Promise<{ status: number; body: unknown }>> = {},
 ): Server {
   return createServer((request, response) => {
     if (stats.handle(request, response)) return;
     stats.request();
+    const fail = (error: unknown) => {
+      response.statusCode = 500;
+      response.end(JSON.stringify({ errors: [{ message: String(error) }] }));
+    };
+    const upload = uploads[request.url ?? ''];
+    if (upload) {
+      upload(request).then(({ status, body }) => {
+        response.statusCode = status;
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify(body));
+      }, fail);
+      return;
+    }
     let body = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => {
@@ -103,8 +118,7 @@ export function createJsonServer(
         response.setHeader('content-type', 'application/json');
         response.end(JSON.stringify(result));
       } catch (error) {
-        response.statusCode = 500;
-        response.end(JSON.stringify({ errors: [{ message: String(error) }] }));
+        fail(error);
       }
     });
   });
