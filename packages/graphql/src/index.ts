@@ -49,8 +49,8 @@ export {
   type ObservationInput,
   submitObservations,
 } from './modules/metrics/metrics.service.ts';
-export { metricsAccessOf } from './modules/metrics/metrics.ts';
 export { answerableBy, METRICS_PER_SERIES } from './modules/metrics/rollup.sql.ts';
+export { metricsAccessOf } from './modules/metrics/writes.ts';
 export {
   DEMO_REMINDER_DAY,
   loadDemoReminders,

@@ -3,7 +3,8 @@ import { builder } from '../../builder.ts';
 import { type MetricUpdateEvent, pathWithin } from '../../context.ts';
 import { graphQLError } from '../../errors.ts';
 import { periodLabel } from './metrics.service.ts';
-import { GranularityEnum, readableFigures } from './metrics.ts';
+import { GranularityEnum } from './metrics.ts';
+import { readableFigures } from './series.ts';
 
 const MetricUpdate = builder.objectRef<MetricUpdateEvent>('MetricUpdate').implement({
   description: 'A figure just accepted by submitMetricObservations.',
