@@ -1,5 +1,4 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { FetchLike } from './client.ts';
 import {
   CreateOrganizationDocument,
   type CreateOrganizationMutation,
@@ -11,6 +10,7 @@ import {
   type OrganizationByCodeQuery,
   SixtypeError,
 } from './index.ts';
+import type { FetchLike } from './options.ts';
 
 const url = 'https://sixtype.example.test/graphql';
 

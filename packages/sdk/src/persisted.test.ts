@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type DocumentNode, Kind, parse, print } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import type { FetchLike } from './client.ts';
 import persistedOperations from './generated/persisted-operations.json' with { type: 'json' };
 import * as sdk from './index.ts';
 import { CreateOrganizationDocument, createClient, OrganizationByCodeDocument, SixtypeError } from './index.ts';
+import type { FetchLike } from './options.ts';
 
 const url = 'https://sixtype.example.test/graphql';
 const manifest: Record<string, string> = persistedOperations;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { FetchLike, RetryEvent } from './client.ts';
 import type { SubmitMetricObservationsMutationVariables } from './generated/graphql.ts';
 import {
   CreateOrganizationDocument,
@@ -8,6 +7,8 @@ import {
   SixtypeError,
   SubmitMetricObservationsDocument,
 } from './index.ts';
+import type { FetchLike } from './options.ts';
+import type { RetryEvent } from './retry.ts';
 
 const url = 'https://sixtype.example.test/graphql';
 const refused = () => new TypeError('fetch failed', { cause: new Error('read ECONNRESET') });

@@ -1,5 +1,4 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { FetchLike } from './client.ts';
 import persistedOperations from './generated/persisted-operations.json' with { type: 'json' };
 import {
   createClient,
@@ -8,6 +7,7 @@ import {
   OrganizationByCodeDocument,
   SixtypeError,
 } from './index.ts';
+import type { FetchLike } from './options.ts';
 import type { DecimalString } from './scalars.ts';
 
 const url = 'https://sixtype.example.test/graphql';
@@ -187,6 +187,19 @@ describe('subscribe', () => {
     await expect(updates.next()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
   });
 
+  it('does not reconnect by itself after the connection is lost', async () => {
+    const { fetch, sent } = fakeFetch(() => {
+      const events = stream();
+      events.close();
+      return events.response;
+    });
+    const client = createClient({ url, fetch });
+
+    await expect(client.subscribe(MetricUpdatedDocument, {}).next()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sent).toHaveLength(1);
+  });
+
   it('resubscribes by hash when the server answers PERSISTED_QUERY_ONLY', async () => {
     const events = stream();
     const { fetch, sent } = fakeFetch((request) => {
@@ -209,6 +222,29 @@ describe('subscribe', () => {
     expect(sent).toHaveLength(2);
     const hash = sent[1]?.body.extensions?.persistedQuery?.sha256Hash ?? '';
     expect((persistedOperations as Record<string, string>)[hash]).toMatch(/^subscription MetricUpdated/);
+  });
+
+  it('resubscribes by hash when the refusal comes as an error event in a 403 event stream, as the API sends it', async () => {
+    const events = stream();
+    const { fetch, sent } = fakeFetch((request) => {
+      if (request.body.query === undefined) return events.response;
+      const refusal = stream();
+      refusal.write(
+        `:\n\nevent: next\ndata: ${JSON.stringify({ errors: [{ message: 'hashes only', extensions: { code: 'PERSISTED_QUERY_ONLY' } }] })}\n\n`,
+      );
+      refusal.write('event: complete\ndata:\n\n');
+      refusal.close();
+      return new Response(refusal.response.body, { status: 403, headers: { 'content-type': 'text/event-stream' } });
+    });
+    const client = createClient({ url, apiKey: 'sk_1', fetch });
+    events.write(next({ metricUpdated: update('8', 8) }));
+
+    for await (const data of client.subscribe(MetricUpdatedDocument, {})) {
+      expect(data.metricUpdated.value).toBe('8');
+      break;
+    }
+
+    expect(sent.map((request) => request.body.query === undefined)).toEqual([false, true]);
   });
 
   it('refuses to run a query as a subscription and a subscription as a request', async () => {
