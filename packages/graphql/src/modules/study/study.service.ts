@@ -13,6 +13,7 @@ import {
   today,
   writeAuditEvent,
 } from '@sixtype/db';
+import { stringify } from 'csv-stringify/sync';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { StudyVisibility } from '../../context.ts';
@@ -132,13 +133,6 @@ export async function complianceExportRows(
   );
 }
 
-/** A spreadsheet cell: quoted when needed, and never read as a formula (=, +, -, @ at the start). */
-function csvCell(value: string | number | boolean | null): string {
-  let text = value === null ? '' : typeof value === 'boolean' ? (value ? '是' : '否') : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 export const COMPLIANCE_CSV_HEADER = [
   '单位代码',
   '单位名称',
@@ -153,12 +147,16 @@ export const COMPLIANCE_CSV_HEADER = [
   '合格',
 ] as const;
 
-/** The year's compliance as CSV (UTF-8, CRLF line ends, a header row), for offices to file. */
+/**
+ * The year's compliance as CSV (UTF-8, CRLF line ends, a header row), for offices to file, written
+ * by csv-stringify: cells quoted when needed, yes/no as 是/否, and a cell a spreadsheet would read
+ * as a formula (=, +, -, @, a tab or CR first, or their full-width forms) prefixed with `'`.
+ */
 export function complianceCsv(rows: readonly ComplianceExportRow[]): string {
-  const lines = [COMPLIANCE_CSV_HEADER.map(csvCell).join(',')];
-  for (const row of rows) {
-    lines.push(
-      [
+  return stringify(
+    [
+      COMPLIANCE_CSV_HEADER,
+      ...rows.map((row) => [
         row.orgCode,
         row.orgName,
         row.employeeNumber,
@@ -170,12 +168,10 @@ export function complianceCsv(rows: readonly ComplianceExportRow[]): string {
         row.mandatoryMaterialsCovered,
         row.chosenMaterials.map((material) => material.title).join('、'),
         row.compliant,
-      ]
-        .map(csvCell)
-        .join(','),
-    );
-  }
-  return `${lines.join('\r\n')}\r\n`;
+      ]),
+    ],
+    { record_delimiter: 'windows', escape_formulas: true, cast: { boolean: (value) => (value ? '是' : '否') } },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
