@@ -6,7 +6,8 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { type Relations, relations } from '@sixtype/db';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
-import { GraphQLError, type GraphQLSchema, isObjectType, Kind, type ValueNode } from 'graphql';
+import { GraphQLError, type GraphQLSchema, isObjectType, Kind } from 'graphql';
+import { GraphQLDateTimeISO, GraphQLJSON } from 'graphql-scalars';
 import {
   directorySubtree,
   type GraphQLContext,
@@ -207,22 +208,37 @@ export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDe
 const isoDateTime = (value: string | Date) => (value instanceof Date ? value : new Date(value)).toISOString();
 
 const DATE_TIME_MESSAGE = 'DateTime must be an ISO 8601 instant in the years 0001 to 9999';
+
+/**
+ * graphql-scalars' DateTimeISO reads the RFC 3339 text (a date, `T`, a time, `Z` or an offset,
+ * nothing looser); ours keeps it in the years PostgreSQL can store (no year 0, and a year past 9999
+ * takes a sign in ISO text it cannot read) and hands the resolvers the UTC ISO string.
+ */
 function parseDateTime(value: unknown): string {
-  const instant = typeof value === 'string' ? new Date(value) : null;
-  // PostgreSQL has no year 0 and the ISO text of a later year than 9999 takes a sign it cannot read.
-  const year = instant?.getUTCFullYear() ?? Number.NaN;
-  if (!instant || !(year >= 1 && year <= 9999)) throw graphQLError('BAD_USER_INPUT', DATE_TIME_MESSAGE);
+  let instant: Date;
+  try {
+    instant = GraphQLDateTimeISO.parseValue(value) as Date;
+  } catch {
+    throw graphQLError('BAD_USER_INPUT', DATE_TIME_MESSAGE);
+  }
+  const year = instant.getUTCFullYear();
+  if (!(year >= 1 && year <= 9999)) throw graphQLError('BAD_USER_INPUT', DATE_TIME_MESSAGE);
   return instant.toISOString();
 }
 
 builder.scalarType('DateTime', {
   description: 'An instant, as an ISO 8601 string in UTC (2012-03-31T16:00:00.000Z), in the years 0001 to 9999.',
+  // The database's timestamps arrive as Date objects or as PostgreSQL's text; both leave as ISO.
   serialize: (value) => isoDateTime(value),
   parseValue: parseDateTime,
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : null),
 });
 
-/** Accepts only real calendar days from 0001-01-01 to 9999-12-31 (see isCalendarDay). */
+/**
+ * Accepts only real calendar days from 0001-01-01 to 9999-12-31 (see isCalendarDay). Ours, not
+ * graphql-scalars' LocalDate: the text fields that hold a day (`periodStart`) follow the same rule,
+ * isCalendarDay, and LocalDate takes the year 0000, which PostgreSQL has not.
+ */
 export function parseCalendarDate(value: unknown): string {
   if (isCalendarDay(value)) return value;
   throw graphQLError('BAD_USER_INPUT', `Date ${CALENDAR_DAY_MESSAGE}`);
@@ -242,6 +258,7 @@ const DECIMAL_TYPE_MESSAGE = 'Decimal must be a string such as "7430.5"';
  * only when it is exactly what the sender wrote (decimalFromNumber); an INT or FLOAT literal in
  * the query keeps its digits as written, since the query text is exact. Whether the text follows
  * the decimal grammar is checked where it is used, so a batch reports a bad value by its row.
+ * Ours: graphql-scalars has no exact decimal (its numeric scalars are JavaScript numbers).
  */
 builder.scalarType('Decimal', {
   description:
@@ -265,33 +282,8 @@ builder.scalarType('Decimal', {
   },
 });
 
-/** A literal JSON value written inline in a query. */
-function literalValue(ast: ValueNode, variables?: Record<string, unknown> | null): unknown {
-  switch (ast.kind) {
-    case Kind.NULL:
-      return null;
-    case Kind.INT:
-    case Kind.FLOAT:
-      return Number(ast.value);
-    case Kind.STRING:
-    case Kind.ENUM:
-    case Kind.BOOLEAN:
-      return ast.value;
-    case Kind.LIST:
-      return ast.values.map((value) => literalValue(value, variables));
-    case Kind.OBJECT:
-      return Object.fromEntries(ast.fields.map((field) => [field.name.value, literalValue(field.value, variables)]));
-    case Kind.VARIABLE:
-      return variables?.[ast.name.value];
-  }
-}
-
-builder.scalarType('JSON', {
-  description: 'Any JSON value: an object, array, string, number, boolean or null.',
-  serialize: (value) => value,
-  parseValue: (value) => value,
-  parseLiteral: (ast, variables) => literalValue(ast, variables),
-});
+// Any JSON value, literal or variable, as graphql-scalars reads and writes it.
+builder.addScalarType('JSON', GraphQLJSON);
 
 builder.queryType({});
 builder.mutationType({});
