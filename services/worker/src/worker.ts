@@ -68,7 +68,12 @@ function workerMetrics() {
     labelNames: ['status'],
     registers: [registry],
   });
-  return { registry, jobs, retried, reminders, running, webhookAttempts };
+  const reports = new Counter({
+    name: 'sixtype_reports_generated_total',
+    help: 'Monthly campaign reports stored (each announced by one report.ready event).',
+    registers: [registry],
+  });
+  return { registry, jobs, retried, reminders, running, webhookAttempts, reports };
 }
 
 /** The crontab: every rule once a day; `fill` catches up a run missed while no worker was up. */
@@ -95,7 +100,7 @@ export function workerCrontab(env: Pick<WorkerEnv, 'REMINDER_CRON' | 'REPORT_CRO
 }
 
 /**
- * Starts graphile-worker with the reminder tasks and their cron, the HTTP side (/health,
+ * Starts graphile-worker with the reminder tasks, the monthly report task and their cron, the HTTP side (/health,
  * /metrics) and the heartbeat that frees the jobs of workers that died.
  */
 export async function startWorker(env: WorkerEnv, logger: pino.Logger): Promise<RunningWorker> {
@@ -115,11 +120,6 @@ export async function startWorker(env: WorkerEnv, logger: pino.Logger): Promise<
     };
   }
 
-  const reportsMade = new Counter({
-    name: 'sixtype_reports_generated_total',
-    help: 'Monthly campaign reports stored (each announced by one report.ready event).',
-    registers: [metrics.registry],
-  });
   taskList[MONTHLY_REPORT_TASK] = async (payload) => {
     // Loaded on the first run: the charts and the PDF's font are not needed before.
     const { generateMonthlyReports } = await import('@sixtype/report');
@@ -128,7 +128,7 @@ export async function startWorker(env: WorkerEnv, logger: pino.Logger): Promise<
       database.db,
       typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day) ? { today: day } : {},
     );
-    reportsMade.inc(outcome.written.length);
+    metrics.reports.inc(outcome.written.length);
     logger.info({ task: MONTHLY_REPORT_TASK, period: outcome.period, written: outcome.written }, 'monthly reports ran');
   };
 
