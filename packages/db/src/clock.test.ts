@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  adoptRecordedTimeZone,
   configureClock,
   DEFAULT_TIME_ZONE,
   fixClock,
@@ -105,6 +106,22 @@ describe('recordTimeZone', () => {
       await expect(recordTimeZone(database.db)).rejects.toThrow(/stored activity days such as \d{4}-\d{2}-\d{2}/);
       configureClock({ timeZone: 'Asia/Shanghai' });
       await recordTimeZone(database.db);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('adoptRecordedTimeZone: a process that reads no TIME_ZONE (the worker) takes the database’s zone', async () => {
+    configureClock({ timeZone: 'Europe/Berlin' });
+    const database = await openTestDatabase({ demo: false });
+    try {
+      resetClock();
+      expect(timeZone()).toBe('Asia/Shanghai');
+      await adoptRecordedTimeZone(database.db);
+      expect(timeZone()).toBe('Europe/Berlin');
+      // 23:30 UTC on 31 March is already 1 April in Berlin (summer time).
+      fixClock('2012-03-31T23:30:00Z');
+      expect(today()).toBe('2012-04-01');
     } finally {
       await database.close();
     }

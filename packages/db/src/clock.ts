@@ -135,6 +135,19 @@ export const today = (): string => zoneDay(now());
 export const TIME_ZONE_KEY = 'time_zone';
 
 /**
+ * Sets the clock's zone to the one the database recorded (the API's TIME_ZONE on its first start),
+ * for a process that does not read TIME_ZONE itself (the worker); a database without one leaves
+ * the clock as it is.
+ */
+export async function adoptRecordedTimeZone(db: Executor): Promise<void> {
+  const [row] = await db
+    .select({ value: systemSettings.value })
+    .from(systemSettings)
+    .where(eq(systemSettings.key, TIME_ZONE_KEY));
+  if (typeof row?.value === 'string') configureClock({ timeZone: row.value });
+}
+
+/**
  * Records the clock's zone as the database's on first start, and refuses to run with another one
  * later: stored days (activity occurrences) and the database's own trigger for one-off activities
  * go by the recorded zone, so a second zone would split the calendar in two. A database from

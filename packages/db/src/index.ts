@@ -9,6 +9,7 @@ export {
   type Transaction,
 } from './client.ts';
 export {
+  adoptRecordedTimeZone,
   type ClockSettings,
   configureClock,
   DEFAULT_TIME_ZONE,

@@ -36,6 +36,7 @@ export {
   SessionCache,
   sessionCacheOf,
 } from './modules/access/session-cache.ts';
+export { rowsOf } from './modules/common/rows.ts';
 export { batchesUnderKeyPrefix, batchPayloadHash } from './modules/metrics/batches.ts';
 export {
   BULK_CHUNK_ROWS,
@@ -74,9 +75,11 @@ export { type WebhookEnv, webhookEnvShape, webhookSettingsOf } from './modules/w
 export {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
+  enqueueWebhookEvents,
   redeliverWebhook,
   rotateWebhookSecret,
   updateWebhookEndpoint,
+  type WebhookEvent,
   webhookDeliveryCounts,
   webhookEventNames,
 } from './modules/webhooks/webhooks.service.ts';

@@ -18,7 +18,7 @@ export interface VerifyWebhookOptions {
 
 /** The event as the body carries it. */
 export interface WebhookEvent<TData = Record<string, unknown>> {
-  /** `reminder.created`, `problem.transitioned`, `observation_batch.accepted`. */
+  /** `reminder.created`, `problem.transitioned`, `observation_batch.accepted`, `report.ready`. */
   type: string;
   timestamp: string;
   data: TData;

@@ -55,7 +55,7 @@ Options:
     return undefined;
   },
   async run(values, { database, io, actor, cwd, progress }) {
-    const { REPORT_STEPS, resolveReportScope, writeReport } = await import('./report/index.ts');
+    const { REPORT_STEPS, resolveReportScope, writeReport } = await import('@sixtype/report');
     const format = formatOf(values) as Format;
     const context: GraphQLContext = {
       db: database.db,

@@ -41,5 +41,5 @@ export async function createContext(deps: ContextDependencies, request: Request)
 
 // Loaded on the first report: charts and PDF fonts are not needed by a process that serves only queries.
 const reports: ReportWriter = {
-  markdown: async (scope, context) => (await import('./report/index.ts')).reportWriter.markdown(scope, context),
+  markdown: async (scope, context) => (await import('@sixtype/report')).reportWriter.markdown(scope, context),
 };

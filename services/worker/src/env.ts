@@ -15,6 +15,8 @@ const envSchema = z.object({
   WORKER_PORT: z.coerce.number().int().min(0).max(65_535).default(4100),
   /** When the reminder rules run (crontab syntax, in the worker's TZ; `off`: never); each rule's key makes reruns harmless. */
   REMINDER_CRON: z.string().default('0 1 * * *'),
+  /** When the monthly campaign reports are written for the month before (crontab syntax; `off`: never); a stored month is never written or announced again. */
+  REPORT_CRON: z.string().default('0 6 1 * *'),
   /** How often a worker beats, and after how many missed beats another worker frees its jobs. */
   WORKER_HEARTBEAT_MS: z.coerce.number().int().positive().default(5_000),
   WORKER_STALE_AFTER_MS: z.coerce.number().int().positive().default(30_000),

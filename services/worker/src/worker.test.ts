@@ -2,7 +2,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { cadres, notifications, organizations, reminders, studyRecords, users } from '@sixtype/db';
+import {
+  cadres,
+  fixClock,
+  generatedReports,
+  notifications,
+  organizations,
+  reminders,
+  resetClock,
+  studyRecords,
+  users,
+  webhookDeliveries,
+} from '@sixtype/db';
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
 import { createWebhookEndpoint, loadTokenSecret, webhookSettingsOf } from '@sixtype/graphql';
 import { and, eq } from 'drizzle-orm';
@@ -11,7 +22,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadWorkerEnv } from './env.ts';
-import { type RunningWorker, reminderCrontab, startWorker } from './worker.ts';
+import { MONTHLY_REPORT_TASK, type RunningWorker, reminderCrontab, startWorker, workerCrontab } from './worker.ts';
 
 // The worker is PostgreSQL's: these tests run with TEST_DATABASE_URL and are skipped on PGlite.
 const postgres = Boolean(process.env.TEST_DATABASE_URL);
@@ -79,6 +90,7 @@ function spawnWorker(extraEnv: Record<string, string> = {}): Promise<{ child: Ch
       WORKER_STALE_AFTER_MS: '1500',
       // Only the jobs a test adds run; the cron is covered by reminderCrontab's test.
       REMINDER_CRON: 'off',
+      REPORT_CRON: 'off',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -119,6 +131,16 @@ describe('reminderCrontab', () => {
       '0 1 * * * reminder_leading_group_missing ?fill=1d&max=5',
     ]);
   });
+
+  it('adds the monthly report on its own schedule, and leaves out a schedule set to off', () => {
+    expect(workerCrontab({ REMINDER_CRON: 'off', REPORT_CRON: '0 6 1 * *' })).toBe(
+      '0 6 1 * * report_monthly ?fill=7d&max=5',
+    );
+    expect(workerCrontab({ REMINDER_CRON: '0 1 * * *', REPORT_CRON: 'off' }).split('\n')).toEqual(
+      reminderCrontab('0 1 * * *').split('\n'),
+    );
+    expect(loadWorkerEnv({ DATABASE_URL: 'postgres://localhost/x' }).REPORT_CRON).toBe('0 6 1 * *');
+  });
 });
 
 describe.skipIf(!postgres)('worker on PostgreSQL', () => {
@@ -139,7 +161,7 @@ describe.skipIf(!postgres)('worker on PostgreSQL', () => {
 
   it('two workers running the rule at once give a cadre 1,000 characters behind exactly one reminder', async () => {
     const logger = pino({ level: 'silent' });
-    const env = loadWorkerEnv({ DATABASE_URL: url, WORKER_PORT: '0', REMINDER_CRON: 'off' });
+    const env = loadWorkerEnv({ DATABASE_URL: url, WORKER_PORT: '0', REMINDER_CRON: 'off', REPORT_CRON: 'off' });
     const workers: RunningWorker[] = await Promise.all([startWorker(env, logger), startWorker(env, logger)]);
     try {
       await Promise.all(
@@ -249,7 +271,7 @@ describe.skipIf(!postgres)('worker on PostgreSQL', () => {
       eventTypes: ['REMINDER_CREATED'],
     });
     const worker = await startWorker(
-      loadWorkerEnv({ DATABASE_URL: url, WORKER_PORT: '0', REMINDER_CRON: 'off', ...hooks }),
+      loadWorkerEnv({ DATABASE_URL: url, WORKER_PORT: '0', REMINDER_CRON: 'off', REPORT_CRON: 'off', ...hooks }),
       pino({ level: 'silent' }),
     );
     try {
@@ -269,4 +291,55 @@ describe.skipIf(!postgres)('worker on PostgreSQL', () => {
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
   });
+  it('writes the month’s report on 1 April 2012, stores it and enqueues one report.ready; a rerun adds nothing', async () => {
+    const settings = webhookSettingsOf(loadWorkerEnv({ DATABASE_URL: url }), await loadTokenSecret(database.db));
+    await createWebhookEndpoint(database.db, { kind: 'SYSTEM', id: 'test' }, settings, {
+      url: 'https://oa.example/reports',
+      eventTypes: ['REPORT_READY'],
+    });
+    const readyEvents = () =>
+      database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.eventType, 'REPORT_READY'));
+    // The worker runs in this process, so it reads the clock fixed here (the cron passes no day).
+    fixClock('2012-04-01T06:00:00+08:00');
+    const worker = await startWorker(
+      loadWorkerEnv({ DATABASE_URL: url, WORKER_PORT: '0', REMINDER_CRON: 'off', REPORT_CRON: 'off' }),
+      pino({ level: 'silent' }),
+    );
+    try {
+      await utils.addJob(MONTHLY_REPORT_TASK, {}, { jobKey: 'monthly-first' });
+      await waitFor(async () => (await jobRows()).length === 0, 'the monthly report', 120_000);
+      const stored = await database.db.select().from(generatedReports);
+      expect(stored.map((row) => `${row.periodLabel}.${row.format}`).sort()).toEqual([
+        '2012-03.html',
+        '2012-03.md',
+        '2012-03.pdf',
+      ]);
+      const markdown = Buffer.from(stored.find((row) => row.format === 'md')?.content ?? []).toString('utf8');
+      expect(markdown).toContain('2012-03');
+      expect(markdown).toMatch(/本期共开展活动 [1-9]\d* 次/);
+      const events = await readyEvents();
+      expect(events).toHaveLength(1);
+      expect(events[0]?.payload).toMatchObject({
+        type: 'report.ready',
+        data: {
+          campaignCode: 'SIX_TYPE_2012',
+          organizationCode: 'ZONE',
+          period: '2012-03',
+          downloadUrl: '/reports/generated/SIX_TYPE_2012/ZONE/2012-03.pdf',
+        },
+      });
+
+      await utils.addJob(MONTHLY_REPORT_TASK, {}, { jobKey: 'monthly-again' });
+      await waitFor(async () => (await jobRows()).length === 0, 'the rerun', 120_000);
+      const again = await database.db.select().from(generatedReports);
+      expect(again.map((row) => row.id).sort()).toEqual(stored.map((row) => row.id).sort());
+      expect(await readyEvents()).toHaveLength(1);
+      const text = await fetch(`http://127.0.0.1:${worker.port}/metrics`).then((response) => response.text());
+      expect(text).toContain('sixtype_reports_generated_total 1');
+      expect(text).toContain('sixtype_worker_jobs_total{task="report_monthly",outcome="success"} 2');
+    } finally {
+      await worker.stop();
+      resetClock();
+    }
+  }, 180_000);
 });

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  adoptRecordedTimeZone,
   createDb,
   type DatabaseHandle,
   jobWorkerHeartbeats,
@@ -67,7 +68,12 @@ function workerMetrics() {
     labelNames: ['status'],
     registers: [registry],
   });
-  return { registry, jobs, retried, reminders, running, webhookAttempts };
+  const reports = new Counter({
+    name: 'sixtype_reports_generated_total',
+    help: 'Monthly campaign reports stored (each announced by one report.ready event).',
+    registers: [registry],
+  });
+  return { registry, jobs, retried, reminders, running, webhookAttempts, reports };
 }
 
 /** The crontab: every rule once a day; `fill` catches up a run missed while no worker was up. */
@@ -75,13 +81,33 @@ export function reminderCrontab(cron: string): string {
   return reminderRuleCodes.map((code) => `${cron} ${reminderTaskNames[code]} ?fill=1d&max=5`).join('\n');
 }
 
+/** The task that writes, stores and announces (`report.ready`) the campaign reports of the month before. */
+export const MONTHLY_REPORT_TASK = 'report_monthly';
+
+/** The monthly report's line: a run missed in the last week (no worker was up) is caught up. */
+export function reportCrontab(cron: string): string {
+  return `${cron} ${MONTHLY_REPORT_TASK} ?fill=7d&max=5`;
+}
+
+/** The whole crontab from the two schedules, leaving out the one set to `off`. */
+export function workerCrontab(env: Pick<WorkerEnv, 'REMINDER_CRON' | 'REPORT_CRON'>): string {
+  return [
+    env.REMINDER_CRON === 'off' ? '' : reminderCrontab(env.REMINDER_CRON),
+    env.REPORT_CRON === 'off' ? '' : reportCrontab(env.REPORT_CRON),
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
 /**
- * Starts graphile-worker with the reminder tasks and their cron, the HTTP side (/health,
+ * Starts graphile-worker with the reminder tasks, the monthly report task and their cron, the HTTP side (/health,
  * /metrics) and the heartbeat that frees the jobs of workers that died.
  */
 export async function startWorker(env: WorkerEnv, logger: pino.Logger): Promise<RunningWorker> {
   const database = await createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.WORKER_CONCURRENCY + 2 });
   await database.migrate();
+  // "Today" (the reminders' and the monthly report's) is the day in the installation's zone.
+  await adoptRecordedTimeZone(database.db);
   const events = createWorkerEventBus(env.REDIS_URL);
   const metrics = workerMetrics();
 
@@ -93,6 +119,18 @@ export async function startWorker(env: WorkerEnv, logger: pino.Logger): Promise<
       logger.debug({ rule: ruleCode, found: outcome.found, created: outcome.created }, 'reminder rule ran');
     };
   }
+
+  taskList[MONTHLY_REPORT_TASK] = async (payload) => {
+    // Loaded on the first run: the charts and the PDF's font are not needed before.
+    const { generateMonthlyReports } = await import('@sixtype/report');
+    const day = (payload as { today?: unknown } | null)?.today;
+    const outcome = await generateMonthlyReports(
+      database.db,
+      typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day) ? { today: day } : {},
+    );
+    metrics.reports.inc(outcome.written.length);
+    logger.info({ task: MONTHLY_REPORT_TASK, period: outcome.period, written: outcome.written }, 'monthly reports ran');
+  };
 
   // Listeners go on before run(): its workers are created (worker:create) before it returns.
   const engineEvents = new EventEmitter() as WorkerEvents;
@@ -136,7 +174,7 @@ export async function startWorker(env: WorkerEnv, logger: pino.Logger): Promise<
     noHandleSignals: true,
     pollInterval: 1_000,
     taskList,
-    crontab: env.REMINDER_CRON === 'off' ? '' : reminderCrontab(env.REMINDER_CRON),
+    crontab: workerCrontab(env),
     // graphile-worker's own lines go through pino too, so every line of the worker is JSON.
     logger: new GraphileLogger(() => (level, message, meta) => {
       logger[level === 'warning' ? 'warn' : level === 'error' ? 'error' : level === 'info' ? 'info' : 'debug'](

@@ -5,6 +5,7 @@ export * from './directory.ts';
 export * from './jobs.ts';
 export * from './metrics.ts';
 export * from './notifications.ts';
+export * from './reports.ts';
 export * from './study.ts';
 export * from './system.ts';
 export * from './webhooks.ts';

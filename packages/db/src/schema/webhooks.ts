@@ -15,7 +15,12 @@ import {
 import { organizations } from './directory.ts';
 
 /** What other systems can subscribe to. */
-export const webhookEventTypes = ['REMINDER_CREATED', 'PROBLEM_TRANSITIONED', 'OBSERVATION_BATCH_ACCEPTED'] as const;
+export const webhookEventTypes = [
+  'REMINDER_CREATED',
+  'PROBLEM_TRANSITIONED',
+  'OBSERVATION_BATCH_ACCEPTED',
+  'REPORT_READY',
+] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 export const webhookEventType = pgEnum('webhook_event_type', webhookEventTypes);
 

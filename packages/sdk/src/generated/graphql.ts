@@ -705,11 +705,12 @@ export type WebhookDeliveryStatus =
   | 'FAILED'
   | 'PENDING';
 
-/** REMINDER_CREATED (`reminder.created`): a reminder rule found something new; PROBLEM_TRANSITIONED (`problem.transitioned`): a rectification problem changed state; OBSERVATION_BATCH_ACCEPTED (`observation_batch.accepted`): submitMetricObservations wrote figures (one event per unit of the batch). */
+/** REMINDER_CREATED (`reminder.created`): a reminder rule found something new; PROBLEM_TRANSITIONED (`problem.transitioned`): a rectification problem changed state; OBSERVATION_BATCH_ACCEPTED (`observation_batch.accepted`): submitMetricObservations wrote figures (one event per unit of the batch); REPORT_READY (`report.ready`): the monthly campaign report of a unit was written and stored (its download links in the payload). */
 export type WebhookEventType =
   | 'OBSERVATION_BATCH_ACCEPTED'
   | 'PROBLEM_TRANSITIONED'
-  | 'REMINDER_CREATED';
+  | 'REMINDER_CREATED'
+  | 'REPORT_READY';
 
 export type UserAccountFieldsFragment = { id: string & { readonly __sixtype: 'ID' }, username: string, role: UserRole, lastLoginAt: `${number}-${number}-${number}T${string}` | null, lockedUntil: `${number}-${number}-${number}T${string}` | null, disabledAt: `${number}-${number}-${number}T${string}` | null, createdAt: `${number}-${number}-${number}T${string}`, updatedAt: `${number}-${number}-${number}T${string}`, organization: { id: string & { readonly __sixtype: 'ID' }, code: string, name: string } | null, cadre: { id: string & { readonly __sixtype: 'ID' }, employeeNumber: string, name: string } | null };
 

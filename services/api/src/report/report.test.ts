@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
 import { createUser, loadTokenSecret, login, SYSTEM_ACCESS } from '@sixtype/graphql';
+import { percent } from '@sixtype/report';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../server.ts';
-import { percent } from './document.ts';
 
 // Needs poppler-utils (pdftotext, pdftoppm): Debian's package, installed by .ci/run.
 

@@ -29,6 +29,7 @@ export const webhookEventNames: Readonly<Record<WebhookEventType, string>> = {
   REMINDER_CREATED: 'reminder.created',
   PROBLEM_TRANSITIONED: 'problem.transitioned',
   OBSERVATION_BATCH_ACCEPTED: 'observation_batch.accepted',
+  REPORT_READY: 'report.ready',
 };
 
 /** An event as the write that caused it describes it; its unit decides which endpoints see it. */

@@ -24,7 +24,7 @@ import {
 } from './webhooks.service.ts';
 
 export const WebhookEventTypeEnum = builder.enumType('WebhookEventType', {
-  description: `REMINDER_CREATED (\`${webhookEventNames.REMINDER_CREATED}\`): a reminder rule found something new; PROBLEM_TRANSITIONED (\`${webhookEventNames.PROBLEM_TRANSITIONED}\`): a rectification problem changed state; OBSERVATION_BATCH_ACCEPTED (\`${webhookEventNames.OBSERVATION_BATCH_ACCEPTED}\`): submitMetricObservations wrote figures (one event per unit of the batch).`,
+  description: `REMINDER_CREATED (\`${webhookEventNames.REMINDER_CREATED}\`): a reminder rule found something new; PROBLEM_TRANSITIONED (\`${webhookEventNames.PROBLEM_TRANSITIONED}\`): a rectification problem changed state; OBSERVATION_BATCH_ACCEPTED (\`${webhookEventNames.OBSERVATION_BATCH_ACCEPTED}\`): submitMetricObservations wrote figures (one event per unit of the batch); REPORT_READY (\`${webhookEventNames.REPORT_READY}\`): the monthly campaign report of a unit was written and stored (its download links in the payload).`,
   values: webhookEventTypes,
 });
 

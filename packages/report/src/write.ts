@@ -7,8 +7,6 @@ import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
 import { renderPdf } from './pdf.ts';
 
-export { type ReportRequest, resolveReportScope } from './data.ts';
-
 export type ReportFileFormat = 'md' | 'html' | 'pdf';
 
 export const REPORT_CONTENT_TYPES: Record<ReportFileFormat, string> = {
@@ -38,14 +36,32 @@ export async function writeReport(
   format: ReportFileFormat,
   onStep: (step: ReportStep) => void = () => {},
 ): Promise<string | Buffer> {
+  const files = await writeReportFiles(scope, context, [format], onStep);
+  return files.get(format) as string | Buffer;
+}
+
+/**
+ * The report of `scope` in several formats from one gathering of its figures and one rendering of
+ * its charts (what the monthly job stores).
+ */
+export async function writeReportFiles(
+  scope: ReportScope,
+  context: GraphQLContext,
+  formats: readonly ReportFileFormat[],
+  onStep: (step: ReportStep) => void = () => {},
+): Promise<Map<ReportFileFormat, string | Buffer>> {
   const data = await gatherReportData(scope, context, (step) => onStep(step as ReportStep));
   const document = composeReport(data, reportDownloadPath(scope, 'html'));
   onStep('charts');
   const charts = await renderCharts(document);
   onStep('render');
-  if (format === 'md') return renderMarkdown(document, charts);
-  if (format === 'html') return renderHtml(document, charts);
-  return renderPdf(document, charts);
+  const files = new Map<ReportFileFormat, string | Buffer>();
+  for (const format of formats) {
+    if (format === 'md') files.set(format, renderMarkdown(document, charts));
+    else if (format === 'html') files.set(format, renderHtml(document, charts));
+    else files.set(format, await renderPdf(document, charts));
+  }
+  return files;
 }
 
 /** What the schema's `campaignReport.markdown` calls: charts linked to the HTML download, not rendered. */
