@@ -1,3 +1,4 @@
+import type { StudyMaterialKind } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
 
 export interface ComplianceQuery {
@@ -23,7 +24,7 @@ export interface ComplianceRow {
   hoursQuotaMet: boolean;
   mandatoryMaterialsCovered: boolean;
   choiceGroupsMet: boolean;
-  chosenMaterials: { id: number; code: string; title: string; kind: string; sortOrder: number }[];
+  chosenMaterials: { id: number; code: string; title: string; kind: StudyMaterialKind; sortOrder: number }[];
   compliant: boolean;
   /** The quota pro-rated to the as-of day (ceil of quota × elapsed days / days in the year). */
   expectedCharacters: number;

@@ -39,7 +39,7 @@ const StudyMaterialSummary = builder
     fields: (t) => ({
       code: t.exposeString('code'),
       title: t.exposeString('title'),
-      kind: t.field({ type: StudyMaterialKind, resolve: (material) => material.kind as never }),
+      kind: t.field({ type: StudyMaterialKind, resolve: (material) => material.kind }),
     }),
   });
 
@@ -105,14 +105,6 @@ const compliancePages = drizzleConnectionHelpers(builder, StudyComplianceEntry, 
   query: () => ({ orderBy: { employeeNumber: 'asc' } }),
 });
 
-interface PageInfoShape {
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-  startCursor: string | null;
-  endCursor: string | null;
-}
-type EntryPage = { edges: { cursor: string; node: ComplianceEntryRow }[]; pageInfo: PageInfoShape; totalCount: number };
-
 interface ComplianceListArgs {
   campaignCode: string;
   year: number;
@@ -157,7 +149,7 @@ async function loadCompliancePage(
   info: GraphQLResolveInfo,
   keep: (row: SQL) => SQL,
   fieldBuilder: { drizzleQueryFromInfo: (...a: never[]) => unknown },
-): Promise<EntryPage> {
+) {
   const { query, orgCode, selected } = complianceScope(args, ctx);
   const matching = sql`select x."cadreId" from (${complianceRowsSql(query, selected)}) x where ${keep(sql`x`)}`;
   const planned = compliancePages.getQuery(args, ctx, (select) =>
@@ -187,12 +179,12 @@ async function loadCompliancePage(
           ...extrasOf(planned),
           ...extras,
           studyCompliance: (table: typeof cadres) =>
-            sql`(select row_to_json(one) from (${complianceRowsSql(query, sql`c.id = ${table.id}`)}) one)`,
+            sql<ComplianceRow>`(select row_to_json(one) from (${complianceRowsSql(query, sql`c.id = ${table.id}`)}) one)`,
         },
-      } as never),
+      }),
     assertScopeExists: () => assertComplianceScopeExists(ctx.db, { ...query, orgCode }),
   });
-  return { ...compliancePages.resolve(rows as never, args, ctx), totalCount } as unknown as EntryPage;
+  return { ...compliancePages.resolve(rows, args, ctx), totalCount };
 }
 
 /** How far behind a lagging cadre is: the order of the reminder list, worst first. */
@@ -256,11 +248,11 @@ async function loadLaggingPage(
           extras: {
             ...extrasOf(planned),
             ...extras,
-            laggingEmployeeNumber: (table: typeof cadres) => sql`${table.employeeNumber}`,
+            laggingEmployeeNumber: (table: typeof cadres) => sql<string>`${table.employeeNumber}`,
             studyCompliance: (table: typeof cadres) =>
-              sql`(select row_to_json(one) from (${complianceRowsSql(query, sql`c.id = ${table.id}`)}) one)`,
+              sql<ComplianceRow>`(select row_to_json(one) from (${complianceRowsSql(query, sql`c.id = ${table.id}`)}) one)`,
           },
-        } as never) as unknown as Promise<LaggingEntryRow[]>,
+        }),
       assertScopeExists: () => assertComplianceScopeExists(ctx.db, { ...query, orgCode }),
     });
     totalCount = page.totalCount;
@@ -286,13 +278,7 @@ builder.queryFields((t) => ({
         asOfDate: t.arg({ type: 'Date' }),
       },
       resolve: (_root, args, ctx, info) =>
-        loadCompliancePage(
-          args,
-          ctx,
-          info,
-          (x) => (args.onlyNonCompliant ? sql`not ${x}."compliant"` : sql`true`),
-          t,
-        ) as never,
+        loadCompliancePage(args, ctx, info, (x) => (args.onlyNonCompliant ? sql`not ${x}."compliant"` : sql`true`), t),
     },
     { name: 'StudyComplianceConnection', fields: (c) => ({ totalCount: c.int(totalCountField) }) },
   ),
@@ -310,7 +296,7 @@ builder.queryFields((t) => ({
         orgCode: t.arg.string(),
         includeDescendants: t.arg.boolean({ defaultValue: false }),
       },
-      resolve: (_root, args, ctx, info) => loadLaggingPage(args, ctx, info, t) as never,
+      resolve: (_root, args, ctx, info) => loadLaggingPage(args, ctx, info, t),
     },
     { name: 'StudyLaggingConnection', fields: (c) => ({ totalCount: c.int(totalCountField) }) },
   ),
