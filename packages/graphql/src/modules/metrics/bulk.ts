@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { type Executor, metricBatches, pgErrorOf, today, writeAuditEvent } from '@sixtype/db';
+import { type Database, type Executor, metricBatches, today, writeAuditEvent } from '@sixtype/db';
 import { eq, sql } from 'drizzle-orm';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ConflictError, ValidationError } from '../../errors.ts';
@@ -14,7 +14,9 @@ import {
   checkObservation,
   claimIdempotencyKey,
   insertRevisions,
+  isRevisionRace,
   loadObservationLookups,
+  MAX_BATCH_ATTEMPTS,
   type MetricsAccess,
   type ObservationInput,
   type ObservationLookups,
@@ -69,10 +71,24 @@ export async function submitObservationsBulk(
   }
 }
 
-const isRevisionRace = (error: unknown) => {
-  const pg = pgErrorOf(error);
-  return (pg?.code === '23505' && pg.constraint === 'metric_observations_revision_key') || pg?.code === '40P01';
-};
+/**
+ * The merge of the staged rows, run again (from a savepoint, the staging table kept) when another
+ * batch took a revision this one computed: the next attempt reads the winner's rows and writes the
+ * revision after it, as a batch of submitMetricObservations does by running its transaction again
+ * (the body of an upload cannot be read twice).
+ */
+async function mergeStaged(tx: Executor, batchId: number, access: MetricsAccess): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await (tx as Database).transaction((merge) =>
+        merge.execute(insertRevisions(sql`observation_staging r`, batchId, access.actor)),
+      );
+      return;
+    } catch (error) {
+      if (!isRevisionRace(error) || attempt >= MAX_BATCH_ATTEMPTS) throw error;
+    }
+  }
+}
 
 async function writeBulk(
   tx: Executor,
@@ -186,7 +202,7 @@ async function writeBulk(
     .returning({ id: metricBatches.id });
   if (!batch) throw new Error('batch row was not written');
   result.batchId = batch.id;
-  await tx.execute(insertRevisions(sql`observation_staging r`, batch.id, access.actor));
+  await mergeStaged(tx, batch.id, access);
   await tx.update(metricBatches).set({ result }).where(eq(metricBatches.id, batch.id));
   await writeAuditEvent(tx, access.actor, {
     operation: 'submitMetricObservationsBulk',

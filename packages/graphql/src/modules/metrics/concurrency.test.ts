@@ -4,6 +4,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACCESS } from '../../context.ts';
 import { rowsOf } from '../common/rows.ts';
+import { submitObservationsBulk } from './bulk.ts';
 import { createMetricDefinition, type ObservationInput, submitObservations } from './metrics.service.ts';
 
 // Two API processes writing at once, as two pools on one PostgreSQL database. PGlite has one
@@ -124,6 +125,29 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
     // One batch is wholly revision 2: the retried one read the winner's rows, all of them.
     const latest = new Set(written.filter((row) => row.revision === 2).map((row) => row.value));
     expect(latest.size).toBe(1);
+  });
+
+  it('writes two bulk uploads of the same figures as consecutive revisions: the loser merges again', async () => {
+    const source = 'concurrent bulk uploads';
+    const upload = (db: DatabaseHandle['db'], key: string, value: string) => () =>
+      submitObservationsBulk(db, SYSTEM_ACCESS, {
+        idempotencyKey: key,
+        rows: (async function* () {
+          yield* rows(value, source, 2015);
+        })(),
+      });
+    const [first, other] = await together(
+      upload(database.db, 'bulk-race-a', '4.5'),
+      upload(second.db, 'bulk-race-b', '5.5'),
+      { relation: 2, advisory: 0 },
+    );
+    expect(first).toMatchObject({ status: 'fulfilled', value: { accepted: 24, rejected: 0, replayed: false } });
+    expect(other).toMatchObject({ status: 'fulfilled', value: { accepted: 24, rejected: 0, replayed: false } });
+    const written = await stored(source);
+    expect(written).toHaveLength(48);
+    expect(written.filter((row) => row.revision === 1)).toHaveLength(24);
+    // The upload merged again is wholly revision 2: it read all of the winner's rows.
+    expect(new Set(written.filter((row) => row.revision === 2).map((row) => row.value)).size).toBe(1);
   });
 
   it('writes a batch sent twice at once with one key once, and answers the second as a replay', async () => {

@@ -414,12 +414,12 @@ export async function submitObservations(
  * on each other. Either way the whole transaction runs again: it then reads the winner's rows and
  * writes the next revision. Rows are inserted in one order, so two batches never deadlock.
  */
-const isRevisionRace = (error: unknown) => {
+export const isRevisionRace = (error: unknown) => {
   const pg = pgErrorOf(error);
   return (pg?.code === '23505' && pg.constraint === 'metric_observations_revision_key') || pg?.code === '40P01';
 };
 /** A batch loses each attempt only to a batch that committed, so a few attempts are plenty. */
-const MAX_BATCH_ATTEMPTS = 8;
+export const MAX_BATCH_ATTEMPTS = 8;
 
 /**
  * Takes the sender's idempotency key for this transaction (one writer per key at a time; the
