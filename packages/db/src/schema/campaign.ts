@@ -324,7 +324,9 @@ export const activityAttendance = snakeCase.table(
   },
   (t) => [
     uniqueIndex('activity_attendance_key').on(t.activityId, t.occursOn, t.cadreId),
-    index('activity_attendance_cadre_idx').on(t.cadreId, t.occursOn),
+    // A subtree's attendance of a period (attendanceRates, the report) read from the index alone:
+    // with the activity and the status beside the day, the zone's quarter at L takes 0.49 s, not 0.65 s.
+    index('activity_attendance_cadre_idx').on(t.cadreId, t.occursOn, t.activityId, t.status),
   ],
 );
 
