@@ -152,7 +152,9 @@ export async function openTestApi(options: { rollback?: boolean } = {}): Promise
   const current = () => scopes?.current ?? database.db;
 
   const rowCount = async (table: PgTable) => {
-    const [row] = await current().select({ n: sql<number>`count(*)`.mapWith(Number) }).from(table);
+    const [row] = await current()
+      .select({ n: sql<number>`count(*)`.mapWith(Number) })
+      .from(table);
     return row?.n ?? 0;
   };
 
@@ -207,7 +209,8 @@ export async function openTestApi(options: { rollback?: boolean } = {}): Promise
         .from(auditEvents);
       return row?.id ?? 0;
     },
-    auditEventsAfter: (id) => current().select().from(auditEvents).where(gt(auditEvents.id, id)).orderBy(asc(auditEvents.id)),
+    auditEventsAfter: (id) =>
+      current().select().from(auditEvents).where(gt(auditEvents.id, id)).orderBy(asc(auditEvents.id)),
     async expectNoWrites(operation) {
       // Counts catch inserts; the rows themselves catch an update that a failure left behind.
       const snapshot = async () => ({
