@@ -146,7 +146,12 @@ async function run(source: string, variableValues: Record<string, unknown>, cont
  */
 export async function openTestApi(options: { rollback?: boolean } = {}): Promise<TestApi> {
   const statements: string[] = [];
-  const database = await openTestDatabase({ logger: { logQuery: (query) => statements.push(query) } });
+  // A write's own transaction is a savepoint of the test's: its savepoint statements are not counted,
+  // as PGlite's begin and commit are not (PostgreSQL's are, and tests that count writes skip them).
+  const savepoint = /^(savepoint|release savepoint|rollback to savepoint) \w+$/i;
+  const database = await openTestDatabase({
+    logger: { logQuery: (query) => (savepoint.test(query.trim()) ? undefined : statements.push(query)) },
+  });
   const scopes = options.rollback === false ? undefined : new RollbackScopes(database.db);
   if (scopes) openScopes.add(scopes);
   const current = () => scopes?.current ?? database.db;
@@ -179,7 +184,7 @@ export async function openTestApi(options: { rollback?: boolean } = {}): Promise
       const db = current();
       // Each operation in a savepoint of the test's transaction: a statement that fails outside a
       // write's own transaction would otherwise abort the test's transaction, where on its own
-      // connection it would only have failed itself. Its statements are not counted.
+      // connection it would only have failed itself.
       const inTest = db !== database.db;
       if (inTest) await db.execute(sql`savepoint test_operation`);
       statements.length = 0;
