@@ -72,7 +72,7 @@ describe('the directory through the SDK against a running server', () => {
     )) {
       seen.push(cadre.employeeNumber);
     }
-    // Every cadre is in the zone: the demo's, and any another test of this file added on the server.
+    // Every cadre is in the zone: the demo’s, and any that another test of this file added on the server.
     const stored = await api.database.db.select({ employeeNumber: cadres.employeeNumber }).from(cadres);
     expect(stored.length).toBeGreaterThanOrEqual(demoCadres.length);
     expect(seen).toHaveLength(stored.length);
