@@ -38,6 +38,8 @@ const ROLL_BACK = Symbol('roll back');
  * test writes is rolled back when it ends, so no test sees another's rows, in whatever order they run.
  * On PGlite everything must go through the current executor: PGlite runs one transaction at a time,
  * so a statement on the file's database while a test's transaction is open would wait forever.
+ * One test at a time per file (no `it.concurrent`): the scopes are a stack, and a transaction is one
+ * connection, where two writes at once would interleave their savepoints.
  */
 export class RollbackScopes {
   readonly #stack: Executor[] = [];
