@@ -17,7 +17,7 @@ import {
   SubmitMetricObservationsDocument,
 } from '@sixtype/sdk';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type ApiProcess, startApiProcess } from './api-process.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from './pg-cluster.ts';
 import { ADMIN } from './support.ts';
@@ -87,6 +87,16 @@ async function whileLocked<T>(work: () => Promise<T>, table = 'organizations'): 
   return result as T;
 }
 
+/** The API process's environment (every process of this file runs on the same database). */
+const apiEnv = () => ({
+  DATABASE_URL: pg.url('sixtype'),
+  DATABASE_POOL_MAX: String(POOL_MAX),
+  DATABASE_POOL_TIMEOUT_MS: '500',
+  STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+  RATE_LIMIT_PER_MINUTE: '0',
+  TOKEN_SECRET: 'faults e2e token secret, long enough for the check',
+});
+
 describe.runIf(process.env.TEST_DATABASE_URL)('faults', () => {
   beforeAll(async () => {
     pg = await startThrowawayPostgres();
@@ -98,14 +108,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('faults', () => {
     await loadDemoData(database.db);
     await createUser(database.db, SYSTEM_ACCESS.actor, { ...ADMIN, role: 'ADMIN' });
     await database.close();
-    api = await startApiProcess({
-      DATABASE_URL: pg.url('sixtype'),
-      DATABASE_POOL_MAX: String(POOL_MAX),
-      DATABASE_POOL_TIMEOUT_MS: '500',
-      STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
-      RATE_LIMIT_PER_MINUTE: '0',
-      TOKEN_SECRET: 'faults e2e token secret, long enough for the check',
-    });
+    api = await startApiProcess(apiEnv());
     ({
       login: { token },
     } = await createClient({ url: api.url }).request(LoginDocument, { input: ADMIN }));
@@ -299,6 +302,13 @@ describe.runIf(process.env.TEST_DATABASE_URL)('faults', () => {
   });
 
   it('drains a request in flight on SIGTERM: new connections are refused, the running one answers, subscriptions are closed, then exit 0', async () => {
+    // A process of its own to stop, so the file's other tests keep theirs whatever the order.
+    const shared = api;
+    api = await startApiProcess(apiEnv());
+    onTestFinished(() => {
+      api.kill();
+      api = shared;
+    });
     const exitCode = api.exited();
     // A subscription stays open until the server closes it, after the grace period for requests.
     let streamOpen = false;

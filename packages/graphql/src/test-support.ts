@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { auditEvents, cadres, cadreTransfers, type Database, organizations } from '@sixtype/db';
+import { auditEvents, cadres, cadreTransfers, type Database, type Executor, organizations } from '@sixtype/db';
 import { openTestDatabase } from '@sixtype/db/testing';
 import { asc, gt, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { type ExecutionResult, execute, GraphQLError, parse, validate } from 'graphql';
-import { expect } from 'vitest';
+import { aroundAll, aroundEach, expect } from 'vitest';
 import type { ApiScope, Viewer, WebhookSettings } from './context.ts';
 import { parseAllowedHosts } from './modules/webhooks/destinations.ts';
 import { schema } from './schema.ts';
@@ -29,8 +29,81 @@ export interface Executed<TData> {
 export type AuditEventRow = typeof auditEvents.$inferSelect;
 export type DirectoryRowCounts = Record<'organizations' | 'cadres' | 'cadreTransfers' | 'auditEvents', number>;
 
+/** Thrown out of a test's transaction so that drizzle rolls it back; never seen by a test. */
+const ROLL_BACK = Symbol('roll back');
+
+/**
+ * The executor a test sees: the file's database outside any test, and inside a test the test's own
+ * transaction (a savepoint inside the enclosing suite's transaction, see rolledBackSuite). Whatever a
+ * test writes is rolled back when it ends, so no test sees another's rows, in whatever order they run.
+ * On PGlite everything must go through the current executor: PGlite runs one transaction at a time,
+ * so a statement on the file's database while a test's transaction is open would wait forever.
+ * One test at a time per file (no `it.concurrent`): the scopes are a stack, and a transaction is one
+ * connection, where two writes at once would interleave their savepoints.
+ */
+export class RollbackScopes {
+  readonly #stack: Executor[] = [];
+  constructor(readonly root: Database) {}
+
+  get current(): Database {
+    return (this.#stack.at(-1) ?? this.root) as Database;
+  }
+
+  /** Runs `work` in a transaction (or savepoint) of the current executor and rolls it back after. */
+  async run(work: () => Promise<void>): Promise<void> {
+    try {
+      await this.current.transaction(async (tx) => {
+        this.#stack.push(tx);
+        try {
+          await work();
+        } finally {
+          this.#stack.pop();
+        }
+        throw ROLL_BACK;
+      });
+    } catch (error) {
+      if (error !== ROLL_BACK) throw error;
+    }
+  }
+}
+
+/** The scopes of every rolled-back database this test file has open (registerRollback wraps each test in them). */
+const openScopes = new Set<RollbackScopes>();
+
+/**
+ * Wraps each test in a transaction of every database openTestApi opened with rollback,
+ * rolled back at its end. Registered once per file by the test setup file (vitest.config.ts).
+ */
+export function registerRollback(): void {
+  aroundEach(async (runTest) => {
+    const scopes = [...openScopes];
+    const nest = async (index: number): Promise<void> => {
+      const scope = scopes[index];
+      if (!scope) return runTest();
+      return scope.run(() => nest(index + 1));
+    };
+    await nest(0);
+  });
+}
+
+/**
+ * Inside a `describe`: its `beforeAll` and its tests run in one transaction, rolled back after its
+ * last test, so rows a `beforeAll` adds for that block are seen by its tests only. Each test's own
+ * transaction is then a savepoint within it.
+ */
+export function rolledBackSuite(scopes: () => RollbackScopes | undefined): void {
+  aroundAll(async (runSuite) => {
+    const scope = scopes();
+    if (!scope) throw new Error('rolledBackSuite: open the database in the file’s beforeAll first');
+    await scope.run(() => runSuite());
+  });
+}
+
 export interface TestApi {
+  /** The current test's transaction inside a test (see RollbackScopes); the file's database outside. */
   readonly db: Database;
+  /** Undefined when opened with `{ rollback: false }`. */
+  readonly scopes: RollbackScopes | undefined;
   /** Runs one operation against the real schema, as SYSTEM unless another viewer is given. */
   execute<TData = Record<string, unknown>>(
     source: string,
@@ -65,15 +138,30 @@ async function run(source: string, variableValues: Record<string, unknown>, cont
 
 /**
  * The test file's own database (demo data loaded) behind the GraphQL schema, with a drizzle logger
- * that records the statements each operation sends, so tests can count them.
+ * that records the statements each operation sends, so tests can count them. Call it in `beforeAll`:
+ * what the file's `beforeAll` writes is there for all its tests, and each test runs in its own
+ * transaction, rolled back at its end (RollbackScopes).
+ *
+ * `{ rollback: false }` is for files whose tests need real commits: a second connection that must see
+ * the rows, LISTEN/NOTIFY, or PostgreSQL's `now()` moving on between statements (it stands still
+ * inside a transaction). Such a file's tests share its database and must not depend on each other.
  */
-export async function openTestApi(): Promise<TestApi> {
+export async function openTestApi(options: { rollback?: boolean } = {}): Promise<TestApi> {
   const statements: string[] = [];
-  const database = await openTestDatabase({ logger: { logQuery: (query) => statements.push(query) } });
-  const { db } = database;
+  // A write's own transaction is a savepoint of the test's: its savepoint statements are not counted,
+  // as PGlite's begin and commit are not (PostgreSQL's are, and tests that count writes skip them).
+  const savepoint = /^(savepoint|release savepoint|rollback to savepoint) \w+$/i;
+  const database = await openTestDatabase({
+    logger: { logQuery: (query) => (savepoint.test(query.trim()) ? undefined : statements.push(query)) },
+  });
+  const scopes = options.rollback === false ? undefined : new RollbackScopes(database.db);
+  if (scopes) openScopes.add(scopes);
+  const current = () => scopes?.current ?? database.db;
 
   const rowCount = async (table: PgTable) => {
-    const [row] = await db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(table);
+    const [row] = await current()
+      .select({ n: sql<number>`count(*)`.mapWith(Number) })
+      .from(table);
     return row?.n ?? 0;
   };
 
@@ -85,13 +173,22 @@ export async function openTestApi(): Promise<TestApi> {
   });
 
   return {
-    db,
+    get db() {
+      return current();
+    },
+    scopes,
     async execute<TData>(
       source: string,
       variables: Record<string, unknown> = {},
       viewer: Viewer = SYSTEM,
       tokenSecret?: string,
     ) {
+      const db = current();
+      // Each operation in a savepoint of the test's transaction: a statement that fails outside a
+      // write's own transaction would otherwise abort the test's transaction, where on its own
+      // connection it would only have failed itself.
+      const inTest = db !== database.db;
+      if (inTest) await db.execute(sql`savepoint test_operation`);
       statements.length = 0;
       const result = (await run(source, variables, {
         db,
@@ -100,30 +197,43 @@ export async function openTestApi(): Promise<TestApi> {
         tokenSecret,
         webhooks: TEST_WEBHOOK_SETTINGS,
       })) as ExecutionResult<TData>;
-      return { result, statements: [...statements] };
+      const sent = [...statements];
+      if (inTest) {
+        try {
+          await db.execute(sql`release savepoint test_operation`);
+        } catch {
+          await db.execute(sql`rollback to savepoint test_operation`);
+          await db.execute(sql`release savepoint test_operation`);
+        }
+      }
+      return { result, statements: sent };
     },
     rowCount,
     directoryRowCounts,
     async lastAuditId() {
-      const [row] = await db
+      const [row] = await current()
         .select({ id: sql<number>`coalesce(max(${auditEvents.id}), 0)`.mapWith(Number) })
         .from(auditEvents);
       return row?.id ?? 0;
     },
-    auditEventsAfter: (id) => db.select().from(auditEvents).where(gt(auditEvents.id, id)).orderBy(asc(auditEvents.id)),
+    auditEventsAfter: (id) =>
+      current().select().from(auditEvents).where(gt(auditEvents.id, id)).orderBy(asc(auditEvents.id)),
     async expectNoWrites(operation) {
       // Counts catch inserts; the rows themselves catch an update that a failure left behind.
       const snapshot = async () => ({
         counts: await directoryRowCounts(),
-        organizations: await db.select().from(organizations).orderBy(asc(organizations.id)),
-        cadres: await db.select().from(cadres).orderBy(asc(cadres.id)),
+        organizations: await current().select().from(organizations).orderBy(asc(organizations.id)),
+        cadres: await current().select().from(cadres).orderBy(asc(cadres.id)),
       });
       const before = await snapshot();
       const outcome = await operation();
       expect(await snapshot()).toEqual(before);
       return outcome;
     },
-    close: () => database.close(),
+    async close() {
+      if (scopes) openScopes.delete(scopes);
+      await database.close();
+    },
   };
 }
 

@@ -142,10 +142,13 @@ describe('create-admin', () => {
   });
 
   it('fails with exit code 1 and a message on stderr for a taken username or a bad password, writing nothing', async () => {
+    expect((await cli(['create-admin', '--username', 'ops.taken', '--password', 'correct horse battery'])).code).toBe(
+      0,
+    );
     const before = { users: await count(users), audit: await count(auditEvents) };
-    const taken = await cli(['create-admin', '--username', 'OPS.ADMIN', '--password', 'another long password']);
+    const taken = await cli(['create-admin', '--username', 'OPS.TAKEN', '--password', 'another long password']);
     expect(taken).toMatchObject({ code: 1, stdout: [] });
-    expect(taken.stderr.join('\n')).toContain('username OPS.ADMIN is already taken');
+    expect(taken.stderr.join('\n')).toContain('username OPS.TAKEN is already taken');
 
     const weak = await cli(['create-admin', '--username', 'ops.weak', '--password', 'short']);
     expect(weak.code).toBe(1);
@@ -166,8 +169,12 @@ describe('create-admin', () => {
 });
 
 describe('API keys', () => {
-  let key: string;
-  let clientId: string;
+  // This file's tests share its database (the CLI commits): each test makes its own client, by name.
+  const createKey = async (name: string) => {
+    const run = await cli(['create-api-key', '--name', name, '--scopes', 'metrics:read']);
+    expect(run.code).toBe(0);
+    return { key: lastLine(run), clientId: /API client (\d+)/.exec(run.stdout.join('\n'))?.[1] ?? '' };
+  };
 
   it('create-api-key prints the key as the last line; the key carries the scopes and unit', async () => {
     const run = await cli([
@@ -180,9 +187,9 @@ describe('API keys', () => {
       'PETITION_OFFICE',
     ]);
     expect(run.code).toBe(0);
-    key = lastLine(run);
+    const key = lastLine(run);
     expect(key).toMatch(/^sxk_/);
-    clientId = /API client (\d+)/.exec(run.stdout.join('\n'))?.[1] ?? '';
+    const clientId = /API client (\d+)/.exec(run.stdout.join('\n'))?.[1] ?? '';
     const viewer = await authenticate(database.db, secret, { authorization: `ApiKey ${key}` });
     expect(viewer).toMatchObject({
       kind: 'API_CLIENT',
@@ -212,18 +219,22 @@ describe('API keys', () => {
   });
 
   it('rotate-api-key prints a new key last; the old key stops working', async () => {
-    const run = await cli(['rotate-api-key', '--name', 'statistics bureau']);
+    const { key } = await createKey('rotation bureau');
+    const run = await cli(['rotate-api-key', '--name', 'rotation bureau']);
     expect(run.code).toBe(0);
     const newKey = lastLine(run);
     expect(newKey).toMatch(/^sxk_/);
     expect(newKey).not.toBe(key);
     expect(await keyWorks(key)).toBe(false);
     expect(await keyWorks(newKey)).toBe(true);
-    key = newKey;
   });
 
   it('revoke-api-key --id stops the key; --id and --name together, or an unknown client, fail', async () => {
-    const both = await cli(['revoke-api-key', '--id', clientId, '--name', 'statistics bureau']);
+    const { clientId } = await createKey('revocation bureau');
+    const rotated = await cli(['rotate-api-key', '--name', 'revocation bureau']);
+    expect(rotated.code).toBe(0);
+    const key = lastLine(rotated);
+    const both = await cli(['revoke-api-key', '--id', clientId, '--name', 'revocation bureau']);
     expect(both).toMatchObject({ code: 2, opened: false });
     const unknown = await cli(['revoke-api-key', '--id', '999999']);
     expect(unknown.code).toBe(1);
@@ -247,10 +258,8 @@ describe('API keys', () => {
 });
 
 describe('webhook commands', () => {
-  let id = '';
-  let secret = '';
-
-  it('create-webhook prints the secret last, once; it is stored encrypted', async () => {
+  /** A new endpoint for the petition office; its id, its secret and what the command printed. */
+  const createWebhook = async () => {
     const run = await cli([
       'create-webhook',
       '--url',
@@ -261,9 +270,12 @@ describe('webhook commands', () => {
       'PETITION_OFFICE',
     ]);
     expect(run.code).toBe(0);
-    secret = lastLine(run);
+    return { run, secret: lastLine(run), id: /webhook (\d+)/.exec(run.stdout[0] ?? '')?.[1] ?? '' };
+  };
+
+  it('create-webhook prints the secret last, once; it is stored encrypted', async () => {
+    const { run, secret, id } = await createWebhook();
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
-    id = /webhook (\d+)/.exec(run.stdout[0] ?? '')?.[1] ?? '';
     expect(run.stdout[0]).toBe(
       `Created webhook ${id} https://oa.example.gov/hooks (REMINDER_CREATED, PROBLEM_TRANSITIONED; unit PETITION_OFFICE).`,
     );
@@ -287,6 +299,7 @@ describe('webhook commands', () => {
   });
 
   it('update-webhook, rotate-webhook-secret and delete-webhook, each with its audit row', async () => {
+    const { id, secret } = await createWebhook();
     const update = await cli(['update-webhook', '--id', id, '--whole-zone', '--inactive']);
     expect(update.stdout[0]).toBe(
       `Updated webhook ${id} https://oa.example.gov/hooks (REMINDER_CREATED, PROBLEM_TRANSITIONED; the whole zone; inactive).`,

@@ -87,7 +87,7 @@ const exitOf = (child: ChildProcess) =>
 describe('the CLI on the embedded database', () => {
   const dataDir = newDataDir();
 
-  it('migrates a new data folder and loads the demo data first, then prints the key as the last line', async () => {
+  it('migrates a new data folder and loads the demo data first, then prints the key as the last line; runs its commands in the API that holds the folder, and opens it itself once the API has stopped', async () => {
     const created = await runCli(
       ['create-api-key', '--name', 'petition system', '--scopes', 'directory:read', '--org', 'PETITION_OFFICE'],
       { DATA_DIR: dataDir },
@@ -104,21 +104,20 @@ describe('the CLI on the embedded database', () => {
     expect(admin.code).toBe(0);
     expect(admin.stderr).not.toContain('demo data loaded');
     expect(existsSync(join(dataDir, 'sixtype.lock'))).toBe(false);
-  }, 120_000);
 
-  it('runs its commands in the API that holds the data folder, and opens the folder itself once the API has stopped', async () => {
+    // The same folder, now held by a running API (one story, one test: each step builds on the last).
     const server = await startServer(dataDir);
     const lockHolder = readFileSync(join(dataDir, 'sixtype.lock'), 'utf8').split('\n')[0];
     expect(lockHolder).toBe(String(server.child.pid));
     expect(statSync(join(dataDir, 'sixtype.sock')).mode & 0o777).toBe(0o600);
 
-    const created = await runCli(
+    const second = await runCli(
       ['create-admin', '--username', 'second.admin', '--password-stdin'],
       { DATA_DIR: dataDir },
       'a long password\n',
     );
-    expect(created).toMatchObject({ code: 0, stderr: '' });
-    expect(created.stdout).toMatch(/^Created admin second\.admin \(user \d+\)/);
+    expect(second).toMatchObject({ code: 0, stderr: '' });
+    expect(second.stdout).toMatch(/^Created admin second\.admin \(user \d+\)/);
     // The new admin signs in on the running server at once.
     const signedIn = await fetch(`${server.url}/graphql`, {
       method: 'POST',
@@ -170,7 +169,7 @@ describe('the CLI on the embedded database', () => {
     } finally {
       await database.close();
     }
-  }, 180_000);
+  }, 300_000);
 });
 
 describe.runIf(process.env.TEST_DATABASE_URL)('the CLI on PostgreSQL (DATABASE_URL)', () => {

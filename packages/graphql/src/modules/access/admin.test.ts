@@ -118,16 +118,24 @@ const keyWorks = async (key: string) => {
   }
 };
 
+/** A new API client (as the admin), with its first key. */
+async function createClient(name = 'provincial statistics') {
+  const { result } = await mutate(CREATE_API_CLIENT, {
+    input: { name, scopes: ['metrics:read', 'metrics:write'], organizationCode: 'ZONE' },
+  });
+  return { clientId: result.apiClient.id as string, key: result.key as string };
+}
+
+const MANAGER_PETITIONS = {
+  username: 'manager.petitions',
+  password: 'correct horse battery',
+  role: 'ORG_MANAGER',
+  organizationCode: 'PETITION_OFFICE',
+};
+
 describe('createUser', () => {
   it('creates an account and writes one audit row without the password or its hash', async () => {
-    const { result, audit } = await mutate(CREATE_USER, {
-      input: {
-        username: 'manager.petitions',
-        password: 'correct horse battery',
-        role: 'ORG_MANAGER',
-        organizationCode: 'PETITION_OFFICE',
-      },
-    });
+    const { result, audit } = await mutate(CREATE_USER, { input: MANAGER_PETITIONS });
     expect(result).toMatchObject({
       __typename: 'CreateUserPayload',
       user: { username: 'manager.petitions', role: 'ORG_MANAGER', organization: { code: 'PETITION_OFFICE' } },
@@ -147,6 +155,7 @@ describe('createUser', () => {
   });
 
   it('answers a taken username (in any case) with a ConflictError and writes nothing', async () => {
+    await mutate(CREATE_USER, { input: MANAGER_PETITIONS });
     const usersBefore = await api.rowCount(users);
     const { result, audit } = await mutate(CREATE_USER, {
       input: { username: 'MANAGER.PETITIONS', password: 'another good password', role: 'ADMIN' },
@@ -180,9 +189,6 @@ describe('createUser', () => {
 });
 
 describe('API clients', () => {
-  let clientId: string;
-  let firstKey: string;
-
   it('creates a client and returns its key once; the key works and is in no audit row', async () => {
     const { result, audit } = await mutate(CREATE_API_CLIENT, {
       input: { name: 'provincial statistics', scopes: ['metrics:read', 'metrics:write'], organizationCode: 'ZONE' },
@@ -196,8 +202,7 @@ describe('API clients', () => {
         organization: { code: 'ZONE' },
       },
     });
-    clientId = result.apiClient.id;
-    firstKey = result.key;
+    const firstKey: string = result.key;
     expect(firstKey).toContain(result.apiClient.keyPrefix);
     expect(await keyWorks(firstKey)).toBe(true);
 
@@ -226,6 +231,7 @@ describe('API clients', () => {
   });
 
   it('rotates the key: the old key stops working, the new one works, one audit row', async () => {
+    const { clientId, key: firstKey } = await createClient();
     const { result, audit } = await mutate(ROTATE, { id: clientId });
     expect(result.__typename).toBe('RotateApiClientKeyPayload');
     expect(result.apiClient.id).toBe(clientId);
@@ -235,14 +241,14 @@ describe('API clients', () => {
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ operation: 'rotateApiClientKey', entityType: 'ApiClient' });
     expect(JSON.stringify(audit[0])).not.toContain(result.key);
-    firstKey = result.key;
   });
 
   it('revokes the client: its key is refused, and it cannot be rotated afterwards', async () => {
+    const { clientId, key } = await createClient();
     const { result, audit } = await mutate(REVOKE, { id: clientId });
     expect(result.__typename).toBe('RevokeApiClientPayload');
     expect(result.apiClient.revokedAt).not.toBeNull();
-    expect(await keyWorks(firstKey)).toBe(false);
+    expect(await keyWorks(key)).toBe(false);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ operation: 'revokeApiClient', entityType: 'ApiClient' });
     expect(audit[0]?.before).toMatchObject({ revokedAt: null });
@@ -292,6 +298,8 @@ describe('who may manage accounts', () => {
   });
 
   it('does not show accounts or clients to a non-admin through node(id)', async () => {
+    await createClient();
+    await mutate(CREATE_USER, { input: MANAGER_PETITIONS });
     const [row] = await api.db.select({ id: apiClients.id }).from(apiClients).limit(1);
     const [user] = await api.db.select({ id: users.id }).from(users).limit(1);
     for (const id of [globalId('ApiClient', row?.id ?? 0), globalId('User', user?.id ?? 0)]) {

@@ -1,7 +1,15 @@
 import { activities, campaigns, fixClock, organizations, resetClock } from '@sixtype/db';
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ANONYMOUS, dataOf, errorCodes, openTestApi, type TestApi, userViewer } from '../../test-support.ts';
+import {
+  ANONYMOUS,
+  dataOf,
+  errorCodes,
+  openTestApi,
+  rolledBackSuite,
+  type TestApi,
+  userViewer,
+} from '../../test-support.ts';
 
 let api: TestApi;
 
@@ -173,6 +181,8 @@ describe('cadenceGaps', () => {
   `;
   type Gap = { activityKind: string; period: string; periodStart: string; periodEnd: string; label: string };
 
+  // The rows this block's beforeAll adds are its tests' only, rolled back after its last test.
+  rolledBackSuite(() => api.scopes);
   beforeAll(async () => {
     // A unit of its own with meetings on chosen days, so the demo's meetings do not interfere.
     const [zone] = await api.db.select().from(organizations).where(eq(organizations.code, 'ZONE'));

@@ -522,6 +522,7 @@ describe('cadre mutations that succeed', () => {
   });
 
   it('only an ACTIVE cadre can be transferred', async () => {
+    await mutate('updateCadre', { employeeNumber: 'KFQ-0003', status: 'RETIRED' });
     const result = await api.expectNoWrites(() =>
       mutate('transferCadre', { employeeNumber: 'KFQ-0003', toOrganizationCode: 'ZONE', effectiveOn: '2012-04-01' }),
     );

@@ -1,7 +1,7 @@
 import { createDb, type DatabaseHandle, metricObservations } from '@sixtype/db';
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
 import { asc, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SYSTEM_ACCESS } from '../../context.ts';
 import { rowsOf } from '../common/rows.ts';
 import { submitObservationsBulk } from './bulk.ts';
@@ -15,7 +15,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
   let gate: DatabaseHandle;
   const METRIC = 'CONCURRENT_FLOW';
 
-  beforeAll(async () => {
+  // A database of its own for each test: both commit for real, on three connections.
+  beforeEach(async () => {
     database = await openTestDatabase();
     second = await createDb({ databaseUrl: database.url, maxConnections: 2 });
     gate = await createDb({ databaseUrl: database.url, maxConnections: 2 });
@@ -29,18 +30,18 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
       reportingGranularity: 'MONTH',
     });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await gate?.close();
     await second?.close();
     await database?.close();
   });
 
-  const rows = (value: string, source: string, year = 2013): ObservationInput[] =>
+  const rows = (value: string, source: string): ObservationInput[] =>
     ['FINANCE_BUREAU', 'CIVIL_AFFAIRS_BUREAU'].flatMap((orgCode) =>
       Array.from({ length: 12 }, (_, month) => ({
         metricCode: METRIC,
         orgCode,
-        periodStart: `${year}-${String(month + 1).padStart(2, '0')}-01`,
+        periodStart: `2013-${String(month + 1).padStart(2, '0')}-01`,
         granularity: 'MONTH' as const,
         value,
         source,
@@ -153,7 +154,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
   it('writes a batch sent twice at once with one key once, and answers the second as a replay', async () => {
     const source = 'concurrent same key';
     const send = (db: DatabaseHandle['db']) => () =>
-      submitObservations(db, SYSTEM_ACCESS, { idempotencyKey: 'race-same', observations: rows('3', source, 2014) });
+      submitObservations(db, SYSTEM_ACCESS, { idempotencyKey: 'race-same', observations: rows('3', source) });
     const answers = await together(send(database.db), send(second.db), { relation: 1, advisory: 1 });
     const values = answers.map((answer) => {
       expect(answer.status).toBe('fulfilled');

@@ -81,11 +81,16 @@ afterAll(async () => {
   await api.close();
 });
 
+/** A STOCK summed across units: finance reports January to March, civil affairs January and February. */
+async function stockOfTwoUnits() {
+  await define('R_STOCK', 'STOCK', 'SUM');
+  await report('R_STOCK', 'FINANCE_BUREAU', { '2025-01': '10', '2025-02': '11', '2025-03': '12' });
+  await report('R_STOCK', 'CIVIL_AFFAIRS_BUREAU', { '2025-01': '5', '2025-02': '6' });
+}
+
 describe('across time', () => {
   it('STOCK takes each unit’s last reported month, then adds the units: a unit that reports late still counts', async () => {
-    await define('R_STOCK', 'STOCK', 'SUM');
-    await report('R_STOCK', 'FINANCE_BUREAU', { '2025-01': '10', '2025-02': '11', '2025-03': '12' });
-    await report('R_STOCK', 'CIVIL_AFFAIRS_BUREAU', { '2025-01': '5', '2025-02': '6' });
+    await stockOfTwoUnits();
     // 12 (finance, March) + 6 (civil affairs, February); the month-by-month rollup answered 12.
     expect(await quarterValue('R_STOCK', 'ZONE', true)).toBe('18');
   });
@@ -250,6 +255,7 @@ describe('across the subtree', () => {
   });
 
   it('a ranking ranks each unit by the same rules as that unit’s series', async () => {
+    await stockOfTwoUnits();
     const ranking = await api.execute<{
       metricRanking: { entries: { orgCode: string; value: string | null; rank: number | null }[] };
     }>(

@@ -3,22 +3,27 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../context.ts';
 import { dataOf, errorCodes, openTestApi, type TestApi } from '../../test-support.ts';
-import { DEMO_REMINDER_DAY, loadDemoReminders, runReminderRule } from './reminders.service.ts';
+import { DEMO_REMINDER_DAY, ensureRuleSettings, loadDemoReminders, runReminderRule } from './reminders.service.ts';
 
 let api: TestApi;
 let laggingCadreId: number;
 const userIds: Record<string, number> = {};
 const JULY_FIRST = '2012-07-01';
 
-async function orgId(code: string) {
-  const [row] = await api.db.select().from(organizations).where(eq(organizations.code, code));
+async function orgId(code: string, target = api) {
+  const [row] = await target.db.select().from(organizations).where(eq(organizations.code, code));
   if (!row) throw new Error(`no unit ${code}`);
   return row;
 }
 
-async function addUser(username: string, role: 'ORG_MANAGER' | 'CADRE', options: { org?: string; cadreId?: number }) {
-  const org = options.org ? await orgId(options.org) : undefined;
-  const [row] = await api.db
+async function addUser(
+  target: TestApi,
+  username: string,
+  role: 'ORG_MANAGER' | 'CADRE',
+  options: { org?: string; cadreId?: number },
+) {
+  const org = options.org ? await orgId(options.org, target) : undefined;
+  const [row] = await target.db
     .insert(users)
     .values({
       username,
@@ -28,7 +33,7 @@ async function addUser(username: string, role: 'ORG_MANAGER' | 'CADRE', options:
       cadreId: options.cadreId ?? null,
     })
     .returning({ id: users.id });
-  userIds[username] = row?.id ?? 0;
+  if (target === api) userIds[username] = row?.id ?? 0;
 }
 
 function viewerOf(username: string, role: 'ORG_MANAGER' | 'CADRE', orgPath: string | null): Viewer {
@@ -44,16 +49,16 @@ function viewerOf(username: string, role: 'ORG_MANAGER' | 'CADRE', orgPath: stri
   };
 }
 
-const cadreReminders = () =>
-  api.db
+const cadreReminders = (target = api, cadreId = laggingCadreId) =>
+  target.db
     .select()
     .from(reminders)
-    .where(and(eq(reminders.ruleCode, 'STUDY_CADRE_BEHIND'), eq(reminders.subjectId, laggingCadreId)));
+    .where(and(eq(reminders.ruleCode, 'STUDY_CADRE_BEHIND'), eq(reminders.subjectId, cadreId)));
 
-beforeAll(async () => {
-  api = await openTestApi();
-  const finance = await orgId('FINANCE_BUREAU');
-  const [cadre] = await api.db
+/** The lagging cadre (1,000 characters behind at the end of June) and the accounts, in `target`'s database. */
+async function seed(target: TestApi) {
+  const finance = await orgId('FINANCE_BUREAU', target);
+  const [cadre] = await target.db
     .insert(cadres)
     .values({
       employeeNumber: 'T-LAG-1',
@@ -63,44 +68,71 @@ beforeAll(async () => {
       gender: 'FEMALE',
     })
     .returning({ id: cadres.id });
-  laggingCadreId = cadre?.id ?? 0;
+  const cadreId = cadre?.id ?? 0;
   // 2012 is a leap year: 1 January – 30 June is 182 of 366 days, so the pro-rated quota of 20,000 is
   // ceil(20000 × 182 / 366) = 9,946 characters; 8,946 leaves the cadre exactly 1,000 behind.
-  await api.db
+  await target.db
     .insert(studyRecords)
-    .values({ cadreId: laggingCadreId, studiedOn: '2012-06-10', method: 'SELF_STUDY', note: '学'.repeat(8_946) });
-  await addUser('lagging.cadre', 'CADRE', { cadreId: laggingCadreId });
-  await addUser('finance.manager', 'ORG_MANAGER', { org: 'FINANCE_BUREAU' });
-  await addUser('zone.manager', 'ORG_MANAGER', { org: 'ZONE' });
-  await addUser('office.manager', 'ORG_MANAGER', { org: 'SIX_TYPE_OFFICE' });
-  await addUser('civil.manager', 'ORG_MANAGER', { org: 'CIVIL_AFFAIRS_BUREAU' });
+    .values({ cadreId, studiedOn: '2012-06-10', method: 'SELF_STUDY', note: '学'.repeat(8_946) });
+  await addUser(target, 'lagging.cadre', 'CADRE', { cadreId });
+  await addUser(target, 'finance.manager', 'ORG_MANAGER', { org: 'FINANCE_BUREAU' });
+  await addUser(target, 'zone.manager', 'ORG_MANAGER', { org: 'ZONE' });
+  await addUser(target, 'office.manager', 'ORG_MANAGER', { org: 'SIX_TYPE_OFFICE' });
+  await addUser(target, 'civil.manager', 'ORG_MANAGER', { org: 'CIVIL_AFFAIRS_BUREAU' });
+  return cadreId;
+}
+
+/** The rule run on 1 July and on 1 August: the cadre's reminders for June and for July. */
+async function remindJuneAndJuly() {
+  await runReminderRule(api.db, 'STUDY_CADRE_BEHIND', { today: JULY_FIRST });
+  await runReminderRule(api.db, 'STUDY_CADRE_BEHIND', { today: '2012-08-01' });
+}
+
+beforeAll(async () => {
+  api = await openTestApi();
+  laggingCadreId = await seed(api);
 });
 
 afterAll(async () => {
   await api?.close();
 });
 
-describe('reminder rules', () => {
+// Its own database, committing: two runs at once must be two transactions (on PostgreSQL on two
+// pooled connections), not two savepoints of one test's transaction.
+describe('a rule run again, or twice at once', () => {
+  let runs: TestApi;
+  let cadreId: number;
+  beforeAll(async () => {
+    runs = await openTestApi({ rollback: false });
+    cadreId = await seed(runs);
+  });
+  afterAll(async () => {
+    await runs?.close();
+  });
+
   it('gives a cadre 1,000 characters behind at the end of June exactly one reminder, however often the rule runs', async () => {
-    const first = await runReminderRule(api.db, 'STUDY_CADRE_BEHIND', { today: JULY_FIRST });
+    const first = await runReminderRule(runs.db, 'STUDY_CADRE_BEHIND', { today: JULY_FIRST });
     expect(first.created).toBeGreaterThan(0);
-    const rerun = await runReminderRule(api.db, 'STUDY_CADRE_BEHIND', { today: JULY_FIRST });
+    const rerun = await runReminderRule(runs.db, 'STUDY_CADRE_BEHIND', { today: JULY_FIRST });
     expect(rerun).toMatchObject({ created: 0, notifications: [] });
     expect(rerun.found).toBe(first.found);
     // Two runs at once (on PostgreSQL truly concurrent, on two pooled connections).
     const together = await Promise.all([
-      runReminderRule(api.db, 'STUDY_CADRE_BEHIND', { today: JULY_FIRST }),
-      runReminderRule(api.db, 'STUDY_CADRE_BEHIND', { today: '2012-07-15' }),
+      runReminderRule(runs.db, 'STUDY_CADRE_BEHIND', { today: JULY_FIRST }),
+      runReminderRule(runs.db, 'STUDY_CADRE_BEHIND', { today: '2012-07-15' }),
     ]);
     expect(together.map((run) => run.created)).toEqual([0, 0]);
 
-    const rows = await cadreReminders();
+    const rows = await cadreReminders(runs, cadreId);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ periodKey: '2012-06', campaignCode: 'SIX_TYPE_2012', isDemo: false });
     expect(rows[0]?.details).toMatchObject({ charactersBehind: 1000, expectedCharacters: 9946, noteCharacters: 8946 });
   });
+});
 
+describe('reminder rules', () => {
   it('notifies the cadre, the managers of the unit and of the units above, and the campaign office; nobody else', async () => {
+    await runReminderRule(api.db, 'STUDY_CADRE_BEHIND', { today: JULY_FIRST });
     const [reminder] = await cadreReminders();
     const recipients = await api.db
       .select({ username: users.username })
@@ -117,7 +149,7 @@ describe('reminder rules', () => {
   });
 
   it('a new month is a new period: July gets its own reminder', async () => {
-    await runReminderRule(api.db, 'STUDY_CADRE_BEHIND', { today: '2012-08-01' });
+    await remindJuneAndJuly();
     expect((await cadreReminders()).map((row) => row.periodKey).sort()).toEqual(['2012-06', '2012-07']);
   });
 
@@ -143,10 +175,10 @@ describe('reminder rules', () => {
   });
 
   it('thresholds are data: a switched-off rule creates nothing', async () => {
+    await ensureRuleSettings(api.db);
     await api.db.execute(sql`update reminder_rule_settings set enabled = false where rule_code = 'PROBLEM_DEADLINE'`);
     const run = await runReminderRule(api.db, 'PROBLEM_DEADLINE', { today: '2012-04-20' });
     expect(run).toMatchObject({ skipped: true, created: 0 });
-    await api.db.execute(sql`update reminder_rule_settings set enabled = true where rule_code = 'PROBLEM_DEADLINE'`);
   });
 });
 
@@ -197,6 +229,7 @@ interface Feed {
 
 describe('notification feed', () => {
   it('shows a person their own notifications, newest first, in one statement', async () => {
+    await remindJuneAndJuly();
     const cadre = viewerOf('lagging.cadre', 'CADRE', 'ZONE.FINANCE_BUREAU');
     const executed = await api.execute<Feed>(FEED, {}, cadre);
     const feed = dataOf(executed);
@@ -210,6 +243,7 @@ describe('notification feed', () => {
   });
 
   it('a manager restricted to one unit sees only that subtree’s notifications', async () => {
+    await remindJuneAndJuly();
     const finance = dataOf(
       await api.execute<Feed>(FEED, {}, viewerOf('finance.manager', 'ORG_MANAGER', 'ZONE.FINANCE_BUREAU')),
     );
@@ -228,6 +262,7 @@ describe('notification feed', () => {
   });
 
   it('nobody reads another person’s notification, not even through node(id)', async () => {
+    await remindJuneAndJuly();
     const cadre = viewerOf('lagging.cadre', 'CADRE', 'ZONE.FINANCE_BUREAU');
     const [mine] = dataOf(await api.execute<Feed>(FEED, {}, cadre)).viewer.notifications.nodes;
     const other = viewerOf('civil.manager', 'ORG_MANAGER', 'ZONE.CIVIL_AFFAIRS_BUREAU');
@@ -247,6 +282,7 @@ describe('notification feed', () => {
   });
 
   it('markNotificationsRead marks the given ones, or all, and refuses neither or both', async () => {
+    await remindJuneAndJuly();
     const cadre = viewerOf('lagging.cadre', 'CADRE', 'ZONE.FINANCE_BUREAU');
     const MARK = `mutation($input: MarkNotificationsReadInput!) { markNotificationsRead(input: $input) {
       ... on MarkNotificationsReadPayload { markedCount unreadCount }

@@ -133,6 +133,48 @@ async function complianceOf(employeeNumber: string): Promise<Entry> {
   return entry;
 }
 
+/**
+ * T-QUOTA and T-SHORT study the mandatory materials and a book, with notes of 20,000 and 19,999
+ * characters; returns the 20,000-character record's result.
+ */
+async function studyToTheQuota() {
+  const mandatoryAndBook = async (number: string) => {
+    for (const materialCode of [
+      'CPC_17TH_NATIONAL_CONGRESS',
+      'PROVINCIAL_MUNICIPAL_ZONE_MEETINGS',
+      'BOOK_NO_EXCUSES',
+    ]) {
+      dataOf(await record(SYSTEM_ADMIN, { employeeNumber: number, materialCode }));
+    }
+  };
+  await mandatoryAndBook('T-QUOTA');
+  await mandatoryAndBook('T-SHORT');
+  const full = dataOf(await record(SYSTEM_ADMIN, { employeeNumber: 'T-QUOTA', note: chineseNote(20_000) }));
+  dataOf(await record(SYSTEM_ADMIN, { employeeNumber: 'T-SHORT', note: chineseNote(19_999) }));
+  return full;
+}
+
+/** T-TWOBOOKS studies the mandatory materials and two books, T-NOBOOK the mandatory materials only. */
+async function studyTheBooks() {
+  for (const materialCode of [
+    'CPC_17TH_NATIONAL_CONGRESS',
+    'PROVINCIAL_MUNICIPAL_ZONE_MEETINGS',
+    'BOOK_DETAILS_DETERMINE_SUCCESS',
+    'BOOK_DO_A_LITTLE_MORE_EACH_DAY',
+  ]) {
+    dataOf(await record(SYSTEM_ADMIN, { employeeNumber: 'T-TWOBOOKS', materialCode, note: chineseNote(5_000) }));
+  }
+  for (const materialCode of ['CPC_17TH_NATIONAL_CONGRESS', 'PROVINCIAL_MUNICIPAL_ZONE_MEETINGS']) {
+    dataOf(await record(SYSTEM_ADMIN, { employeeNumber: 'T-NOBOOK', materialCode, note: chineseNote(12_000) }));
+  }
+}
+
+/** The test unit's four cadres with their records: T-QUOTA and T-TWOBOOKS compliant, T-SHORT and T-NOBOOK not. */
+async function studyTheTestUnit() {
+  await studyToTheQuota();
+  await studyTheBooks();
+}
+
 beforeAll(async () => {
   api = await openTestApi();
   await addUnit(TEST_UNIT, 'FINANCE_BUREAU');
@@ -158,14 +200,16 @@ describe('note characters', () => {
       .returning();
     // 学习 are 3 bytes each in UTF-8, 𠮷 and 😀 4 bytes and two UTF-16 units each: five code points in all.
     expect(row?.noteCharacters).toBe(5);
-    await api.db.delete(studyRecords).where(eq(studyRecords.id, row?.id ?? 0));
   });
 
   it('refuses a count written by a client', async () => {
+    // In a savepoint of its own, so that the refused statement does not end the test's transaction.
     await expect(
-      api.db.execute(
-        sql`insert into study_records (cadre_id, studied_on, method, note, note_characters)
-            values ((select id from cadres where employee_number = 'T-OTHER'), '2012-01-02', 'SELF_STUDY', 'x', 20000)`,
+      api.db.transaction((tx) =>
+        tx.execute(
+          sql`insert into study_records (cadre_id, studied_on, method, note, note_characters)
+              values ((select id from cadres where employee_number = 'T-OTHER'), '2012-01-02', 'SELF_STUDY', 'x', 20000)`,
+        ),
       ),
       // 428C9: a generated column takes no value.
     ).rejects.toMatchObject({ cause: { code: '428C9' } });
@@ -176,21 +220,9 @@ describe('note characters', () => {
   });
 
   it('a 20,000-character Chinese note meets the quota, 19,999 does not', async () => {
-    const mandatoryAndBook = async (number: string) => {
-      for (const materialCode of [
-        'CPC_17TH_NATIONAL_CONGRESS',
-        'PROVINCIAL_MUNICIPAL_ZONE_MEETINGS',
-        'BOOK_NO_EXCUSES',
-      ]) {
-        dataOf(await record(SYSTEM_ADMIN, { employeeNumber: number, materialCode }));
-      }
-    };
-    await mandatoryAndBook('T-QUOTA');
-    await mandatoryAndBook('T-SHORT');
-    const full = dataOf(await record(SYSTEM_ADMIN, { employeeNumber: 'T-QUOTA', note: chineseNote(20_000) }));
+    const full = await studyToTheQuota();
     expect(full.createStudyRecord).toMatchObject({ __typename: 'CreateStudyRecordPayload' });
     expect((full.createStudyRecord.record as { noteCharacters: number }).noteCharacters).toBe(20_000);
-    dataOf(await record(SYSTEM_ADMIN, { employeeNumber: 'T-SHORT', note: chineseNote(19_999) }));
 
     expect(await complianceOf('T-QUOTA')).toMatchObject({
       noteCharacters: 20_000,
@@ -211,17 +243,7 @@ const SYSTEM_ADMIN: Viewer = { kind: 'SYSTEM', name: 'study-test' };
 
 describe('materials', () => {
   it('two of the three books and all mandatory materials are compliant on materials; none of the books is not', async () => {
-    for (const materialCode of [
-      'CPC_17TH_NATIONAL_CONGRESS',
-      'PROVINCIAL_MUNICIPAL_ZONE_MEETINGS',
-      'BOOK_DETAILS_DETERMINE_SUCCESS',
-      'BOOK_DO_A_LITTLE_MORE_EACH_DAY',
-    ]) {
-      dataOf(await record(SYSTEM_ADMIN, { employeeNumber: 'T-TWOBOOKS', materialCode, note: chineseNote(5_000) }));
-    }
-    for (const materialCode of ['CPC_17TH_NATIONAL_CONGRESS', 'PROVINCIAL_MUNICIPAL_ZONE_MEETINGS']) {
-      dataOf(await record(SYSTEM_ADMIN, { employeeNumber: 'T-NOBOOK', materialCode, note: chineseNote(12_000) }));
-    }
+    await studyTheBooks();
     expect(await complianceOf('T-TWOBOOKS')).toMatchObject({
       noteCharacters: 20_000,
       mandatoryMaterialsCovered: true,
@@ -256,6 +278,7 @@ describe('materials', () => {
 
 describe('the compliance connection', () => {
   it('pages with a total count, one statement a page, and filters the non-compliant', async () => {
+    await studyTheTestUnit();
     const all = await api.execute<CompliancePage>(COMPLIANCE, { orgCode: TEST_UNIT, first: 2 });
     expect(all.statements).toHaveLength(1);
     const firstPage = dataOf(all).studyCompliance;
@@ -397,6 +420,7 @@ describe('units', () => {
 
 describe('CSV export', () => {
   it('returns one row per cadre of the subtree with a header', async () => {
+    await studyTheTestUnit();
     const executed = await api.execute<{ studyComplianceCsv: string }>(
       `{ studyComplianceCsv(campaignCode: "SIX_TYPE_2012", year: 2012, orgCode: "${TEST_UNIT}") }`,
     );
@@ -411,6 +435,7 @@ describe('CSV export', () => {
 
 describe('who may write and read study records', () => {
   it('a cadre records their own, and cannot create or edit another cadre’s record', async () => {
+    await studyToTheQuota();
     const own = await userViewer(api.db, 'CADRE', { employeeNumber: 'T-OTHER' });
     const auditBefore = await api.rowCount(auditEvents);
     const created = dataOf(
@@ -459,6 +484,13 @@ describe('who may write and read study records', () => {
   });
 
   it('a manager reads their subtree and nothing outside it', async () => {
+    dataOf(
+      await record(SYSTEM_ADMIN, {
+        employeeNumber: 'T-OTHER',
+        note: '今天学习了十七大报告。',
+        materialCode: 'CPC_17TH_NATIONAL_CONGRESS',
+      }),
+    );
     const manager = await userViewer(api.db, 'ORG_MANAGER', { orgCode: 'FINANCE_BUREAU' });
     const RECORDS = `query R($orgCode: String) { studyRecords(orgCode: $orgCode, includeDescendants: true, first: 100) {
       totalCount nodes { id cadre { employeeNumber } } } }`;
@@ -558,6 +590,7 @@ describe('who may write and read study records', () => {
   });
 
   it('a cadre reads only their own records and compliance row', async () => {
+    await studyToTheQuota();
     const own = await userViewer(api.db, 'CADRE', { employeeNumber: 'T-QUOTA' });
     const records = dataOf(
       await api.execute<{ studyRecords: { nodes: { cadre: { employeeNumber: string } }[] } }>(
@@ -607,9 +640,13 @@ describe('a cadre’s yearly totals', () => {
     };
   };
 
-  it('sums each cadre’s records of the year in the cadre list’s one statement', async () => {
+  const addTotalsUnit = async () => {
     await addUnit('STUDY_TOTALS_UNIT', 'FINANCE_BUREAU');
     for (const number of ['T-TOT-A', 'T-TOT-B']) await addCadre(number, 'STUDY_TOTALS_UNIT');
+  };
+
+  it('sums each cadre’s records of the year in the cadre list’s one statement', async () => {
+    await addTotalsUnit();
     const [a] = await api.db.select({ id: cadres.id }).from(cadres).where(eq(cadres.employeeNumber, 'T-TOT-A'));
     const rows = [
       { studiedOn: '2012-01-01', hours: '1.5', note: chineseNote(300) },
@@ -639,6 +676,7 @@ describe('a cadre’s yearly totals', () => {
   });
 
   it('is null for viewers who may not read the cadre’s study records, and refuses an impossible year', async () => {
+    await addTotalsUnit();
     const reader = await apiClientViewer(api.db, ['directory:read']);
     const forClient = dataOf(await api.execute<TotalsPage>(TOTALS, { code: 'STUDY_TOTALS_UNIT' }, reader));
     expect(forClient.organization.cadres.nodes.map((node) => node.studyTotals)).toEqual([null, null]);

@@ -22,7 +22,10 @@ import { decryptSecret } from './secrets.ts';
 let api: TestApi;
 
 beforeAll(async () => {
-  api = await openTestApi();
+  // Committing, not rolled back: the senders poll the database on their own timer beside the test,
+  // and a retry waits for PostgreSQL's now() to pass its time, which stands still inside a transaction.
+  // Each test starts without endpoints (beforeEach) and makes its own.
+  api = await openTestApi({ rollback: false });
 });
 afterAll(async () => {
   await api?.close();
