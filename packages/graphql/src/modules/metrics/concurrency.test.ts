@@ -134,7 +134,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
       submitObservationsBulk(db, SYSTEM_ACCESS, {
         idempotencyKey: key,
         rows: (async function* () {
-          yield* rows(value, source, 2015);
+          yield* rows(value, source);
         })(),
       });
     const [first, other] = await together(
