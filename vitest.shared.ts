@@ -26,5 +26,9 @@ export const sharedConfig = defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // No test depends on another's rows or order (README, Development), so every package runs its
+    // files and tests in random order: vitest prints `Running tests with seed "N"`, and
+    // `npx vitest run --sequence.seed=N` in that package repeats the order.
+    sequence: { shuffle: true },
   },
 });
