@@ -45,6 +45,9 @@ export async function* subscribe(
   }
 }
 
+/** How long after the body ended a result still awaited counts as lost. */
+const LOST_AFTER_MS = 50;
+
 /**
  * One connection in graphql-sse's "distinct connections mode", which is what graphql-yoga serves
  * at the GraphQL endpoint itself: a POST with `accept: text/event-stream`, answered with `next`
@@ -67,6 +70,18 @@ async function* eventStream(
   // graphql-sse reports a failed fetch as a NetworkError carrying only its message: the
   // SixtypeError `connect` raised (a refusal, TIMEOUT, NETWORK_ERROR) is kept here.
   let failure: unknown;
+  // When the stream's body ends. graphql-sse waits for a `complete` event that a lost stream never
+  // sends: if the body ended while no result was awaited, its next() never settles (seen on Node 24).
+  // A result already received settles next() within microtasks; one that has not come 50 ms after
+  // the body ended never will, and the wait is then failed as a lost stream.
+  let bodyDone = false;
+  let failWait: ((error: unknown) => void) | undefined;
+  const lostAfterEnd = () =>
+    setTimeout(() => failWait?.(new NetworkError('the stream ended without complete')), LOST_AFTER_MS);
+  const bodyEnded = () => {
+    bodyDone = true;
+    lostAfterEnd();
+  };
 
   /** graphql-sse's `fetchFn`: the caller's `fetch` under our signal, and a refusal as its SixtypeError. */
   async function connect(target: string, init: RequestInit): Promise<Response> {
@@ -88,7 +103,7 @@ async function* eventStream(
       // PERSISTED_QUERY_ONLY); graphql-sse reads no body whose status is not 2xx, so the stream is
       // handed on as 200 and the refusal arrives as the error event it is. The pipe ends the body
       // when the connection aborts, even from a `fetch` that ignores its signal.
-      const body = response.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>(), {
+      const body = response.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: bodyEnded }), {
         signal: connection.signal,
       });
       return new Response(body, { status: 200, headers: response.headers });
@@ -131,9 +146,18 @@ async function* eventStream(
     void results.return?.();
   };
   callerSignal?.addEventListener('abort', stop, { once: true });
+  const iterator = (results as AsyncIterable<ExecutionResult<unknown>>)[Symbol.asyncIterator]();
   try {
-    for await (const result of results as AsyncIterable<ExecutionResult<unknown>>) {
-      yield result as GraphQLResponse;
+    for (;;) {
+      const step = await new Promise<IteratorResult<ExecutionResult<unknown>>>((resolve, reject) => {
+        failWait = reject;
+        iterator.next().then(resolve, reject);
+        if (bodyDone) lostAfterEnd();
+      }).finally(() => {
+        failWait = undefined;
+      });
+      if (step.done) break;
+      yield step.value as GraphQLResponse;
     }
     if (callerSignal?.aborted) throw callerSignal.reason;
   } catch (error) {
@@ -148,6 +172,7 @@ async function* eventStream(
       cause: error,
     });
   } finally {
+    void iterator.return?.();
     callerSignal?.removeEventListener('abort', stop);
     connection.abort();
     deadline.dispose();
