@@ -2,6 +2,7 @@ import { type DatabaseFault, type DatabaseHandle, databaseFaultOf, lsnValue, wit
 import type { GraphQLContext } from '@sixtype/graphql';
 import { GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { markLogged } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { callerOf, latestAsOf, RecentWrites } from './read-your-writes.ts';
 
@@ -40,6 +41,7 @@ export function withDatabaseErrors(maskError: MaskError, logger: Logger): MaskEr
     const answer = faultAnswers[fault];
     const path = error instanceof GraphQLError ? error.path : undefined;
     logger.warn({ err: original, path, code: answer.code }, 'database fault');
+    markLogged(error);
     return new GraphQLError(answer.message, {
       path,
       extensions: {

@@ -60,6 +60,21 @@ export function isClientError(error: unknown): boolean {
 }
 
 /**
+ * Errors a masker has already logged in full (as `unexpected error` or `database fault`). yoga logs
+ * every error whose masking changed it, again at `error`: server.ts drops those repeats, so a client
+ * that went away or a database that restarted is one line at its own level, not a second at `error`.
+ */
+const loggedByMasker = new WeakSet<object>();
+
+export function markLogged(error: unknown): void {
+  if (typeof error === 'object' && error !== null) loggedByMasker.add(error);
+}
+
+export function wasLogged(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && loggedByMasker.has(error);
+}
+
+/**
  * Errors we raised on purpose keep their message and code; invalid cursors and ids from Pothos
  * become BAD_USER_INPUT; anything else is logged in full and reaches the client only as
  * INTERNAL_SERVER_ERROR with the request id to quote.
@@ -86,6 +101,7 @@ export function createErrorMasker(logger: Logger) {
       }
     }
     logger.error({ err: original, path: error instanceof GraphQLError ? error.path : undefined }, 'unexpected error');
+    markLogged(error);
     return new GraphQLError(message, {
       path: error instanceof GraphQLError ? error.path : undefined,
       extensions: { code: 'INTERNAL_SERVER_ERROR' },

@@ -106,6 +106,45 @@ describe('HTTP surface', () => {
     expect(JSON.stringify(logged)).toContain('secret connection detail');
   });
 
+  it('logs a masked error once: an unexpected one at error, a database fault at warn only', async () => {
+    const failingWith = (error: Error) => {
+      const lines: { level: number; msg: string }[] = [];
+      const app = createApp({
+        database: {
+          ...database,
+          db: new Proxy(database.db, {
+            get: () => {
+              throw error;
+            },
+          }),
+        },
+        logger: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+        env: { NODE_ENV: 'production' },
+        tokenSecret,
+      });
+      return { app, lines };
+    };
+    const ask = (app: ReturnType<typeof createApp>) =>
+      app.fetch('http://api.test/graphql', {
+        method: 'POST',
+        // The credential check is the first to reach the failing database.
+        headers: { 'content-type': 'application/json', 'x-api-key': 'sxk_AAAAAAAA_not-a-real-key-but-long-enough' },
+        body: JSON.stringify({ query: '{ organization(code: "ZONE") { name } }' }),
+      });
+
+    const unexpected = failingWith(new Error('secret connection detail'));
+    expect((await (await ask(unexpected.app)).json()).errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(unexpected.lines.filter((line) => line.level >= 50).map((line) => line.msg)).toEqual(['unexpected error']);
+
+    // What a client that went away leaves: PostgreSQL's cancel (57014), a warning and the operation's line.
+    const cancelled = failingWith(
+      Object.assign(new Error('canceling statement due to user request'), { code: '57014' }),
+    );
+    expect((await (await ask(cancelled.app)).json()).errors[0].extensions.code).toBe('REQUEST_CANCELLED');
+    expect(cancelled.lines.filter((line) => line.level >= 50)).toEqual([]);
+    expect(cancelled.lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual(['database fault']);
+  });
+
   it('reports not ready when the database cannot answer', async () => {
     const unready = createApp({
       database: { ...database, ping: () => Promise.reject(new Error('database down')) },

@@ -18,7 +18,7 @@ import { createContext } from './context.ts';
 import { useDatabaseRouting, withDatabaseErrors } from './database.ts';
 import { documentCaches, useCompactDocumentErrors } from './document-cache.ts';
 import type { Env } from './env.ts';
-import { createErrorMasker, isClientError } from './errors.ts';
+import { createErrorMasker, isClientError, wasLogged } from './errors.ts';
 import { createEventBus } from './events.ts';
 import { createGraphiQLRenderer, GRAPHIQL_EXAMPLES, graphiqlOptions } from './graphiql.ts';
 import { createGraphiQLAssets, useGraphiQLAssets } from './graphiql-assets.ts';
@@ -132,8 +132,9 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       warn: (...args) => logger.warn({ args }, 'yoga'),
       // yoga logs each error it masks (a request's error can pass its masking twice). A client's
       // mistake inside an operation is already in that operation's log line (its code); a request
-      // refused before any operation ran gets one info line.
+      // refused before any operation ran gets one info line. An error the masker logged is not repeated.
       error: (...args) => {
+        if (args.every(wasLogged)) return;
         if (!args.every(isClientError)) return logger.error({ args }, 'yoga');
         const [error] = args as GraphQLError[];
         if (!error || loggedClientErrors.has(error)) return;
