@@ -109,6 +109,28 @@ export interface RootConnectionOptions<Table extends PgTable, Args extends PageA
   pageKey?: ((table: Table) => SQL | PgColumn) | undefined;
 }
 
+/** Whether the page query the connection helper planned has a cursor condition (after/before). */
+function hasCursor(where: unknown): boolean {
+  return where !== undefined && where !== null && Object.keys(where).length > 0;
+}
+
+/**
+ * Runs a relational page query behind `with page_keys as materialized (…)`, so that the page's
+ * keys and the count (`count(*) over ()` beside each key) come from one pass over the matching
+ * rows: an uncorrelated subquery for each would be planned, and run, twice. drizzle's relational
+ * queries take no WITH clause, so the statement it builds is prefixed before it is prepared; its
+ * own row mapping is kept.
+ */
+function sharedPageKeys<Query>(page: Query, pageKeys: SQL): Query {
+  const relational = page as unknown as { _getQuery(): { sql: SQL } };
+  const build = relational._getQuery.bind(relational);
+  relational._getQuery = () => {
+    const built = build();
+    return { ...built, sql: sql`with page_keys as materialized (${pageKeys}) ${built.sql}` };
+  };
+  return page;
+}
+
 /**
  * Resolves a root connection in one statement: the page planned from the document under `nodes`
  * and `edges.node`, the list's condition, and `totalCount` as a scalar subquery beside it.
@@ -136,6 +158,41 @@ export async function resolveRootConnection<Table extends PgTable, Args extends 
   if (!finder) throw new Error(`no relational query for ${tableName}`);
   const { pageKey } = options;
   const where = { AND: [query.where ?? {}, { RAW: (aliased: Table) => condition(aliased) }] };
+  const orderBy = (query as { orderBy?: unknown }).orderBy;
+  const limit = (query as { limit?: unknown }).limit;
+  if (pageKey && !hasCursor(query.where) && selectsField(info, 'totalCount')) {
+    // A first page: one pass over the matching rows gives both its keys and their count (see sharedPageKeys).
+    const { rows, totalCount } = await loadRootPage({
+      info,
+      db: ctx.db,
+      countQuery: sql`select count(*) from ${table} where ${condition(table)}`,
+      loadPage: (extras) =>
+        sharedPageKeys(
+          finder.findMany({
+            ...query,
+            where: {
+              AND: [where, { RAW: (aliased: Table) => sql`${pageKey(aliased)} in (select "pageKey" from page_keys)` }],
+            },
+            extras: {
+              ...extrasOf(query),
+              ...extras,
+              totalCount: () => sql<number>`(select "total" from page_keys limit 1)`.mapWith(Number),
+            },
+          }),
+          finder
+            .findMany({
+              columns: {},
+              extras: { pageKey: (aliased: Table) => pageKey(aliased), total: () => sql`count(*) over ()` },
+              where,
+              orderBy,
+              limit,
+            })
+            .getSQL(),
+        ),
+      assertScopeExists: options.assertScopeExists,
+    });
+    return { ...pages.resolve(rows as never[], args, ctx), totalCount };
+  }
   // The same filter, cursor, order and limit as the page, selecting the key only (see pageKey).
   const pageKeys = pageKey
     ? finder
@@ -143,8 +200,8 @@ export async function resolveRootConnection<Table extends PgTable, Args extends 
           columns: {},
           extras: { pageKey: (aliased: Table) => pageKey(aliased) },
           where,
-          orderBy: (query as { orderBy?: unknown }).orderBy,
-          limit: (query as { limit?: unknown }).limit,
+          orderBy,
+          limit,
         })
         .getSQL()
     : undefined;
