@@ -235,9 +235,8 @@ builder.scalarType('DateTime', {
 });
 
 /**
- * Accepts only real calendar days from 0001-01-01 to 9999-12-31 (see isCalendarDay). Ours, not
- * graphql-scalars' LocalDate: the text fields that hold a day (`periodStart`) follow the same rule,
- * isCalendarDay, and LocalDate takes the year 0000, which PostgreSQL has not.
+ * Accepts only real calendar days from 0001-01-01 to 9999-12-31: graphql-scalars' LocalDate
+ * without the year 0000 (isCalendarDay, the rule the text fields holding a day follow too).
  */
 export function parseCalendarDate(value: unknown): string {
   if (isCalendarDay(value)) return value;

@@ -194,11 +194,9 @@ export const GRAPHIQL_EXAMPLES = [
   { name: 'SignOut', query: signOut, variables: null, headers: pretty({}) },
 ] as const;
 
-export const GRAPHIQL_DEFAULT_QUERY = signIn;
-
 export const graphiqlOptions: GraphiQLOptions = {
   title: 'Six-Type Agency platform',
-  defaultQuery: GRAPHIQL_DEFAULT_QUERY,
+  defaultQuery: signIn,
   defaultTabs: GRAPHIQL_EXAMPLES.map(({ query, variables, headers }) => ({ query, variables, headers })),
   defaultEditorToolsVisibility: 'headers',
   // Tokens stay out of the browser's storage.
