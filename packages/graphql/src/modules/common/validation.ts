@@ -1,5 +1,4 @@
 import { CODE_PATTERN_MESSAGE, codePattern } from '@sixtype/db';
-import { GraphQLLocalDate } from 'graphql-scalars';
 import { z } from 'zod';
 import { graphQLError, ValidationError } from '../../errors.ts';
 
@@ -92,20 +91,20 @@ export const FIRST_DAY = '0001-01-01';
 export const LAST_DAY = '9999-12-31';
 export const CALENDAR_DAY_MESSAGE = `must be a calendar day YYYY-MM-DD from ${FIRST_DAY} to ${LAST_DAY}`;
 
+const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+
 /**
- * A real day of the (proleptic Gregorian) calendar in years 1 to 9999, as graphql-scalars'
- * LocalDate reads it (YYYY-MM-DD, 2012-02-30 refused rather than rolled into March), without
- * its year 0000, which PostgreSQL has not. The `Date` scalar and every text field that holds a
- * day (`periodStart`, the bulk upload's rows) follow this one rule.
+ * A real day of the (proleptic Gregorian) calendar in years 1 to 9999: 2012-02-30 is refused
+ * rather than rolled into March, and 0000-01-01 rather than sent to PostgreSQL, which has no year 0.
  */
 export function isCalendarDay(value: unknown): value is string {
-  if (typeof value !== 'string' || value.startsWith('0000')) return false;
-  try {
-    GraphQLLocalDate.parseValue(value);
-    return true;
-  } catch {
-    return false;
-  }
+  const match = typeof value === 'string' ? DAY_PATTERN.exec(value) : null;
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const length = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return day <= length;
 }
 
 /** A calendar-day input field (a `Date` or a `String` holding one) as zod sees it. */
