@@ -38,8 +38,16 @@ export interface ScenarioResult {
   /** Reads: the hand-tuned floor's answer hashes identical to the API's on every variant. */
   tunedAnswerMatches?: boolean;
   pgliteAnswerMatches?: boolean;
+  /** Reads: the captured statements' own time from one idle connection (see run.ts). */
+  statements?: StatementTime;
   runs: Run[];
   fixedRate: Run[];
+}
+
+export interface StatementTime {
+  medianMs: number;
+  minMs: number;
+  samples: number;
 }
 
 export interface BenchResults {
@@ -99,7 +107,7 @@ export async function machineInfo(databaseUrl: string): Promise<Record<string, s
   }
 }
 
-const median = (values: number[]) => {
+export const medianOf = (values: number[]) => {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -111,15 +119,15 @@ export function summarize(scenario: ScenarioResult, target: TargetName, connecti
   const runs = scenario.runs.filter((r) => r.target === target && r.connections === connections);
   if (runs.length === 0) return undefined;
   return {
-    requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
+    requestsPerSecond: medianOf(runs.map((r) => r.requestsPerSecond)),
     /** Requests per second whose write was accepted (all of them for reads). */
-    acceptedPerSecond: median(
+    acceptedPerSecond: medianOf(
       runs.map((r) => r.requestsPerSecond * (r.requests ? 1 - (r.unexpected ?? 0) / r.requests : 1)),
     ),
-    p50: median(runs.map((r) => r.p50)),
-    p99: median(runs.map((r) => r.p99)),
-    statementsPerRequest: median(runs.map((r) => r.statementsPerRequest)),
-    cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
+    p50: medianOf(runs.map((r) => r.p50)),
+    p99: medianOf(runs.map((r) => r.p99)),
+    statementsPerRequest: medianOf(runs.map((r) => r.statementsPerRequest)),
+    cpuMsPerRequest: medianOf(runs.map((r) => r.cpuMsPerRequest)),
     peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
     failed: runs.reduce((n, r) => n + r.non2xx + r.errors + (r.unexpected ?? 0), 0),
   };
@@ -128,6 +136,77 @@ export function summarize(scenario: ScenarioResult, target: TargetName, connecti
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
 const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined || !b ? '–' : `${(a / b).toFixed(2)}×`;
+
+/**
+ * Issue 15's goals at dataset L, each with the figure the issue started from and this run's: the
+ * table `npm run bench` prints at its end and writes at the top of results-<size>.md.
+ */
+export function goalsMarkdown(results: BenchResults): string[] {
+  const byId = (id: string) => results.scenarios.find((scenario) => scenario.id === id);
+  const maxC = Math.max(...results.settings.connectionLevels);
+  const top = (id: string, target: TargetName = 'api') => {
+    const scenario = byId(id);
+    return scenario && summarize(scenario, target, maxC);
+  };
+  const halfLoadP50 = (id: string) => byId(id)?.fixedRate.find((r) => r.target === 'api' && r.fraction === 0.5)?.p50;
+  const statementMs = (id: string) => byId(id)?.statements?.medianMs;
+  const bestRows = (id: string) => {
+    const scenario = byId(id);
+    if (!scenario?.rowsPerRequest) return undefined;
+    const rates = results.settings.connectionLevels.map(
+      (c) => (summarize(scenario, 'api', c)?.acceptedPerSecond ?? 0) * (scenario.rowsPerRequest as number),
+    );
+    return Math.max(...rates);
+  };
+  const rssPeak = Math.max(
+    ...results.scenarios.map((scenario) => top(scenario.id)?.peakRssMb ?? 0),
+    ...(results.soak?.samples.map((sample) => sample.rssMb) ?? []),
+  );
+  const drift = results.soak ? results.soak.rssAtEndMb / results.soak.rssAfter60sMb : undefined;
+  type Row = [string, string, number | undefined, string, (value: number) => boolean, number?];
+  const atMost = (goal: number) => (value: number) => value <= goal;
+  const atLeast = (goal: number) => (value: number) => value >= goal;
+  const tunedRatio = (() => {
+    const api = top('S1')?.requestsPerSecond;
+    const tuned = top('S1', 'tuned')?.requestsPerSecond;
+    return api !== undefined && tuned ? api / tuned : undefined;
+  })();
+  const rows: Row[] = [
+    ['S1 statement, ms', '214', statementMs('S1'), '≤ 20', atMost(20)],
+    ['S1 p50 at 50% load, ms', '~300', halfLoadP50('S1'), '≤ 20', atMost(20), 0],
+    [`S1 req/s ÷ hand-tuned floor's (c=${maxC})`, '–', tunedRatio, '≥ 0.8', atLeast(0.8), 2],
+    ['S2 statement, ms', '~60', statementMs('S2'), '≤ 25', atMost(25)],
+    ['S2 p50 at 50% load, ms', '–', halfLoadP50('S2'), '≤ 25', atMost(25), 0],
+    ['S3 statement, ms', '~210', statementMs('S3'), '≤ 30', atMost(30)],
+    ['S3 p50 at 50% load, ms', '–', halfLoadP50('S3'), '≤ 30', atMost(30), 0],
+    ['S6 statement, ms', '~126', statementMs('S6'), '≤ 40', atMost(40)],
+    ['S6 p50 at 50% load, ms', '–', halfLoadP50('S6'), '≤ 40', atMost(40), 0],
+    [`S0 CPU ms per request (c=${maxC})`, '0.43', top('S0')?.cpuMsPerRequest, '≤ 0.15', atMost(0.15), 2],
+    [`S4 CPU ms per request (c=${maxC})`, '1.75–2.2', top('S4')?.cpuMsPerRequest, '≤ 0.7', atMost(0.7), 2],
+    ['S4 SQL statements per request', '2', top('S4')?.statementsPerRequest, '1', (value) => value <= 1.05, 2],
+    ['S5 rows/s through GraphQL (best level)', '14–26k', bestRows('S5'), '≥ 50,000', atLeast(50_000), 0],
+    ['S5B rows/s, bulk upload (best level)', 'none', bestRows('S5B'), '≥ 200,000', atLeast(200_000), 0],
+    ['peak RSS of the API, MB (scenarios and soak)', '166–215', rssPeak || undefined, '≤ 250', atMost(250), 0],
+    ['RSS at the end of the soak ÷ after 60 s', '0.98×', drift, '0.9–1.1', (value) => value >= 0.9 && value <= 1.1, 2],
+  ];
+  const lines = [
+    `## Goals (issue 15, dataset L) against this run (${results.dataset.size})`,
+    '',
+    '| figure | before | this run | goal | |',
+    '|---|---|---|---|---|',
+  ];
+  for (const [figure, before, value, goal, met, digits = 1] of rows) {
+    const verdict = value === undefined || Number.isNaN(value) ? 'not measured' : met(value) ? 'met' : 'missed';
+    lines.push(`| ${figure} | ${before} | ${fmt(value, digits)} | ${goal} | ${verdict} |`);
+  }
+  lines.push(
+    '',
+    'Statements: the API’s captured SQL of every variant sent unnamed with JIT off from one idle connection',
+    '(median, planning included). p50: at 50% of the API’s own maximum rate, end to end over HTTP.',
+    '',
+  );
+  return lines;
+}
 
 export function markdown(results: BenchResults): string {
   const levels = results.settings.connectionLevels;
@@ -157,6 +236,7 @@ export function markdown(results: BenchResults): string {
     '',
   );
 
+  lines.push(...goalsMarkdown(results));
   lines.push('## Throughput (requests/s, median of repeats) and ratios', '');
   const header = ['scenario', 'SQL/req api', 'SQL/req naive'];
   for (const c of levels)

@@ -11,7 +11,15 @@ import type { LoggedStatement } from './api.ts';
 import { API_HEAP_MB, BENCH_DATABASE_URL } from './env.ts';
 import type { LoadJob, LoadResult } from './load.ts';
 import { copyToPglite } from './pglite.ts';
-import { type BenchResults, machineInfo, type TargetName, writeReports } from './report.ts';
+import {
+  type BenchResults,
+  goalsMarkdown,
+  machineInfo,
+  medianOf,
+  type StatementTime,
+  type TargetName,
+  writeReports,
+} from './report.ts';
 import { answered, comparableAnswer, readTargets, requestOf, type Scenario, scenarios, VARIANTS } from './scenarios.ts';
 import type { ServerStats } from './servers/stats.ts';
 import { tunedQueries } from './servers/tuned-queries.ts';
@@ -205,6 +213,7 @@ try {
   // 3. Plans: EXPLAIN (ANALYZE, BUFFERS) of every read statement of variant 0.
   const plansDir = join(values.out as string, `plans-${dataset.size}`);
   mkdirSync(plansDir, { recursive: true });
+  const statementTimes: Record<string, StatementTime> = {};
   // With the API's connection settings: JIT off (packages/db/src/pool.ts).
   const explainSql = postgres(databaseUrl, { max: 1, connection: { jit: 'off' }, onnotice: () => {} });
   try {
@@ -221,6 +230,26 @@ try {
         text += `${plan.map((row) => row['QUERY PLAN']).join('\n')}\n`;
       }
       writeFileSync(join(plansDir, `${scenario.id}.txt`), text);
+    }
+    // The statements' own time, as the API pays it (unnamed, so parsed and planned each time; JIT
+    // off): every variant's statements twice, after one warm-up round, on one idle connection.
+    for (const scenario of chosen) {
+      if (!scenario.floor || scenario.rowsPerRequest) continue;
+      const variants = captured[scenario.id] ?? [];
+      const times: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        for (const statements of variants) {
+          const started = performance.now();
+          for (const { query, params } of statements) {
+            await explainSql.unsafe(query, params as postgres.ParameterOrJSON<never>[], { prepare: false });
+          }
+          if (round > 0) times.push(performance.now() - started);
+        }
+      }
+      statementTimes[scenario.id] = { medianMs: medianOf(times), minMs: Math.min(...times), samples: times.length };
+      log(
+        `${scenario.id}: statements ${statementTimes[scenario.id]?.medianMs.toFixed(1)} ms (median of ${times.length})`,
+      );
     }
   } finally {
     await explainSql.end({ timeout: 2 });
@@ -374,6 +403,7 @@ try {
       naiveAnswerMatches: naiveMatches[scenario.id] ?? null,
       ...(scenario.id in floorMatches ? { floorAnswerMatches: floorMatches[scenario.id] } : {}),
       ...(scenario.id in tunedMatches ? { tunedAnswerMatches: tunedMatches[scenario.id] } : {}),
+      ...(statementTimes[scenario.id] ? { statements: statementTimes[scenario.id] } : {}),
       runs,
       fixedRate,
     });
@@ -453,7 +483,7 @@ try {
     log(`soak: RSS ${at(60).toFixed(0)} MB after 60 s, ${results.soak.rssAtEndMb.toFixed(0)} MB at the end`);
   }
   writeReports(values.out as string, results);
-  log(`results written to ${values.out}`);
+  log(`results written to ${values.out}\n\n${goalsMarkdown(results).join('\n')}`);
 } finally {
   await cleanup();
 }
