@@ -1,8 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { ltree } from '@electric-sql/pglite/contrib/ltree';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'drizzle-orm/logger';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
@@ -13,8 +10,6 @@ import {
   type PgQueryResultHKT,
   withReplicas,
 } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { lockDataFolder } from './lock.ts';
 import { type PoolStats, RequestAwarePool, type RequestAwarePoolOptions } from './pool.ts';
@@ -195,6 +190,16 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
     };
   }
 
+  // Loaded only here: on PostgreSQL the embedded database's modules would cost every API process
+  // some 40 MB of memory it never uses.
+  const [{ PGlite }, { ltree }, { pg_trgm }, { drizzle: drizzlePglite }, { migrate: migratePglite }] =
+    await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/contrib/ltree'),
+      import('@electric-sql/pglite/contrib/pg_trgm'),
+      import('drizzle-orm/pglite'),
+      import('drizzle-orm/pglite/migrator'),
+    ]);
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // PGlite's folder is one process's: two writers corrupt it, so whoever opens it holds a lock file.
   const lock = options.dataDir ? await lockDataFolder(options.dataDir) : undefined;
