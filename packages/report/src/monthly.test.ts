@@ -12,6 +12,7 @@ import { eq } from 'drizzle-orm';
 import { execute, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateMonthlyReports, readGeneratedReport } from './monthly.ts';
+import { markdownRow } from './testing.ts';
 
 let database: TestDatabase;
 let context: GraphQLContext;
@@ -22,15 +23,6 @@ async function api<T>(query: string, variables: Record<string, unknown> = {}): P
   const result = await execute({ schema, document: parse(query), variableValues: variables, contextValue: context });
   expect(result.errors).toBeUndefined();
   return result.data as T;
-}
-
-/** The cells of the Markdown table row that starts with `first`. */
-function markdownRow(markdown: string, first: string): string[] | undefined {
-  return markdown
-    .split('\n')
-    .filter((line) => line.startsWith('| '))
-    .map((line) => line.slice(2, -2).split(' | '))
-    .find((cells) => cells[0] === first);
 }
 
 const reportReadyRows = () =>

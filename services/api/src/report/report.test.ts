@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
 import { createUser, loadTokenSecret, login, SYSTEM_ACCESS } from '@sixtype/graphql';
 import { percent } from '@sixtype/report';
+import { markdownRow } from '@sixtype/report/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type App, createApp } from '../server.ts';
@@ -59,15 +60,6 @@ async function pdfText(path: string, token: string, name: string): Promise<strin
   const file = join(folder, name);
   writeFileSync(file, Buffer.from(await response.arrayBuffer()));
   return execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
-}
-
-/** The cells of the Markdown table row that starts with `first`. */
-function markdownRow(markdown: string, first: string): string[] | undefined {
-  return markdown
-    .split('\n')
-    .filter((line) => line.startsWith('| '))
-    .map((line) => line.slice(2, -2).split(' | '))
-    .find((cells) => cells[0] === first);
 }
 
 const DOCUMENT_METRICS = [
