@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const apiFolder = fileURLToPath(new URL('../services/api', import.meta.url));
@@ -15,16 +16,33 @@ export interface ApiProcess {
   kill(): void;
 }
 
+/** Builds the API's bundles (services/api/scripts/bundle.mjs), as `npm start` does before it starts. */
+export function buildApiBundles(): void {
+  execFileSync(process.execPath, [join(apiFolder, 'scripts', 'bundle.mjs')], { stdio: 'inherit' });
+}
+
 /**
- * Starts the API as `npm start` does (`src/main.ts`, or another entry such as `src/cluster.ts`) and
- * resolves once it logs the line announcing GraphiQL, which comes after everything startup does.
+ * The command `npm start` runs for an entry (`src/main.ts`, `src/cluster.ts`): node on its bundle in
+ * services/api/dist, which the end-to-end tests' global setup builds (bundle-setup.ts) and
+ * `npm run soak` before it starts (soak-main.ts).
+ */
+export function apiEntryArgs(entry = 'src/main.ts'): string[] {
+  const bundled = entry.replace(/^src\/(.*)\.ts$/, 'dist/$1.mjs');
+  if (bundled === entry) throw new Error(`not an entry of the API: ${entry}`);
+  return ['--enable-source-maps', bundled];
+}
+
+/**
+ * Starts the API as `npm start` does (`src/main.ts`, or another entry such as `src/cluster.ts`,
+ * from its bundle) and resolves once it logs the line announcing GraphiQL, which comes after
+ * everything startup does.
  */
 export async function startApiProcess(
   /** Added to this process's environment; `undefined` removes a variable (as `npm start` has no NODE_ENV). */
   env: Record<string, string | undefined>,
   options: { entry?: string; ready?: RegExp } = {},
 ): Promise<ApiProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? 'src/main.ts'], {
+  const child = spawn(process.execPath, apiEntryArgs(options.entry), {
     cwd: apiFolder,
     env: Object.fromEntries(
       Object.entries({ ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production', ...env }).filter(

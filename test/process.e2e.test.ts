@@ -8,6 +8,7 @@ import { openTestDatabase } from '@sixtype/db/testing';
 import { createUser, SYSTEM_ACCESS } from '@sixtype/graphql';
 import { createClient, LoginDocument, OrganizationByCodeDocument, SixtypeError } from '@sixtype/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
+import { apiEntryArgs } from './api-process.ts';
 
 const apiFolder = fileURLToPath(new URL('../services/api', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -19,7 +20,7 @@ afterAll(async () => {
 async function startProcess(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, apiEntryArgs(), {
     cwd: apiFolder,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,3 +1,4 @@
+import { buildApiBundles } from './api-process.ts';
 import { runSoak } from './soak.ts';
 
 /**
@@ -10,6 +11,7 @@ if (!(minutes > 0 && minutes <= 120)) {
   process.stderr.write('SOAK_MINUTES must be a number of minutes between 0 and 120\n');
   process.exit(2);
 }
+buildApiBundles();
 const report = await runSoak({
   minutes,
   concurrency: process.env.SOAK_CONCURRENCY ? Number(process.env.SOAK_CONCURRENCY) : undefined,

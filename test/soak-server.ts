@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { apiEntryArgs } from './api-process.ts';
 
 const apiFolder = fileURLToPath(new URL('../services/api', import.meta.url));
 
@@ -16,7 +17,7 @@ export interface ServerProcess {
  */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
   const heapMiB = process.env.API_HEAP_MB ?? '256';
-  const child = spawn(process.execPath, [`--max-old-space-size=${heapMiB}`, '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [`--max-old-space-size=${heapMiB}`, ...apiEntryArgs()], {
     cwd: apiFolder,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundle } from '@sixtype/api/bundle';
 import postgres from 'postgres';
 import type { LoggedStatement } from './api.ts';
 import { API_HEAP_MB, BENCH_DATABASE_URL } from './env.ts';
@@ -74,7 +75,9 @@ const API_HEAP_OPTION = `--max-old-space-size=${API_HEAP_MB}`;
 
 async function startServer(file: string, args: string[], nodeOptions: string[] = []): Promise<Started> {
   const script = fileURLToPath(new URL(file, import.meta.url));
-  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', script, ...args], {
+  // A bundle runs as `npm start` runs the API's (plain node); the comparators run under tsx.
+  const loader = script.endsWith('.mjs') ? ['--enable-source-maps'] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...nodeOptions, ...loader, script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
@@ -149,7 +152,15 @@ process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 try {
   const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
   // As `npm start` runs it: the heap capped at API_HEAP_MB (default 256 MiB).
-  servers.api = await startServer('./servers/api-server.ts', [databaseUrl, pool], [API_HEAP_OPTION, ...profile]);
+  // The API's server is bundled as services/api's `npm start` bundles the API, at the same depth
+  // (bench/dist/servers beside bench/src/servers), so it runs as plain JavaScript too.
+  await bundle([
+    {
+      in: fileURLToPath(new URL('./servers/api-server.ts', import.meta.url)),
+      out: fileURLToPath(new URL('../dist/servers/api-server.mjs', import.meta.url)),
+    },
+  ]);
+  servers.api = await startServer('../dist/servers/api-server.mjs', [databaseUrl, pool], [API_HEAP_OPTION, ...profile]);
   const api = servers.api;
   const auth = { authorization: `Bearer ${api.token}` };
 
@@ -159,7 +170,11 @@ try {
     const dataDir = join(tmpdir(), `sixtype-bench-pglite-${dataset.size}`);
     log(`copying the dataset into PGlite (${dataDir})`);
     await copyToPglite(databaseUrl, dataDir);
-    servers.pglite = await startServer('./servers/api-server.ts', [`pglite:${dataDir}`, pool], [API_HEAP_OPTION]);
+    servers.pglite = await startServer(
+      '../dist/servers/api-server.mjs',
+      [`pglite:${dataDir}`, pool],
+      [API_HEAP_OPTION],
+    );
   }
 
   // The naive server answers each scenario right after the API did, before a later write (S5)

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'drizzle-orm/logger';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
@@ -21,7 +22,12 @@ export type Transaction = PgAsyncTransaction<PgQueryResultHKT, Relations>;
 /** Anything that runs queries: the database itself or an open transaction. */
 export type Executor = Database | Transaction;
 
-export const migrationsFolder = fileURLToPath(new URL('../migrations', import.meta.url));
+/** The package's migrations, found through the package (so also from a bundle of the API, services/api/scripts/bundle.mjs). */
+export const migrationsFolder = join(
+  dirname(createRequire(import.meta.url).resolve('@sixtype/db')),
+  '..',
+  'migrations',
+);
 
 export interface CreateDbOptions {
   /** PostgreSQL connection string; when absent the embedded PGlite is used. */

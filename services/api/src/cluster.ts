@@ -36,7 +36,9 @@ try {
 }
 
 const size = env.CLUSTER_WORKERS ?? availableParallelism();
-cluster.setupPrimary({ exec: fileURLToPath(new URL('./main.ts', import.meta.url)) });
+// Beside this file: main.ts under tsx (the tests), main.mjs in the bundle `npm run start:cluster` runs.
+const workerEntry = import.meta.url.endsWith('.ts') ? './main.ts' : './main.mjs';
+cluster.setupPrimary({ exec: fileURLToPath(new URL(workerEntry, import.meta.url)) });
 
 let stopping = false;
 let ready = 0;
