@@ -123,6 +123,20 @@ describe('query limits', () => {
     expect(statements.filter((statement) => !/from "sessions"/.test(statement))).toEqual([]);
   });
 
+  it('judges each request of one document by its own page variables', async () => {
+    const query = 'query Page($n: Int) { cadres(first: $n) { totalCount } }';
+    const answer = async (n: number | null) => {
+      const response = await post({ query, variables: { n } });
+      const body = (await response.json()) as ErrorBody;
+      return { status: response.status, code: body.errors?.[0]?.extensions?.code ?? null };
+    };
+    for (const n of [5, 1_000_000, 5, null, 101, 100]) {
+      expect(await answer(n), String(n)).toEqual(
+        n !== null && n > 100 ? { status: 400, code: 'BAD_USER_INPUT' } : { status: 200, code: null },
+      );
+    }
+  });
+
   it('counts first: $variable and a left-out first (the default page of 20) in the cost', async () => {
     const nested =
       'query Nested($n: Int) { cadres(first: $n) { nodes { organization { cadres(first: $n) { nodes { organization { cadres(first: $n) { nodes { name } } } } } } } } }';

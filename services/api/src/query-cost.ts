@@ -38,14 +38,14 @@ export interface OperationMeasure {
 function pageArgument(
   field: GraphQLField<unknown, unknown>,
   nodes: readonly { name: { value: string }; value: ValueNode }[],
-  variables: Record<string, unknown>,
+  variable: (name: string) => unknown,
 ) {
   const argumentValue = (name: string): number | null | undefined => {
     const node = nodes.find((argument) => argument.name.value === name);
     if (!node) return undefined;
     if (node.value.kind === Kind.INT) return Number(node.value.value);
     if (node.value.kind === Kind.VARIABLE) {
-      const value = variables[node.value.name.value];
+      const value = variable(node.value.name.value);
       return typeof value === 'number' ? value : value == null ? null : undefined;
     }
     return node.value.kind === Kind.NULL ? null : undefined;
@@ -71,6 +71,15 @@ export function measureOperation(
   operationName: string | null | undefined,
   variables: Record<string, unknown>,
 ): OperationMeasure | null {
+  return measure(schema, document, operationName, (name) => variables[name]);
+}
+
+function measure(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variable: (name: string) => unknown,
+): OperationMeasure | null {
   const operation = getOperationAST(document, operationName);
   if (!operation) return null;
   const root = schema.getRootType(operation.operation);
@@ -95,7 +104,7 @@ export function measureOperation(
         const field = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
         const type = field ? getNamedType(field.type) : undefined;
         if (!field || !type || !isCompositeType(type)) continue;
-        const page = pageArgument(field, selection.arguments ?? [], variables);
+        const page = pageArgument(field, selection.arguments ?? [], variable);
         if (page.bad && !badPage) badPage = { ...page.bad, field: selection.alias?.value ?? name };
         total += (OBJECT_COST + DEPTH_COST_FACTOR * selectionCost(selection.selectionSet, type)) * page.size;
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
@@ -134,7 +143,7 @@ export function useQueryCost(options: {
 }): Plugin {
   return {
     onExecute({ args }) {
-      const measure = measureOperation(
+      const measure = measureCached(
         args.schema,
         args.document,
         args.operationName,
@@ -148,4 +157,70 @@ export function useQueryCost(options: {
       options.onMeasure?.(measure.cost);
     },
   };
+}
+
+/** Measures kept per document and operation name, for so many distinct page-size values each. */
+const MEASURES_PER_OPERATION = 32;
+
+interface MeasuredOperation {
+  schema: GraphQLSchema;
+  /** The variables the page arguments name: the measure depends on their values and on nothing else. */
+  variables: readonly string[];
+  byValues: Map<string, OperationMeasure | null>;
+}
+
+// yoga's parser cache hands back the same DocumentNode for the same text, so a document is walked
+// once per page-size values rather than on every request.
+const measuredDocuments = new WeakMap<DocumentNode, Map<string, MeasuredOperation>>();
+
+/**
+ * measureOperation, remembered. The walk reads the same variables whatever their values (every
+ * selection is visited), so the first walk learns which ones it read, and a later request with
+ * the same values for those (as pageArgument reads them: a number, null, or something else) gets
+ * the same measure.
+ */
+function measureCached(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown>,
+): OperationMeasure | null {
+  let operations = measuredDocuments.get(document);
+  if (!operations) {
+    operations = new Map();
+    measuredDocuments.set(document, operations);
+  }
+  const name = operationName ?? '';
+  const known = operations.get(name);
+  if (!known || known.schema !== schema) {
+    const read = new Set<string>();
+    const result = measure(schema, document, operationName, (variable) => {
+      read.add(variable);
+      return variables[variable];
+    });
+    const variableNames = [...read];
+    operations.set(name, {
+      schema,
+      variables: variableNames,
+      byValues: new Map([[valuesKey(variableNames, variables), result]]),
+    });
+    return result;
+  }
+  const key = valuesKey(known.variables, variables);
+  const cached = known.byValues.get(key);
+  if (cached !== undefined) return cached;
+  const result = measure(schema, document, operationName, (variable) => variables[variable]);
+  if (known.byValues.size < MEASURES_PER_OPERATION) known.byValues.set(key, result);
+  return result;
+}
+
+/** The values of the page variables as pageArgument tells them apart. */
+function valuesKey(names: readonly string[], variables: Record<string, unknown>): string {
+  if (names.length === 0) return '';
+  return JSON.stringify(
+    names.map((name) => {
+      const value = variables[name];
+      return typeof value === 'number' ? value : value == null ? null : 'other';
+    }),
+  );
 }

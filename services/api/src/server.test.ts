@@ -287,6 +287,10 @@ describe('observability', () => {
     expect(metrics).toMatch(/sixtype_graphql_errors_total\{code="BAD_USER_INPUT",operation="Broken"\} 1/);
     expect(metrics).toMatch(/sixtype_http_request_duration_seconds_count\{method="POST",status="200"\} 2/);
     expect(metrics).toContain('sixtype_nodejs_eventloop_lag_seconds');
+    // The GraphQL phases of both operations, by operation type.
+    for (const phase of ['parse', 'validate', 'execute']) {
+      expect(metrics).toMatch(new RegExp(`graphql_envelop_phase_${phase}_count\\{operationType="query"\\} 2`));
+    }
   });
 
   it('keeps /metrics bounded whatever operation names and URLs clients send', async () => {

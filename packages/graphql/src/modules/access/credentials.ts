@@ -57,8 +57,34 @@ export function signToken(claims: TokenClaims, secret: string): string {
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
 
+/** Tokens whose signature was checked, kept per process; the least recently used is dropped first. */
+export const VERIFIED_TOKEN_CACHE_MAX = 10_000;
+
+/**
+ * The claims of tokens whose signature checked out, by token and secret: a token's signature
+ * and claims never change, so a client sending the same token on every request costs one HMAC
+ * rather than one a request. Expiry is still checked on each use, and whether the session goes
+ * on is the session check's (findSession), which this does not touch.
+ */
+const verifiedTokens = new Map<string, { secret: string; claims: TokenClaims }>();
+
 /** The claims of a token with a valid signature that has not expired; otherwise null. */
 export function verifyToken(token: string, secret: string, now = Date.now()): TokenClaims | null {
+  const known = verifiedTokens.get(token);
+  const claims = known && known.secret === secret ? known.claims : checkSignature(token, secret);
+  if (!claims || claims.exp * 1000 <= now) return null;
+  if (!known) {
+    verifiedTokens.set(token, { secret, claims });
+    if (verifiedTokens.size > VERIFIED_TOKEN_CACHE_MAX) {
+      const oldest = verifiedTokens.keys().next().value;
+      if (oldest !== undefined) verifiedTokens.delete(oldest);
+    }
+  }
+  return claims;
+}
+
+/** The claims of a token whose signature is `secret`'s and whose claims are well formed; otherwise null. */
+function checkSignature(token: string, secret: string): TokenClaims | null {
   const [header, payload, signature] = token.split('.');
   if (header !== TOKEN_HEADER || !payload || !signature) return null;
   const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
@@ -66,9 +92,9 @@ export function verifyToken(token: string, secret: string, now = Date.now()): To
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return null;
   try {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
-    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now) return null;
+    if (typeof claims.exp !== 'number') return null;
     if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') return null;
-    return claims;
+    return Object.freeze(claims);
   } catch {
     return null;
   }
