@@ -71,14 +71,15 @@ const verifiedTokens = new Map<string, { secret: string; claims: TokenClaims }>(
 /** The claims of a token with a valid signature that has not expired; otherwise null. */
 export function verifyToken(token: string, secret: string, now = Date.now()): TokenClaims | null {
   const known = verifiedTokens.get(token);
-  const claims = known && known.secret === secret ? known.claims : checkSignature(token, secret);
+  const entry = known?.secret === secret ? known : undefined;
+  const claims = entry ? entry.claims : checkSignature(token, secret);
   if (!claims || claims.exp * 1000 <= now) return null;
-  if (!known) {
-    verifiedTokens.set(token, { secret, claims });
-    if (verifiedTokens.size > VERIFIED_TOKEN_CACHE_MAX) {
-      const oldest = verifiedTokens.keys().next().value;
-      if (oldest !== undefined) verifiedTokens.delete(oldest);
-    }
+  // Map order is use order: a token used again moves to the end, so the first is the least recently used.
+  verifiedTokens.delete(token);
+  verifiedTokens.set(token, entry ?? { secret, claims });
+  if (verifiedTokens.size > VERIFIED_TOKEN_CACHE_MAX) {
+    const oldest = verifiedTokens.keys().next().value;
+    if (oldest !== undefined) verifiedTokens.delete(oldest);
   }
   return claims;
 }
