@@ -17,10 +17,6 @@ export const answerableBy = (reporting: Granularity, requested: Granularity) =>
 /** The granularities, finest first, and their lengths in months, as SQL arrays. */
 const GRAIN_NAMES = sql.raw(`array[${granularities.map((grain) => `'${grain}'`).join(', ')}]`);
 const GRAIN_MONTHS = sql.raw(`array[${granularities.map((grain) => MONTHS_IN[grain]).join(', ')}]`);
-/** The points a figure feeds, as small integers (sorting on them is cheap). */
-const VALUE = sql.raw('0');
-const PRIOR = sql.raw('1');
-const YEAR_TO_DATE = sql.raw('2');
 
 /**
  * The one question every figure of the platform answers: the value of metric M for a unit (alone,
@@ -70,14 +66,23 @@ export interface RollupQuery {
  * revision, source, periods_reported, periods_expected. Callers add their own final `select` (a
  * series or a ranking) after it.
  *
- * Every observation row is tagged once with the points it feeds (its own period, and the period a
- * year later as a prior-year figure); a GROUP BY per unit gives each unit's values, a window over
- * each unit's points of the year its year to date (standing for every point until the unit's next
- * one), and a GROUP BY per group the answer. No step joins two intermediate sets on a range:
- * PostgreSQL cannot estimate CTE sizes, and a nested loop over two of them was quadratic.
+ * One pass per level, each a pipelined step (a CTE read once is inlined, not materialised):
+ * the figures (with a window: whether the unit reported the same period a year later), the units'
+ * points (one figure each when asked by month, the finest granularity; else a GROUP BY), a window
+ * over each unit's points of the year for its year to date (standing for every point asked for
+ * until the unit's next one), a window per group and point for the `reportedAs: TOTAL` rule, and
+ * one GROUP BY per group and point. The prior year needs no rows of its own: the prior value of
+ * point P is the group's value of P − 1 year (like with like: its figures whose unit reported a
+ * year later), so a point and its year-earlier point are two rows of the same small set.
+ * No step joins two large intermediate sets on a range: PostgreSQL cannot estimate CTE sizes, and
+ * a nested loop over two of them was quadratic.
  */
 export function rollupCtes(q: RollupQuery): SQL {
   const months = MONTHS_IN[q.granularity];
+  // By the finest granularity each unit's point is one figure (observations are aligned and one
+  // revision per period is read; a derivation yields one row per unit and month), so the step that
+  // adds a unit's figures up over a point is left out.
+  const oneFigurePerPoint = granularities.indexOf(q.granularity) === 0;
   const derived = derivedObservationsSql({
     from: sql`(${q.firstPeriod}::date - interval '1 year')::date`,
     to: sql`${q.lastPeriodEnd}::date`,
@@ -86,20 +91,66 @@ export function rollupCtes(q: RollupQuery): SQL {
     names: q.derivations,
   });
   const monthIndex = (day: string) => `(date_part('year', ${day}) * 12 + date_part('month', ${day}))::int`;
-  // How a unit's rows add up over time, by kind; `filter` narrows the rows (the like-for-like ones).
+  // How a unit's figures add up over a point, by kind; `filter` narrows them (the like-for-like ones).
   // Each aggregate sees only the rows of its own kind, so a row costs one aggregate, not three.
   // STOCK's last figure is the greatest [day, value] pair: an ordered aggregate would sort every
   // unit's rows apart (one sort per group, the slowest part of this step).
   const overTime = (filter: string) => `coalesce(
-      sum(c.value) filter (where c.kind = 'FLOW' and ${filter}),
-      (max(array[(c.period_start - date '2000-01-01')::numeric, c.value]) filter (where c.kind = 'STOCK' and ${filter} and c.value is not null))[2],
-      avg(c.value) filter (where c.kind = 'RATIO' and ${filter}))`;
-  // How units add up across the subtree, by aggregation (NONE: only the root's row is left).
+      sum(f.value) filter (where f.kind = 'FLOW' and ${filter}),
+      (max(array[(f.period_start - date '2000-01-01')::numeric, f.value]) filter (where f.kind = 'STOCK' and ${filter} and f.value is not null))[2],
+      avg(f.value) filter (where f.kind = 'RATIO' and ${filter}))`;
+  // How units add up across the subtree, by aggregation (NONE: only the root's row counts).
   const acrossUnits = (column: string, filter: string) => `coalesce(
-      sum(u.${column}) filter (where m.aggregation = 'SUM' and ${filter}),
-      avg(u.${column}) filter (where m.aggregation = 'AVG' and ${filter}),
-      max(u.${column}) filter (where m.aggregation in ('MAX', 'NONE') and ${filter}),
-      min(u.${column}) filter (where m.aggregation = 'MIN' and ${filter}))`;
+      sum(c.${column}) filter (where c.aggregation = 'SUM' and ${filter}),
+      avg(c.${column}) filter (where c.aggregation = 'AVG' and ${filter}),
+      max(c.${column}) filter (where c.aggregation in ('MAX', 'NONE') and ${filter}),
+      min(c.${column}) filter (where c.aggregation = 'MIN' and ${filter}))`;
+  // A unit's point: its figures over time (value_all), those whose unit reported the same period a
+  // year later (value_matched, for the prior year of the point a year on), the parts of RATIO's
+  // average for the year to date, and which reporting periods of the point have a figure (mask).
+  const unitPoints = oneFigurePerPoint
+    ? // One figure: FLOW's sum and STOCK's last are the value; RATIO's average is value ÷ 1, as avg()
+      // computes it (its scale is the quotient's, which later averages and divisions keep).
+      sql.raw(`
+  select f.metric_id, f.group_id, f.root_id, f.organization_id, f.path, f.point,
+         case when f.kind = 'RATIO' then f.value / 1::numeric else f.value end as value_all,
+         case when f.next_year_reported then case when f.kind = 'RATIO' then f.value / 1::numeric else f.value end end as value_matched,
+         f.next_year_reported as any_matched,
+         case when f.kind = 'RATIO' then f.value end as ratio_sum,
+         case when f.kind = 'RATIO' and f.value is not null then 1::bigint else 0::bigint end as ratio_count,
+         f.revision, f.source as sources, 1 as mask
+  from figures f`)
+    : sql.raw(`
+  -- Root and path are the unit's own, the same in every row of the group.
+  select f.metric_id, f.group_id, min(f.root_id) as root_id, f.organization_id, (array_agg(f.path))[1] as path, f.point,
+         ${overTime('true')} as value_all,
+         ${overTime('f.next_year_reported')} as value_matched,
+         bool_or(f.next_year_reported) as any_matched,
+         sum(f.value) filter (where f.kind = 'RATIO') as ratio_sum,
+         count(f.value) filter (where f.kind = 'RATIO') as ratio_count,
+         max(f.revision) as revision,
+         -- Unsorted: each text is made unique once per point, below.
+         array_agg(f.source) filter (where f.source is not null) as sources,
+         bit_or(1 << ((${monthIndex('f.period_start')} - ${monthIndex('f.point')}) / f.reporting_months)) as mask
+  from figures f
+  -- Integers only in the key: sorting by an ltree, an enum or text made this the slowest step.
+  group by f.metric_id, f.group_id, f.organization_id, f.point`);
+  // A point's sources, each text once (sorted), from the figures of the units counted in it: one
+  // text per unit's point by month, else each unit's list (as JSON, so lists of any length add up).
+  const countedOwn = 'c.own and c.counts_own';
+  const pointSources = oneFigurePerPoint
+    ? `string_agg(distinct c.sources, '; ') filter (where ${countedOwn})`
+    : `(select string_agg(distinct s.source, '; ')
+        from json_array_elements(json_agg(c.sources) filter (where ${countedOwn} and c.sources is not null)) l(list)
+        cross join lateral json_array_elements_text(l.list) s(source))`;
+  // Whether a unit counts in its group at a point: NONE only the group's root; TOTAL only a unit
+  // with no unit above it (inside the group) that has a row of the same kind at the same point:
+  // none of those units' paths is an ancestor of (or equal to) the unit's parent.
+  const counts = (paths: string) => `case
+      when c.aggregation = 'NONE' then c.organization_id = c.root_id
+      when c.reported_as = 'TOTAL' then not coalesce(c.${paths} @> subpath(c.path, 0, nlevel(c.path) - 1), false)
+      else true
+    end`;
   return sql`
 params as (
   select ${q.granularity}::text as grain, ${months}::int as months, ${granularities.indexOf(q.granularity) + 1}::int as grain_rank,
@@ -123,18 +174,18 @@ metrics as (
 ),
 groups as (${q.groups}),
 members as (
-  select g.group_id, o.id as organization_id, o.path
+  select g.group_id, g.root_id, o.id as organization_id, o.path
   from groups g join organizations o on o.path <@ g.root_path
   where g.include_descendants
   union all
-  select g.group_id, o.id, o.path
+  select g.group_id, g.root_id, o.id, o.path
   from groups g join organizations o on o.id = g.root_id
   where not g.include_descendants
 ),
 periods as (${q.periods}),
 observed as (
   (select distinct on (ob.metric_id, mb.group_id, ob.organization_id, ob.period_start)
-          ob.metric_id, mb.group_id, ob.organization_id, mb.path, ob.period_start, ob.value, ob.revision, ob.source
+          ob.metric_id, mb.group_id, mb.root_id, ob.organization_id, mb.path, ob.period_start, ob.value, ob.revision, ob.source
    from members mb
    join metric_observations ob on ob.organization_id = mb.organization_id
    join metrics m on m.id = ob.metric_id and ob.granularity = m.reporting_granularity and m.derivation is null
@@ -145,14 +196,15 @@ observed as (
   ${
     derived
       ? sql`union all
-  select d.metric_id, mb.group_id, d.organization_id, mb.path, d.period_start, d.value, d.revision, d.source
+  select d.metric_id, mb.group_id, mb.root_id, d.organization_id, mb.path, d.period_start, d.value, d.revision, d.source
   from (${derived}) d join members mb on mb.organization_id = d.organization_id`
       : sql``
   }
 ),
-marked as (
-  select o.metric_id, o.group_id, o.organization_id, o.period_start, o.value, o.revision, o.source,
-         m.kind, m.reporting_months, date_trunc(params.grain, o.period_start)::date as own_point,
+figures as (
+  select o.metric_id, o.group_id, o.root_id, o.organization_id, o.period_start, o.value, o.revision, o.source,
+         -- The unit's place in the tree matters to the TOTAL rule only; other rows sort lighter without it.
+         case when m.reported_as = 'TOTAL' then o.path end as path, m.kind, m.reporting_months, date_trunc(params.grain, o.period_start)::date as point,
          -- Like with like: whether the unit reported the same period a year later.
          -- (On the month's index, an integer: a date range offset costs an interval sum per comparison.)
          count(*) over (partition by o.metric_id, o.group_id, o.organization_id
@@ -163,122 +215,69 @@ marked as (
   cross join params
   where m.reporting_rank <= params.grain_rank
 ),
-contributions as (
-  select k.metric_id, k.kind, k.group_id, k.organization_id, ${VALUE} as part, k.own_point as point_start,
-         k.period_start, k.value, k.revision, k.source, true as matched,
-         1 << ((${sql.raw(monthIndex('k.period_start'))} - ${sql.raw(monthIndex('k.own_point'))}) / k.reporting_months) as mask
-  from marked k cross join params
-  -- From the year's first period: the year to date of the first period asked for needs them.
-  where k.own_point between date_trunc('year', params.first_period)::date and params.last_period
-  union all
-  select k.metric_id, k.kind, k.group_id, k.organization_id, ${PRIOR},
-         date_trunc(params.grain, k.period_start + interval '1 year')::date,
-         k.period_start, k.value, k.revision, null, k.next_year_reported, 0
-  from marked k cross join params
-  where (k.period_start + interval '1 year')::date between params.first_period and params.last_end
-  union all
-  -- Every point asked for, with or without a figure.
-  select rq.id, rq.kind, g.group_id, null, ${VALUE}, p.period_start, null, null, null, null, false, 0
-  from requested rq cross join groups g cross join periods p
+unit_points as (${unitPoints}),
+-- Year to date, per unit: its points of the year so far by the metric's kind (FLOW sums them,
+-- STOCK keeps the last, RATIO averages the figures), null until the unit's first figure of the year.
+unit_years as (
+  select u.metric_id, u.group_id, u.root_id, u.organization_id, u.path, u.point, u.value_all, u.value_matched, u.any_matched,
+         u.revision, u.sources, u.mask, m.aggregation, m.reported_as,
+         -- Each window aggregate sees only its kind's rows: a filtered-out row costs no argument.
+         case m.kind
+           when 'FLOW' then sum(u.value_all) filter (where m.kind = 'FLOW') over w
+           when 'STOCK' then (max(array[(u.point - date '2000-01-01')::numeric, u.value_all])
+                                filter (where m.kind = 'STOCK' and u.value_all is not null) over w)[2]
+           else sum(u.ratio_sum) filter (where m.kind = 'RATIO') over w
+                / nullif(sum(u.ratio_count) filter (where m.kind = 'RATIO') over w, 0)
+         end as year_to_date,
+         coalesce(lead(u.point) over w, (date_trunc('year', u.point) + interval '1 year')::date) as until
+  from unit_points u join metrics m on m.id = u.metric_id
+  window w as (partition by u.metric_id, u.group_id, u.organization_id, date_part('year', u.point) order by u.point)
 ),
-unit_values as (
-  select c.metric_id, c.group_id, c.organization_id, c.part, c.point_start,
-         ${sql.raw(overTime('true'))} as value_all,
-         ${sql.raw(overTime('c.part = 1 and c.matched'))} as value_matched,
-         sum(c.value) filter (where c.kind = 'RATIO') as ratio_sum,
-         count(c.value) filter (where c.kind = 'RATIO') as ratio_count,
-         bool_or(c.matched) as any_matched,
-         bool_or(c.organization_id is not null) as reported,
-         max(c.revision) as revision,
-         -- Unsorted: each text is made unique once per point, below.
-         array_agg(c.source) filter (where c.source is not null) as sources,
-         bit_or(c.mask) as mask
-  from contributions c
-  -- Integers only in the key: sorting by an ltree, an enum or text made this the slowest step.
-  group by c.metric_id, c.group_id, c.organization_id, c.part, c.point_start
-),
--- Year to date, per unit: its values of the year's points so far by the metric's kind (FLOW sums
--- them, STOCK keeps the last, RATIO averages the figures), each standing for every point asked for
--- until the unit's next one, so a unit that skipped a period still counts with what it reported.
-year_to_date as (
-  select y.metric_id, y.group_id, y.organization_id, ${YEAR_TO_DATE} as part, p.period_start as point_start,
-         y.value_all, null::numeric as value_matched, false as any_matched, true as reported,
-         null::int as revision, null::text[] as sources, 0 as mask
+-- A unit's point, and its year to date again at each later point asked for until its next one, so
+-- a unit that skipped a period still counts with what it reported earlier in the year.
+unit_rows as (
+  select r.*, r.point_start = r.point as own
   from (
-    select u.metric_id, u.group_id, u.organization_id, u.point_start,
-           case m.kind
-             when 'FLOW' then sum(u.value_all) over w
-             when 'STOCK' then u.value_all
-             else sum(u.ratio_sum) over w / nullif(sum(u.ratio_count) over w, 0)
-           end as value_all,
-           coalesce(lead(u.point_start) over w, (date_trunc('year', u.point_start) + interval '1 year')::date) as until
-    from unit_values u join metrics m on m.id = u.metric_id
-    where u.part = ${VALUE} and u.organization_id is not null and u.value_all is not null
-    window w as (partition by u.metric_id, u.group_id, u.organization_id, date_part('year', u.point_start)
-                 order by u.point_start)
-  ) y
-  join periods p on p.period_start >= y.point_start and p.period_start < y.until
+    select y.*, generate_series(y.point::timestamp, (y.until - 1)::timestamp, make_interval(months => ${months}))::date as point_start
+    from unit_years y
+  ) r
+  where r.point_start = r.point or r.year_to_date is not null
 ),
-unit_points as (
-  select u.metric_id, u.group_id, u.organization_id, u.part, u.point_start, u.value_all, u.value_matched,
-         u.any_matched, u.reported, u.revision, u.sources, u.mask
-  from unit_values u cross join params
-  where u.point_start >= params.first_period
-  union all
-  select * from year_to_date
-),
--- The units that count in their group: all of them, but for NONE only the group's root, and for
--- TOTAL only those with no reporting unit above them inside the group.
+-- The units of each group with a point (or a year to date) at a point, for the TOTAL rule.
 counted as (
-  select u.* from unit_points u
-  join metrics m on m.id = u.metric_id
-  join groups g on g.group_id = u.group_id
-  where case
-    when u.organization_id is null then true
-    when m.aggregation = 'NONE' then u.organization_id = g.root_id
-    when m.reported_as = 'TOTAL' then not exists (
-      select 1 from unit_points above
-      join members unit on unit.group_id = u.group_id and unit.organization_id = u.organization_id
-      join members up on up.group_id = above.group_id and up.organization_id = above.organization_id
-      where above.metric_id = u.metric_id and above.group_id = u.group_id and above.part = u.part
-        and above.point_start = u.point_start and above.organization_id <> u.organization_id
-        and up.path @> unit.path)
-    else true
-  end
+  select c.*, ${sql.raw(counts('own_paths'))} as counts_own, ${sql.raw(counts('ytd_paths'))} as counts_ytd
+  from (
+    select r.*,
+           array_agg(r.path) filter (where r.own and r.reported_as = 'TOTAL') over p as own_paths,
+           array_agg(r.path) filter (where r.year_to_date is not null and r.reported_as = 'TOTAL') over p as ytd_paths
+    from unit_rows r
+    window p as (partition by r.metric_id, r.group_id, r.point_start)
+  ) c
 ),
-group_values as (
-  select u.metric_id, u.group_id, u.part, u.point_start,
-         ${sql.raw(acrossUnits('value_all', 'true'))} as value_all,
-         ${sql.raw(acrossUnits('value_matched', 'u.part = 1 and u.any_matched'))} as value_matched,
-         bool_or(u.reported) as reported,
-         max(u.revision) as revision,
-         bit_or(u.mask) as mask
-  from counted u
-  join metrics m on m.id = u.metric_id
-  group by u.metric_id, u.group_id, u.part, u.point_start, m.aggregation
+group_points as (
+  select c.metric_id, c.group_id, c.point_start,
+         ${sql.raw(acrossUnits('value_all', countedOwn))} as value,
+         ${sql.raw(acrossUnits('value_matched', `${countedOwn} and c.any_matched`))} as value_matched,
+         bool_or(${sql.raw(countedOwn)}) as reported,
+         max(c.revision) filter (where ${sql.raw(countedOwn)}) as revision,
+         ${sql.raw(pointSources)} as source,
+         bit_or(c.mask) filter (where ${sql.raw(countedOwn)}) as mask,
+         ${sql.raw(acrossUnits('year_to_date', 'c.year_to_date is not null and c.counts_ytd'))} as year_to_date
+  from counted c
+  group by c.metric_id, c.group_id, c.point_start
 ),
--- A point's sources: each text once, from the figures of the units counted in it.
-point_sources as materialized (
-  select u.metric_id, u.group_id, u.point_start, string_agg(distinct s.source, '; ') as source
-  from counted u cross join lateral unnest(u.sources) s(source)
-  where u.part = ${VALUE}
-  group by u.metric_id, u.group_id, u.point_start
-),
+-- Every point asked for, with or without a figure; the prior value is the group's point a year
+-- earlier: its like-for-like figures when this point has one, all of them when it has none.
 point_values as (
-  select gv.metric_id, gv.group_id, gv.point_start,
-         max(gv.value_all) filter (where gv.part = ${VALUE}) as value,
-         case when bool_or(gv.reported) filter (where gv.part = ${VALUE})
-              then max(gv.value_matched) filter (where gv.part = ${PRIOR})
-              else max(gv.value_all) filter (where gv.part = ${PRIOR})
-         end as prior_value,
-         max(gv.value_all) filter (where gv.part = ${YEAR_TO_DATE}) as year_to_date,
-         max(gv.revision) filter (where gv.part = ${VALUE}) as revision,
-         ps.source,
-         coalesce(max(gv.mask) filter (where gv.part = ${VALUE}), 0) as mask
-  from group_values gv
-  left join point_sources ps
-    on ps.metric_id = gv.metric_id and ps.group_id = gv.group_id and ps.point_start = gv.point_start
-  group by gv.metric_id, gv.group_id, gv.point_start, ps.source
+  select m.id as metric_id, g.group_id, p.period_start as point_start, cur.value,
+         case when cur.reported then prior.value_matched else prior.value end as prior_value,
+         cur.year_to_date, cur.revision, cur.source, coalesce(cur.mask, 0) as mask
+  from metrics m cross join groups g cross join periods p
+  left join group_points cur
+    on cur.metric_id = m.id and cur.group_id = g.group_id and cur.point_start = p.period_start
+  left join group_points prior
+    on prior.metric_id = m.id and prior.group_id = g.group_id
+   and prior.point_start = (p.period_start - interval '1 year')::date
 ),
 final_points as (
   select pv.* from point_values pv join requested rq on rq.id = pv.metric_id
