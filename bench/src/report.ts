@@ -158,10 +158,8 @@ export function goalsMarkdown(results: BenchResults): string[] {
     );
     return Math.max(...rates);
   };
-  const rssPeak = Math.max(
-    ...results.scenarios.map((scenario) => top(scenario.id)?.peakRssMb ?? 0),
-    ...(results.soak?.samples.map((sample) => sample.rssMb) ?? []),
-  );
+  const rssPeak = Math.max(...results.scenarios.map((scenario) => top(scenario.id)?.peakRssMb ?? 0));
+  const soakPeak = results.soak ? Math.max(...results.soak.samples.map((sample) => sample.rssMb)) : undefined;
   const drift = results.soak ? results.soak.rssAtEndMb / results.soak.rssAfter60sMb : undefined;
   type Row = [string, string, number | undefined, string, (value: number) => boolean, number?];
   const atMost = (goal: number) => (value: number) => value <= goal;
@@ -186,7 +184,8 @@ export function goalsMarkdown(results: BenchResults): string[] {
     ['S4 SQL statements per request', '2', top('S4')?.statementsPerRequest, '1', (value) => value <= 1.05, 2],
     ['S5 rows/s through GraphQL (best level)', '14–26k', bestRows('S5'), '≥ 50,000', atLeast(50_000), 0],
     ['S5B rows/s, bulk upload (best level)', 'none', bestRows('S5B'), '≥ 200,000', atLeast(200_000), 0],
-    ['peak RSS of the API, MB (scenarios and soak)', '166–215', rssPeak || undefined, '≤ 250', atMost(250), 0],
+    ['peak RSS of the API in the scenarios, MB', '166–215', rssPeak || undefined, '≤ 250', atMost(250), 0],
+    ['peak RSS in the soak, after the reports, MB', '–', soakPeak, '≤ 250', atMost(250), 0],
     ['RSS at the end of the soak ÷ after 60 s', '0.98×', drift, '0.9–1.1', (value) => value >= 0.9 && value <= 1.1, 2],
   ];
   const lines = [

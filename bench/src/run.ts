@@ -391,7 +391,7 @@ try {
           const run = await measure(scenario, target, connections);
           runs.push(run);
           log(
-            `${scenario.id} ${target.padEnd(5)} c=${connections} ${run.requestsPerSecond.toFixed(1)} req/s p50 ${run.p50} ms p99 ${run.p99} ms ${run.statementsPerRequest.toFixed(2)} stmt/req${run.non2xx ? ` non2xx ${run.non2xx}` : ''}${run.unexpected ? ` not accepted ${run.unexpected}` : ''}`,
+            `${scenario.id} ${target.padEnd(5)} c=${connections} ${run.requestsPerSecond.toFixed(1)} req/s p50 ${run.p50.toFixed(0)} ms p99 ${run.p99.toFixed(0)} ms ${run.statementsPerRequest.toFixed(2)} stmt/req${run.non2xx ? ` non2xx ${run.non2xx}` : ''}${run.unexpected ? ` not accepted ${run.unexpected}` : ''}`,
           );
         }
       }
@@ -405,7 +405,7 @@ try {
         const run = await measure(scenario, target, Math.max(...connectionLevels), rate);
         fixedRate.push({ ...run, fraction } as typeof run);
         log(
-          `${scenario.id} ${target.padEnd(5)} ${fraction * 100}% (${rate} req/s): p50 ${run.p50} ms p99 ${run.p99} ms`,
+          `${scenario.id} ${target.padEnd(5)} ${fraction * 100}% (${rate} req/s): p50 ${run.p50.toFixed(0)} ms p99 ${run.p99.toFixed(0)} ms`,
         );
       }
     }
@@ -436,7 +436,9 @@ try {
       for (let r = 0; r < repeats; r++) {
         const run = await measure(scenario, 'pglite', 1);
         result.runs.push(run);
-        log(`${scenario.id} pglite c=1 ${run.requestsPerSecond.toFixed(1)} req/s p50 ${run.p50} ms p99 ${run.p99} ms`);
+        log(
+          `${scenario.id} pglite c=1 ${run.requestsPerSecond.toFixed(1)} req/s p50 ${run.p50.toFixed(0)} ms p99 ${run.p99.toFixed(0)} ms`,
+        );
       }
     }
   }
