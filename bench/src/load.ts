@@ -41,6 +41,13 @@ export interface LoadResult {
   unexpected: number;
 }
 
+/** The `n`th request of a job (from 1): the next body of the rotation and its fresh key. */
+function requestNumber(job: LoadJob, n: number): { body: string; key: string } {
+  const body = job.bodies[(n - 1) % job.bodies.length] as string;
+  const key = `${job.keyPrefix}-${n}`;
+  return { body: !job.keyHeader && body.includes('__KEY__') ? body.replace('__KEY__', key) : body, key };
+}
+
 /** Up to this rate a fixed-rate run is open-loop (runAtFixedRate); above it (S0's floors only) autocannon's. */
 const OPEN_LOOP_MAX_RATE = 4_000;
 
@@ -76,10 +83,8 @@ async function runAtFixedRate(job: LoadJob): Promise<LoadResult> {
     new Promise<void>((resolve) => {
       // Sent up to a millisecond early when several are due at once: the latency counts from then.
       const from = Math.max(due, performance.now());
-      const body = job.bodies[sent % job.bodies.length] as string;
       sent += 1;
-      const key = `${job.keyPrefix}-${sent}`;
-      const payload = !job.keyHeader && body.includes('__KEY__') ? body.replace('__KEY__', key) : body;
+      const { body: payload, key } = requestNumber(job, sent);
       const outgoing = request(
         target,
         {
@@ -160,13 +165,12 @@ async function runClosedLoop(job: LoadJob): Promise<LoadResult> {
     requests: [
       {
         setupRequest: (request) => {
-          const body = job.bodies[counter % job.bodies.length] as string;
           counter += 1;
-          const key = `${job.keyPrefix}-${counter}`;
+          const { body, key } = requestNumber(job, counter);
           return {
             ...request,
             ...(job.keyHeader ? { headers: { ...request.headers, [job.keyHeader]: key } } : {}),
-            body: !job.keyHeader && body.includes('__KEY__') ? body.replace('__KEY__', key) : body,
+            body,
           };
         },
         onResponse: () => {

@@ -158,72 +158,45 @@ export async function resolveRootConnection<Table extends PgTable, Args extends 
   if (!finder) throw new Error(`no relational query for ${tableName}`);
   const { pageKey } = options;
   const where = { AND: [query.where ?? {}, { RAW: (aliased: Table) => condition(aliased) }] };
-  const orderBy = (query as { orderBy?: unknown }).orderBy;
-  const limit = (query as { limit?: unknown }).limit;
-  if (pageKey && !hasCursor(query.where) && selectsField(info, 'totalCount')) {
-    // A first page: one pass over the matching rows gives both its keys and their count (see sharedPageKeys).
-    const { rows, totalCount } = await loadRootPage({
-      info,
-      db: ctx.db,
-      countQuery: sql`select count(*) from ${table} where ${condition(table)}`,
-      loadPage: (extras) =>
-        sharedPageKeys(
-          finder.findMany({
-            ...query,
-            where: {
-              AND: [where, { RAW: (aliased: Table) => sql`${pageKey(aliased)} in (select "pageKey" from page_keys)` }],
-            },
-            extras: {
-              ...extrasOf(query),
-              ...extras,
-              totalCount: () => sql<number>`(select "total" from page_keys limit 1)`.mapWith(Number),
-            },
-          }),
-          finder
-            .findMany({
-              columns: {},
-              extras: { pageKey: (aliased: Table) => pageKey(aliased), total: () => sql`count(*) over ()` },
-              where,
-              orderBy,
-              limit,
-            })
-            .getSQL(),
-        ),
-      assertScopeExists: options.assertScopeExists,
-    });
-    return { ...pages.resolve(rows as never[], args, ctx), totalCount };
-  }
+  // A first page with its count: one pass over the matching rows gives both its keys and their
+  // count (see sharedPageKeys). A page after a cursor counts without the cursor, on its own.
+  const sharedCount = pageKey !== undefined && !hasCursor(query.where) && selectsField(info, 'totalCount');
   // The same filter, cursor, order and limit as the page, selecting the key only (see pageKey).
   const pageKeys = pageKey
     ? finder
         .findMany({
           columns: {},
-          extras: { pageKey: (aliased: Table) => pageKey(aliased) },
+          extras: {
+            pageKey: (aliased: Table) => pageKey(aliased),
+            ...(sharedCount ? { total: () => sql`count(*) over ()` } : {}),
+          },
           where,
-          orderBy,
-          limit,
+          orderBy: (query as { orderBy?: unknown }).orderBy,
+          limit: (query as { limit?: unknown }).limit,
         })
         .getSQL()
     : undefined;
+  const keys = sharedCount ? sql`page_keys` : sql`(${pageKeys}) as page`;
   const { rows, totalCount } = await loadRootPage({
     info,
     db: ctx.db,
     countQuery: sql`select count(*) from ${table} where ${condition(table)}`,
-    loadPage: (extras) =>
-      finder.findMany({
+    loadPage: (extras) => {
+      const page = finder.findMany({
         ...query,
         where: pageKeys
-          ? {
-              AND: [
-                where,
-                {
-                  RAW: (aliased: Table) => sql`${pageKey?.(aliased)} in (select "pageKey" from (${pageKeys}) as page)`,
-                },
-              ],
-            }
+          ? { AND: [where, { RAW: (aliased: Table) => sql`${pageKey?.(aliased)} in (select "pageKey" from ${keys})` }] }
           : where,
-        extras: { ...extrasOf(query), ...extras },
-      }),
+        extras: {
+          ...extrasOf(query),
+          ...extras,
+          ...(sharedCount
+            ? { totalCount: () => sql<number>`(select "total" from page_keys limit 1)`.mapWith(Number) }
+            : {}),
+        },
+      });
+      return sharedCount && pageKeys ? sharedPageKeys(page, pageKeys) : page;
+    },
     assertScopeExists: options.assertScopeExists,
   });
   return { ...pages.resolve(rows as never[], args, ctx), totalCount };
