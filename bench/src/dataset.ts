@@ -136,6 +136,8 @@ function monthsEndingWith(last: string, count: number): string[] {
 
 export interface LoadResult {
   size: DatasetSize['name'];
+  /** How `metric_observations` is laid out (the migrations' partitions, or one plain table). */
+  layout: Layout;
   seed: number;
   rows: Record<string, number>;
   seconds: number;
@@ -149,7 +151,11 @@ export interface LoadResult {
 export async function loadDataset(
   databaseUrl: string,
   size: DatasetSize,
-  { seed = DEFAULT_SEED, progress = silentProgress }: { seed?: number; progress?: LoadProgress } = {},
+  {
+    seed = DEFAULT_SEED,
+    progress = silentProgress,
+    layout = 'partitioned',
+  }: { seed?: number; progress?: LoadProgress; layout?: Layout } = {},
 ): Promise<LoadResult> {
   const started = performance.now();
   await recreateDatabase(databaseUrl);
@@ -177,7 +183,7 @@ export async function loadDataset(
 
     // Units: one level at a time, so each level's ids (identity values) are known to the next.
     const units: { id: number; code: string; path: string; level: number }[] = [];
-    let parents = [{ id: zone.id, code: 'ZONE', path: zone.path }];
+    let parents = size.zones ? await insertZones(sql, size.zones) : [{ id: zone.id, code: 'ZONE', path: zone.path }];
     const totalUnits = size.unitsPerLevel.reduce((a, b) => a + b, 0);
     progress.start('organizations', totalUnits);
     for (const [index, count] of size.unitsPerLevel.entries()) {
@@ -188,18 +194,24 @@ export async function loadDataset(
         const code = `D${level}_${pad(i + 1, 5)}`;
         return { parent, code, path: `${parent.path}.${code}`, sortOrder: Math.floor(i / parents.length) };
       });
-      const inserted = await sql<{ id: number; code: string; path: string }[]>`
-        insert into organizations ${sql(
-          levelRows.map((r) => ({
-            code: r.code,
-            name: `演示单位${level}-${r.code.slice(3)}`,
-            kind,
-            parent_id: r.parent.id,
-            path: r.path,
-            sort_order: r.sortOrder,
-          })),
-        )}
-        returning id, code, path::text`;
+      // In chunks: a statement takes at most 65,535 parameters.
+      const inserted: { id: number; code: string; path: string }[] = [];
+      for (let from = 0; from < levelRows.length; from += 5_000) {
+        inserted.push(
+          ...(await sql<{ id: number; code: string; path: string }[]>`
+            insert into organizations ${sql(
+              levelRows.slice(from, from + 5_000).map((r) => ({
+                code: r.code,
+                name: `演示单位${level}-${r.code.slice(3)}`,
+                kind,
+                parent_id: r.parent.id,
+                path: r.path,
+                sort_order: r.sortOrder,
+              })),
+            )}
+            returning id, code, path::text`),
+        );
+      }
       for (const row of inserted) units.push({ ...row, level });
       parents = inserted;
       progress.advance('organizations', count);
@@ -357,6 +369,10 @@ export async function loadDataset(
     const step = units.length / size.reportingUnits;
     const reporting = Array.from({ length: size.reportingUnits }, (_, i) => units[Math.floor(i * step)]?.id as number);
     const months = monthsEndingWith(LAST_MONTH, size.months);
+    // Each year's partition before its rows, so COPY writes there and not into the default one.
+    for (const year of new Set(months.map((m) => Number(m.slice(0, 4))))) {
+      await sql`select metric_observations_partition(${year}::integer)`;
+    }
     const observationCount = metrics.length * reporting.length * months.length;
     await copyRows(
       sql,
@@ -483,23 +499,108 @@ export async function loadDataset(
     await sql`vacuum analyze`;
     progress.advance('vacuum analyze', 1);
     progress.stop('vacuum analyze');
-    const result: LoadResult = { size: size.name, seed, rows, seconds: (performance.now() - started) / 1000 };
-    await sql`insert into system_settings (key, value) values ('bench_dataset', ${JSON.stringify(result)})
-              on conflict (key) do update set value = excluded.value`;
+    if (layout === 'plain') {
+      progress.start('plain layout', 1);
+      await unpartitionObservations(sql);
+      progress.stop('plain layout');
+    }
+    const result: LoadResult = { size: size.name, layout, seed, rows, seconds: (performance.now() - started) / 1000 };
+    await recordDataset(sql, result);
     return result;
   } finally {
     await sql.end({ timeout: 5 });
   }
 }
 
-/** The generator owns its database: it refuses a database whose name does not say bench. */
-export async function recreateDatabase(databaseUrl: string): Promise<void> {
+/**
+ * A province's zones (demo): `count` roots `Z01`… beside the demo `ZONE`. A zone is a root of the
+ * tree (`organizations_root_is_zone`), so the province is the installation that holds them; the
+ * generated levels divide among the zones.
+ */
+function insertZones(sql: postgres.Sql, count: number) {
+  return sql<{ id: number; code: string; path: string }[]>`
+    insert into organizations ${sql(
+      Array.from({ length: count }, (_, i) => ({
+        code: `Z${pad(i + 1, 2)}`,
+        name: `演示开发区${pad(i + 1, 2)}`,
+        kind: 'ZONE',
+        path: `Z${pad(i + 1, 2)}`,
+        sort_order: 100 + i,
+      })),
+    )}
+    returning id, code, path::text`;
+}
+
+/** What `run.ts` reads to name the dataset it measures. */
+export async function recordDataset(sql: postgres.Sql, result: LoadResult): Promise<void> {
+  await sql`insert into system_settings (key, value) values ('bench_dataset', ${JSON.stringify(result)})
+            on conflict (key) do update set value = excluded.value`;
+}
+
+/** The two layouts of `metric_observations` the benchmark compares (docs/scaling.md). */
+export type Layout = 'partitioned' | 'plain';
+
+/**
+ * Turns the migrated, partitioned `metric_observations` back into one plain table as it was before
+ * the partitioning migration (its DDL, its index names), keeping every row and the identity, and
+ * makes the partition maintenance a no-op (every migrate calls it). For the benchmark only.
+ */
+export async function unpartitionObservations(sql: postgres.Sql): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx.unsafe(`
+      create table metric_observations_plain (like metric_observations including defaults including constraints);
+      insert into metric_observations_plain select * from metric_observations;
+      drop table metric_observations;
+      alter table metric_observations_plain rename to metric_observations;
+      alter table metric_observations add constraint metric_observations_pkey primary key (id);
+      alter table metric_observations alter column id add generated always as identity;
+      select setval(pg_get_serial_sequence('metric_observations', 'id'), coalesce(max(id), 0) + 1, false)
+        from metric_observations;
+      create unique index metric_observations_revision_key
+        on metric_observations (metric_id, organization_id, granularity, period_start, revision);
+      create index metric_observations_period_idx on metric_observations (metric_id, granularity, period_start);
+      create index metric_observations_org_idx on metric_observations (organization_id, metric_id);
+      alter table metric_observations add constraint metric_observations_metric_id_metric_definitions_id_fkey
+        foreign key (metric_id) references metric_definitions (id) on delete restrict;
+      alter table metric_observations add constraint metric_observations_organization_id_organizations_id_fkey
+        foreign key (organization_id) references organizations (id) on delete restrict;
+      alter table metric_observations add constraint metric_observations_batch_id_metric_batches_id_fkey
+        foreign key (batch_id) references metric_batches (id) on delete restrict;
+      create or replace function metric_observations_maintain() returns setof text language sql
+        as $$ select null::text where false $$;
+    `);
+  });
+  await sql`vacuum analyze metric_observations`;
+}
+
+/**
+ * Makes `databaseUrl`'s database a copy of the benchmark database `template` (file copy: the
+ * template must have no other connection), for a second layout of the same rows.
+ */
+export async function copyDatabase(databaseUrl: string, template: string): Promise<void> {
+  const { admin, name } = adminOf(databaseUrl);
+  try {
+    await admin.unsafe(`drop database if exists "${name.replaceAll('"', '""')}" with (force)`);
+    await admin.unsafe(
+      `create database "${name.replaceAll('"', '""')}" template "${template.replaceAll('"', '""')}" strategy file_copy`,
+    );
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+function adminOf(databaseUrl: string) {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
   if (!/bench/i.test(name))
     throw new Error(`Refusing to drop ${name}: the benchmark database's name must contain "bench"`);
   url.pathname = '/postgres';
-  const admin = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  return { admin: postgres(url.toString(), { max: 1, onnotice: () => {} }), name };
+}
+
+/** The generator owns its database: it refuses a database whose name does not say bench. */
+export async function recreateDatabase(databaseUrl: string): Promise<void> {
+  const { admin, name } = adminOf(databaseUrl);
   try {
     await admin.unsafe(`drop database if exists "${name.replaceAll('"', '""')}" with (force)`);
     await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);

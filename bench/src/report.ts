@@ -54,7 +54,7 @@ export interface BenchResults {
   runId: string;
   startedAt: string;
   machine: Record<string, string | number>;
-  dataset: { size: string; seed: number; rows: Record<string, number> };
+  dataset: { size: string; layout?: string; seed: number; rows: Record<string, number> };
   settings: {
     durationSeconds: number;
     warmupSeconds: number;

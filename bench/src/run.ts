@@ -33,6 +33,8 @@ const { values } = parseArgs({
     repeats: { type: 'string', default: '2' },
     connections: { type: 'string', default: '1,4,16' },
     scenarios: { type: 'string', default: scenarios.map((s) => s.id).join(',') },
+    /** Which servers to measure besides the API (the API always runs: the others are checked against it). */
+    targets: { type: 'string', default: 'api,floor,tuned,naive' },
     out: { type: 'string', default: fileURLToPath(new URL('../results', import.meta.url)) },
     pool: { type: 'string', default: '10' },
     /** Writes a V8 CPU profile of the API process (for the scenarios run) into this folder. */
@@ -58,6 +60,7 @@ const chosen = scenarios
   .filter((s) => (values.scenarios ?? '').split(',').includes(s.id))
   .sort((a, b) => Number(Boolean(a.rowsPerRequest)) - Number(Boolean(b.rowsPerRequest)));
 const pool = values.pool ?? '10';
+const measured = new Set((values.targets ?? '').split(','));
 const databaseUrl = BENCH_DATABASE_URL;
 const runId = Date.now().toString(36);
 
@@ -213,7 +216,7 @@ try {
       if (v === 0) apiAnswerTexts[scenario.id] = response.text;
       captured[scenario.id]?.push(await getJson<LoggedStatement[]>(`${api.base}/__bench/statements`));
     }
-    if (scenario.naive) {
+    if (scenario.naive && measured.has('naive')) {
       // A write's answer does not depend on its key, so a key of its own keeps it from being a replay.
       const { body } = requestOf(scenario, targets, 0, `${runId}-naive`);
       const response = await post(`${naive.base}/graphql`, body, {});
@@ -376,12 +379,14 @@ try {
     scenarios: [],
   };
   for (const scenario of chosen) {
-    const names: TargetName[] = [
-      'api',
-      ...(scenario.floor ? (['floor'] as const) : []),
-      ...(tunedMatches[scenario.id] ? (['tuned'] as const) : []),
-      ...(scenario.naive ? (['naive'] as const) : []),
-    ];
+    const names = (
+      [
+        'api',
+        ...(scenario.floor ? (['floor'] as const) : []),
+        ...(tunedMatches[scenario.id] ? (['tuned'] as const) : []),
+        ...(scenario.naive ? (['naive'] as const) : []),
+      ] satisfies TargetName[]
+    ).filter((name) => name === 'api' || measured.has(name));
     const runs: Awaited<ReturnType<typeof measure>>[] = [];
     for (let r = 0; r < repeats; r++) {
       // Alternate the order so drift (other work on the machine, caches) does not favour one target.

@@ -1,13 +1,18 @@
 /**
  * How much demo data each dataset size holds. Issue 8 fixes L and asks for S at one tenth; XS is
- * the CI smoke size (it loads in seconds).
+ * the CI smoke size (it loads in seconds); PROVINCE is a province's installation, 30 zones with
+ * ten times L's units, cadres, study records and observations.
  *
  * The generated tree hangs below the demo root `ZONE` (depth 0) and is five levels deep, so the
- * whole tree is six deep. The level widths make a level-3 unit's subtree about 50 units (S1, S2)
- * and a level-4 unit's subtree about 500 cadres (S6).
+ * whole tree is six deep; at PROVINCE it hangs below 30 zones `Z01`…`Z30` instead, each a root
+ * of its own as every zone is (the province is the installation that holds them). The level widths make a level-3 unit's subtree about 50 units (S1, S2) and a
+ * level-4 unit's subtree about 500 cadres (S6) at every size, so a scenario asks the same
+ * question of a small zone and of a province.
  */
 export interface DatasetSize {
-  name: 'XS' | 'S' | 'L';
+  name: 'XS' | 'S' | 'L' | 'PROVINCE';
+  /** Zones (roots `Z01`…) the generated tree's level 1 divides among; none: it hangs below ZONE. */
+  zones?: number;
   /** Units per level below ZONE (levels 1–5); each unit's parent is chosen round-robin one level up. */
   unitsPerLevel: readonly number[];
   cadres: number;
@@ -26,6 +31,23 @@ export interface DatasetSize {
 }
 
 export const datasetSizes: Record<DatasetSize['name'], DatasetSize> = {
+  PROVINCE: {
+    name: 'PROVINCE',
+    zones: 30,
+    // Level-3 subtrees of (600 + 2,000 + 27,200) / 600 ≈ 50 units, level-4 ones of ≈ 14.6 units
+    // × 33 cadres ≈ 490 cadres: the shapes of L.
+    unitsPerLevel: [60, 150, 600, 2_000, 27_200],
+    cadres: 1_000_000,
+    studyRecords: 10_000_000,
+    // Activities, attendance and problems stay at L's counts: no scenario measured at this size reads them.
+    activities: 200_000,
+    attendancePerActivity: 3,
+    metrics: 100,
+    reportingUnits: 10_000,
+    months: 48,
+    metricsWithTargets: 10,
+    problems: 20_000,
+  },
   L: {
     name: 'L',
     unitsPerLevel: [4, 14, 57, 194, 2730],

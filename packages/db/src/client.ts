@@ -13,6 +13,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { lockDataFolder } from './lock.ts';
+import { maintainMetricPartitions } from './partitions.ts';
 import { type PoolStats, RequestAwarePool, type RequestAwarePoolOptions } from './pool.ts';
 import { type Relations, relations } from './relations.ts';
 import { type ReadNeeds, ReplicaMonitor, type ReplicaState } from './replicas.ts';
@@ -177,7 +178,9 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
           await lockClient.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
           const migrateClient = await connect();
           try {
-            await migratePostgres(drizzlePostgres({ client: migrateClient, relations }), { migrationsFolder });
+            const migrating = drizzlePostgres({ client: migrateClient, relations });
+            await migratePostgres(migrating, { migrationsFolder });
+            await maintainMetricPartitions(migrating);
           } finally {
             await migrateClient.end();
           }
@@ -228,6 +231,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
     poolStats: () => [],
     async migrate() {
       await migratePglite(db, { migrationsFolder });
+      await maintainMetricPartitions(db);
     },
     async ping() {
       await db.execute(sql`select 1`);

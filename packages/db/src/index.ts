@@ -28,6 +28,7 @@ export {
 } from './clock.ts';
 export { DEMO_LOADED_KEY, demoCadres, demoOrganizations, loadDemoData } from './demo/index.ts';
 export { isCheckViolation, isForeignKeyViolation, isUniqueViolation, pgErrorOf } from './errors.ts';
+export { ensureMetricPartition, isObservationRevisionKey, maintainMetricPartitions } from './partitions.ts';
 export {
   type DatabaseFault,
   databaseFaultOf,

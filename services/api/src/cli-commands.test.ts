@@ -443,15 +443,27 @@ describe('backup', () => {
       restoredCadres = row?.n ?? 0;
       await restored.close();
     } else {
-      const target = await openTestDatabase({ demo: false });
+      // The operator's restore, as `backup` prints it: pg_restore into a new, empty database.
+      const admin = new URL(database.url as string);
+      const name = `${admin.pathname.slice(1)}_restored`;
+      const restoredUrl = new URL(admin);
+      restoredUrl.pathname = `/${name}`;
+      execFileSync('psql', [admin.toString(), '-qc', `create database "${name}"`], { stdio: 'pipe' });
       try {
-        execFileSync('pg_restore', ['--no-owner', '--clean', '--if-exists', `--dbname=${target.url}`, file], {
+        execFileSync('pg_restore', ['--no-owner', `--dbname=${restoredUrl}`, file], { stdio: 'pipe' });
+        const restored = await createDb({ databaseUrl: restoredUrl.toString(), maxConnections: 1 });
+        try {
+          const [row] = await restored.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(cadres);
+          restoredCadres = row?.n ?? 0;
+          // Migrating the restored database finds nothing to do (its migrations table came along).
+          await restored.migrate();
+        } finally {
+          await restored.close();
+        }
+      } finally {
+        execFileSync('psql', [admin.toString(), '-qc', `drop database if exists "${name}" with (force)`], {
           stdio: 'pipe',
         });
-        const [row] = await target.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(cadres);
-        restoredCadres = row?.n ?? 0;
-      } finally {
-        await target.close();
       }
     }
     expect(restoredCadres).toBe(cadresBefore);

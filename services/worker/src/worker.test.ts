@@ -16,13 +16,21 @@ import {
 } from '@sixtype/db';
 import { openTestDatabase, type TestDatabase } from '@sixtype/db/testing';
 import { createWebhookEndpoint, loadTokenSecret, webhookSettingsOf } from '@sixtype/graphql';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadWorkerEnv } from './env.ts';
-import { MONTHLY_REPORT_TASK, type RunningWorker, reminderCrontab, startWorker, workerCrontab } from './worker.ts';
+import {
+  METRIC_PARTITIONS_CRONTAB,
+  METRIC_PARTITIONS_TASK,
+  MONTHLY_REPORT_TASK,
+  type RunningWorker,
+  reminderCrontab,
+  startWorker,
+  workerCrontab,
+} from './worker.ts';
 
 // The worker is PostgreSQL's: these tests run with TEST_DATABASE_URL and are skipped on PGlite.
 const postgres = Boolean(process.env.TEST_DATABASE_URL);
@@ -133,12 +141,14 @@ describe('reminderCrontab', () => {
   });
 
   it('adds the monthly report on its own schedule, and leaves out a schedule set to off', () => {
-    expect(workerCrontab({ REMINDER_CRON: 'off', REPORT_CRON: '0 6 1 * *' })).toBe(
+    expect(workerCrontab({ REMINDER_CRON: 'off', REPORT_CRON: '0 6 1 * *' }).split('\n')).toEqual([
       '0 6 1 * * report_monthly ?fill=7d&max=5',
-    );
-    expect(workerCrontab({ REMINDER_CRON: '0 1 * * *', REPORT_CRON: 'off' }).split('\n')).toEqual(
-      reminderCrontab('0 1 * * *').split('\n'),
-    );
+      '0 3 * * * metric_partitions ?fill=1d&max=1',
+    ]);
+    expect(workerCrontab({ REMINDER_CRON: '0 1 * * *', REPORT_CRON: 'off' }).split('\n')).toEqual([
+      ...reminderCrontab('0 1 * * *').split('\n'),
+      METRIC_PARTITIONS_CRONTAB,
+    ]);
     expect(loadWorkerEnv({ DATABASE_URL: 'postgres://localhost/x' }).REPORT_CRON).toBe('0 6 1 * *');
   });
 });
@@ -195,6 +205,32 @@ describe.skipIf(!postgres)('worker on PostgreSQL', () => {
       expect(created).toBeGreaterThan(0);
     } finally {
       await Promise.all(workers.map((worker) => worker.stop()));
+    }
+  });
+
+  it('its metric_partitions job gives a year waiting in the default partition a partition of its own', async () => {
+    const partOf = async () =>
+      (
+        (await database.db.execute(
+          sql`select tableoid::regclass::text as part from metric_observations where period_start = '2043-02-01'`,
+        )) as unknown as { rows: { part: string }[] }
+      ).rows.map((row) => row.part);
+    const worker = await startWorker(
+      loadWorkerEnv({ DATABASE_URL: url, WORKER_PORT: '0', REMINDER_CRON: 'off', REPORT_CRON: 'off' }),
+      pino({ level: 'silent' }),
+    );
+    try {
+      // Written after the worker started (its migrate keeps the partitions too).
+      await database.db.execute(sql`insert into metric_observations
+          (metric_id, organization_id, granularity, period_start, value, revision, source, submitted_by_kind)
+        select (select min(id) from metric_definitions), (select min(id) from organizations), 'MONTH',
+               '2043-02-01', 1, 1, 'worker test', 'SYSTEM'`);
+      expect(await partOf()).toEqual(['metric_observations_default']);
+      await utils.addJob(METRIC_PARTITIONS_TASK, {}, { jobKey: 'partitions' });
+      await waitFor(async () => (await jobRows()).length === 0, 'the partition job to finish');
+      expect(await partOf()).toEqual(['metric_observations_y2043']);
+    } finally {
+      await worker.stop();
     }
   });
 

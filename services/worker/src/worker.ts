@@ -6,6 +6,7 @@ import {
   createDb,
   type DatabaseHandle,
   jobWorkerHeartbeats,
+  maintainMetricPartitions,
   type ReminderRuleCode,
   reminderRuleCodes,
 } from '@sixtype/db';
@@ -89,11 +90,18 @@ export function reportCrontab(cron: string): string {
   return `${cron} ${MONTHLY_REPORT_TASK} ?fill=7d&max=5`;
 }
 
-/** The whole crontab from the two schedules, leaving out the one set to `off`. */
+/** The task that keeps `metric_observations`' year partitions (`maintainMetricPartitions`). */
+export const METRIC_PARTITIONS_TASK = 'metric_partitions';
+
+/** Daily at 03:00: next year's partition exists long before its first figure arrives. */
+export const METRIC_PARTITIONS_CRONTAB = `0 3 * * * ${METRIC_PARTITIONS_TASK} ?fill=1d&max=1`;
+
+/** The whole crontab from the two schedules, leaving out the one set to `off`, and the partition line. */
 export function workerCrontab(env: Pick<WorkerEnv, 'REMINDER_CRON' | 'REPORT_CRON'>): string {
   return [
     env.REMINDER_CRON === 'off' ? '' : reminderCrontab(env.REMINDER_CRON),
     env.REPORT_CRON === 'off' ? '' : reportCrontab(env.REPORT_CRON),
+    METRIC_PARTITIONS_CRONTAB,
   ]
     .filter(Boolean)
     .join('\n');
@@ -130,6 +138,11 @@ export async function startWorker(env: WorkerEnv, logger: pino.Logger): Promise<
     );
     metrics.reports.inc(outcome.written.length);
     logger.info({ task: MONTHLY_REPORT_TASK, period: outcome.period, written: outcome.written }, 'monthly reports ran');
+  };
+
+  taskList[METRIC_PARTITIONS_TASK] = async () => {
+    const made = await maintainMetricPartitions(database.db);
+    logger.info({ task: METRIC_PARTITIONS_TASK, made }, 'metric partitions kept');
   };
 
   // Listeners go on before run(): its workers are created (worker:create) before it returns.

@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../client.ts';
+import { maintainMetricPartitions } from '../partitions.ts';
 import { cadres, organizations } from '../schema/directory.ts';
 import { metricDefinitions, metricObservations } from '../schema/metrics.ts';
 import { systemSettings } from '../schema/system.ts';
@@ -81,6 +82,8 @@ export async function loadDemoData(db: Database): Promise<boolean> {
     );
     await loadCampaignDemo(tx, byCode);
     await loadStudyDemoData(tx);
+    // The document's years get partitions of their own, as the next migrate would give them.
+    await maintainMetricPartitions(tx);
     return true;
   });
 }

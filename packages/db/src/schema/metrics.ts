@@ -10,6 +10,7 @@ import {
   jsonb,
   numeric,
   pgEnum,
+  primaryKey,
   snakeCase,
   text,
   timestamp,
@@ -116,11 +117,17 @@ export const metricBatches = snakeCase.table(
 /**
  * Figures are never overwritten: a correction is a new row with the next revision, and a reading
  * "as of" a time takes, per period, the highest revision recorded by then.
+ *
+ * Partitioned by the year of `period_start` (migration `metric_observations_partitioned`, which
+ * drizzle cannot express): one partition a year, `metric_observations_y2012`, plus
+ * `metric_observations_default` for a year that has none yet, which the worker's daily
+ * `metric-partitions` job moves into a partition of its own. Every unique index therefore holds
+ * `period_start`, the primary key too.
  */
 export const metricObservations = snakeCase.table(
   'metric_observations',
   {
-    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    id: bigint({ mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
     metricId: integer()
       .notNull()
       .references(() => metricDefinitions.id, { onDelete: 'restrict' }),
@@ -138,6 +145,7 @@ export const metricObservations = snakeCase.table(
     recordedAt: timestamp({ withTimezone: true, mode: 'string' }).notNull().default(sql`clock_timestamp()`),
   },
   (t) => [
+    primaryKey({ name: 'metric_observations_pkey', columns: [t.id, t.periodStart] }),
     uniqueIndex('metric_observations_revision_key').on(
       t.metricId,
       t.organizationId,

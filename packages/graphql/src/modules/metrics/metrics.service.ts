@@ -3,6 +3,7 @@ import {
   type Executor,
   type Granularity,
   granularities,
+  isObservationRevisionKey,
   metricAggregations,
   metricBatches,
   metricDefinitions,
@@ -416,7 +417,7 @@ export async function submitObservations(
  */
 export const isRevisionRace = (error: unknown) => {
   const pg = pgErrorOf(error);
-  return (pg?.code === '23505' && pg.constraint === 'metric_observations_revision_key') || pg?.code === '40P01';
+  return (pg?.code === '23505' && isObservationRevisionKey(pg.constraint)) || pg?.code === '40P01';
 };
 /** A batch loses each attempt only to a batch that committed, so a few attempts are plenty. */
 export const MAX_BATCH_ATTEMPTS = 8;

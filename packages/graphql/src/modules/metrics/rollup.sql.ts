@@ -83,9 +83,14 @@ export function rollupCtes(q: RollupQuery): SQL {
   // revision per period is read; a derivation yields one row per unit and month), so the step that
   // adds a unit's figures up over a point is left out.
   const oneFigurePerPoint = granularities.indexOf(q.granularity) === 0;
+  // The observations read: from a year before the first period (its year-earlier point) to the
+  // end of the last. Written as the statement's own parameters, not taken from `params`, so
+  // PostgreSQL prunes metric_observations' year partitions when it plans the statement.
+  const readFrom = sql`(${q.firstPeriod}::date - interval '1 year')::date`;
+  const readTo = sql`${q.lastPeriodEnd}::date`;
   const derived = derivedObservationsSql({
-    from: sql`(${q.firstPeriod}::date - interval '1 year')::date`,
-    to: sql`${q.lastPeriodEnd}::date`,
+    from: readFrom,
+    to: readTo,
     units: sql`(select mb.organization_id from members mb)`,
     rootId: sql`(select g.root_id from groups g order by g.group_id limit 1)`,
     names: q.derivations,
@@ -154,8 +159,7 @@ export function rollupCtes(q: RollupQuery): SQL {
   return sql`
 params as (
   select ${q.granularity}::text as grain, ${months}::int as months, ${granularities.indexOf(q.granularity) + 1}::int as grain_rank,
-         coalesce(${q.asOf}::timestamptz, clock_timestamp()) as as_of,
-         ${q.firstPeriod}::date as first_period, ${q.lastPeriod}::date as last_period, ${q.lastPeriodEnd}::date as last_end
+         coalesce(${q.asOf}::timestamptz, clock_timestamp()) as as_of
 ),
 requested as (
   select m.*, array_position(${sql.param([...q.metricCodes])}::text[], m.code::text) as position
@@ -191,7 +195,7 @@ observed as (
    join metrics m on m.id = ob.metric_id and ob.granularity = m.reporting_granularity and m.derivation is null
    cross join params
    where ob.recorded_at <= params.as_of
-     and ob.period_start between (params.first_period - interval '1 year')::date and params.last_end
+     and ob.period_start between ${readFrom} and ${readTo}
    order by ob.metric_id, mb.group_id, ob.organization_id, ob.period_start, ob.revision desc)
   ${
     derived
