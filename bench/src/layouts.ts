@@ -6,7 +6,7 @@
  * plans go to bench/results/layouts/<database>/.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -64,8 +64,9 @@ if (!values['table-only']) {
 
 type Loaded = BenchResults & { database: string; dataset: BenchResults['dataset'] & { layout?: string } };
 const loaded: Loaded[] = databases.map((database) => {
-  const size = database.includes('province') ? 'PROVINCE' : 'L';
-  const parsed = JSON.parse(readFileSync(join(outOf(database), `results-${size}.json`), 'utf8')) as Loaded;
+  const file = readdirSync(outOf(database)).find((name) => /^results-.+\.json$/.test(name));
+  if (!file) throw new Error(`no results for ${database} in ${outOf(database)}`);
+  const parsed = JSON.parse(readFileSync(join(outOf(database), file), 'utf8')) as Loaded;
   return { ...parsed, database };
 });
 

@@ -9,7 +9,8 @@ type Variables = Record<string, unknown>;
  * The hand-tuned floor: for each read scenario, the one statement a person would write for the
  * question, building the answer's JSON in the database. run.ts checks that each answers exactly
  * what the API answers (same SHA-256 of the response) on every variant, so a faster floor here is
- * a statement the API could have sent, not a different question.
+ * a statement the API could have sent, not a different question. A subtree is the root joined to
+ * its units on the path (`unitScopeSql` in the API says why).
  */
 export type TunedQuery = (sql: Sql, variables: Variables) => Promise<unknown>;
 
@@ -26,8 +27,9 @@ export const tunedQueries: Record<string, TunedQuery> = {
     const [from, until] = STUDY_YEAR_RANGE(STUDY_YEAR);
     return answer(sql`
       with units as (
-        select u.id, u.code, u.name, u.sort_order from organizations u
-        where u.path <@ (select r.path from organizations r where r.code = ${v.orgCode as string})
+        select u.id, u.code, u.name, u.sort_order from organizations r
+        join organizations u on u.path <@ r.path
+        where r.code = ${v.orgCode as string}
       )
       select json_build_object('organizations', json_build_object(
         'totalCount', (select count(*) from units),
@@ -57,8 +59,10 @@ export const tunedQueries: Record<string, TunedQuery> = {
       with matching as materialized (
         select r.id, r.studied_on from study_records r
         where r.cadre_id in (
-            select c.id from cadres c join organizations u on u.id = c.organization_id
-            where u.path <@ (select o.path from organizations o where o.code = ${v.orgCode as string}))
+            select c.id from organizations o
+            join organizations u on u.path <@ o.path
+            join cadres c on c.organization_id = u.id
+            where o.code = ${v.orgCode as string})
           and r.method = ${v.method as string}::study_method
           and r.studied_on >= ${v.from as string}::date and r.studied_on <= ${v.to as string}::date
       ),
@@ -121,8 +125,9 @@ export const tunedQueries: Record<string, TunedQuery> = {
         select c.id, c.employee_number, c.name from cadres c, req
         where c.status = 'ACTIVE' and (req.audience = 'ALL_CADRES' or c.is_leader)
           and c.organization_id in (
-            select o.id from organizations o
-            where o.path <@ (select r.path from organizations r where r.code = ${v.orgCode as string}))
+            select o.id from organizations r
+            join organizations o on o.path <@ r.path
+            where r.code = ${v.orgCode as string})
       ),
       per as (
         select p.id, p.employee_number, p.name, y.characters, y.hours, y.studied
@@ -190,7 +195,7 @@ export const tunedQueries: Record<string, TunedQuery> = {
         select distinct on (ob.metric_id, ob.organization_id, ob.period_start)
                ob.metric_id, ob.organization_id, ob.period_start, ob.value, ob.revision
         from metric_observations ob
-        where ob.metric_id in (select id from m) and ob.granularity = 'MONTH'
+        where ob.metric_id = any(array(select id from m)) and ob.granularity = 'MONTH'
           and ob.organization_id in (select o.id from organizations o, root where o.path <@ root.path)
           and ob.period_start >= (date_trunc('year', ${input.from}::date) - interval '1 year')::date
           and ob.period_start <= ${input.to}::date

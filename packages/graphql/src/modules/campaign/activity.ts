@@ -24,6 +24,7 @@ import {
 import { databaseIdOf } from '../common/ids.ts';
 import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
 import { rowsOf } from '../common/rows.ts';
+import { unitScopeSql } from '../common/scope.ts';
 import { assertOrganizationExists } from '../directory/directory.service.ts';
 import {
   type ActivityRow,
@@ -32,7 +33,7 @@ import {
   createActivity,
   recordAttendance,
 } from './activity.service.ts';
-import { cadreColumnVisibleSql, codeArg, orgColumnScopeSql, orgColumnVisibleSql } from './campaign.service.ts';
+import { cadreColumnVisibleSql, codeArg, orgColumnVisibleSql } from './campaign.service.ts';
 
 export const ActivityKind = builder.enumType('ActivityKind', { values: activityKinds });
 export const AttendanceStatus = builder.enumType('AttendanceStatus', { values: attendanceStatuses });
@@ -238,7 +239,7 @@ builder.queryFields((t) => ({
         const condition = (table: typeof activities): SQL =>
           and(
             activityFilterSql(table, args.filter),
-            orgColumnScopeSql(table.organizerOrganizationId, args),
+            unitScopeSql(table.organizerOrganizationId, args),
             orgColumnVisibleSql(table.organizerOrganizationId, directorySubtree(ctx.viewer)),
             activityRangeSql(table, args.from, args.to),
             args.campaignCode

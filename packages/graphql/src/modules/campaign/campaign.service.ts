@@ -29,22 +29,6 @@ export { codeSchema, type Raw };
 // Predicates shared by the campaign, activity and problem lists. They take columns of the
 // (possibly aliased) table the relational query builder is querying.
 
-export interface OrgScope {
-  orgCode?: string | null;
-  includeDescendants?: boolean | null;
-}
-
-const scopeRootPath = (orgCode: string) =>
-  sql`(select scope_root.path from organizations scope_root where scope_root.code = ${orgCode})`;
-
-/** Rows whose unit is the one named by `orgCode` (and, with `includeDescendants`, any unit below it). */
-export function orgColumnScopeSql(column: AnyPgColumn, scope: OrgScope): SQL | undefined {
-  if (!scope.orgCode) return undefined;
-  return scope.includeDescendants
-    ? sql`${column} in (select scope_unit.id from organizations scope_unit where scope_unit.path <@ ${scopeRootPath(scope.orgCode)})`
-    : sql`${column} = (select scope_unit.id from organizations scope_unit where scope_unit.code = ${scope.orgCode})`;
-}
-
 /**
  * Rows whose unit lies in the subtree the viewer may read (null: all, undefined: none): campaign
  * work names cadres, so it follows the same subtree rule as the cadres themselves.

@@ -14,6 +14,7 @@ import { eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { pathWithin, type WriteAccess } from '../../context.ts';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.ts';
+import { type OrgScope, unitScopeSql } from '../common/scope.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { idOf, parseInput } from '../common/validation.ts';
 import { enqueueWebhookEvents } from '../webhooks/webhooks.service.ts';
@@ -24,8 +25,6 @@ import {
   findCampaignId,
   findReadableCadreId,
   findWritableOrganization,
-  type OrgScope,
-  orgColumnScopeSql,
   orgColumnVisibleSql,
   outsideSubtree,
   type Raw,
@@ -54,7 +53,7 @@ export function overdueSql(table: typeof problems, today?: string | null): SQL {
 }
 
 export function problemScopeSql(table: typeof problems, scope: OrgScope, readable: string | null | undefined) {
-  return [orgColumnScopeSql(table.organizationId, scope), orgColumnVisibleSql(table.organizationId, readable)];
+  return [unitScopeSql(table.organizationId, scope), orgColumnVisibleSql(table.organizationId, readable)];
 }
 
 const text = (max: number) =>

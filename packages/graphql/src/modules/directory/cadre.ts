@@ -15,11 +15,11 @@ import {
   stringFilterSql,
 } from '../common/filters.ts';
 import { assertPageSize, resolveRootConnection, totalCountField } from '../common/pagination.ts';
+import { unitScopeSql } from '../common/scope.ts';
 import {
   assertOrganizationExists,
   type CadreRow,
   type CadreTransferRow,
-  cadreScopeSql,
   cadreVisibleSql,
   createCadre,
   employeeNumberArg,
@@ -246,7 +246,10 @@ builder.queryFields((t) => ({
           condition: (table) =>
             and(
               cadreFilterSql(table, args.filter),
-              cadreScopeSql(table, { orgCode: args.orgCode, includeDescendants: args.includeDescendants }),
+              unitScopeSql(table.organizationId, {
+                orgCode: args.orgCode,
+                includeDescendants: args.includeDescendants,
+              }),
               cadreVisibleSql(table, directorySubtree(ctx.viewer)),
             ) ?? sql`true`,
           assertScopeExists: args.orgCode ? () => assertOrganizationExists(ctx.db, args.orgCode as string) : undefined,

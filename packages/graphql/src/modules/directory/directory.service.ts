@@ -15,6 +15,7 @@ import { eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { pathWithin, type WriteAccess } from '../../context.ts';
 import { graphQLError, NotFoundError, ValidationError } from '../../errors.ts';
+import type { OrgScope } from '../common/scope.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { calendarDay, parseInput, type Raw } from '../common/validation.ts';
 
@@ -26,11 +27,6 @@ export type CadreTransferRow = typeof cadreTransfers.$inferSelect;
 // Scopes and filters, shared by the list fields. They take the table as an argument because the
 // relational query builder aliases the table it queries.
 
-export interface OrgScope {
-  orgCode?: string | null;
-  includeDescendants?: boolean | null;
-}
-
 const scopeRootPath = (orgCode: string) =>
   sql`(select scope_root.path from organizations scope_root where scope_root.code = ${orgCode})`;
 
@@ -40,14 +36,6 @@ export function organizationScopeSql(table: typeof organizations, scope: OrgScop
   return scope.includeDescendants
     ? sql`${table.path} <@ ${scopeRootPath(scope.orgCode)}`
     : eq(table.code, scope.orgCode);
-}
-
-/** Cadres who belong to the unit named by `orgCode` (and, with `includeDescendants`, to units below it). */
-export function cadreScopeSql(table: typeof cadres, scope: OrgScope): SQL | undefined {
-  if (!scope.orgCode) return undefined;
-  return scope.includeDescendants
-    ? sql`${table.organizationId} in (select scope_unit.id from organizations scope_unit where scope_unit.path <@ ${scopeRootPath(scope.orgCode)})`
-    : sql`${table.organizationId} = (select scope_unit.id from organizations scope_unit where scope_unit.code = ${scope.orgCode})`;
 }
 
 /**

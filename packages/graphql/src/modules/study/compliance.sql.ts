@@ -1,5 +1,6 @@
 import type { StudyMaterialKind } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
+import { unitScopeSql } from '../common/scope.ts';
 
 export interface ComplianceQuery {
   campaignCode: string;
@@ -126,10 +127,7 @@ from per_cadre p`;
 
 /** Cadres of the unit `orgCode` (with `includeDescendants`, of its whole subtree), as a predicate on `c`. */
 export function cadreInUnitSql(orgCode: string, includeDescendants: boolean): SQL {
-  return includeDescendants
-    ? sql`c.organization_id in (select scope_unit.id from organizations scope_unit
-          where scope_unit.path <@ (select scope_root.path from organizations scope_root where scope_root.code = ${orgCode}))`
-    : sql`c.organization_id = (select scope_unit.id from organizations scope_unit where scope_unit.code = ${orgCode})`;
+  return unitScopeSql(sql`c.organization_id`, { orgCode, includeDescendants }) as SQL;
 }
 
 export interface OrganizationComplianceQuery extends ComplianceQuery {

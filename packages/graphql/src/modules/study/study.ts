@@ -19,6 +19,7 @@ import { assertPageSize, resolveRootConnection, totalCountField } from '../commo
 import { checkedArg } from '../common/validation.ts';
 import { Cadre } from '../directory/cadre.ts';
 import { assertOrganizationExists } from '../directory/directory.service.ts';
+import { cadreInUnitSql } from './compliance.sql.ts';
 import { createStudyMaterial, setStudyRequirement } from './requirement.service.ts';
 import {
   campaignCodeArg,
@@ -191,11 +192,10 @@ builder.queryField('studyRecords', (t) =>
           and(
             studyRecordVisibleSql(table, visibility),
             args.orgCode
-              ? sql`${table.cadreId} in (select c.id from cadres c where ${
-                  args.includeDescendants
-                    ? sql`c.organization_id in (select u.id from organizations u where u.path <@ (select r.path from organizations r where r.code = ${args.orgCode}))`
-                    : sql`c.organization_id = (select u.id from organizations u where u.code = ${args.orgCode})`
-                })`
+              ? sql`${table.cadreId} in (select c.id from cadres c where ${cadreInUnitSql(
+                  args.orgCode,
+                  args.includeDescendants ?? false,
+                )})`
               : undefined,
             args.employeeNumber
               ? sql`${table.cadreId} = (select c.id from cadres c where c.employee_number = ${args.employeeNumber})`
