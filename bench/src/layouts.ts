@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_DATABASE_URL } from './env.ts';
-import { type BenchResults, medianOf, type ScenarioResult, summarize } from './report.ts';
+import { type BenchResults, fmt, medianOf, ratio, type ScenarioResult, summarize } from './report.ts';
 
 const { values } = parseArgs({
   options: {
@@ -70,7 +70,6 @@ const loaded: Loaded[] = databases.map((database) => {
   return { ...parsed, database };
 });
 
-const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
 type Measure = [string, (scenario: ScenarioResult, maxC: number) => number | undefined, number];
 const measures: Measure[] = [
   ['statement, ms (median)', (s) => s.statements?.medianMs, 1],
@@ -111,9 +110,7 @@ for (const id of scenarioIds) {
     const ratioOf = (layout: string) => {
       const province = find('PROVINCE', layout);
       const l = find('L', layout);
-      const a = province && figureOf(province, id, measure);
-      const b = l && figureOf(l, id, measure);
-      return a === undefined || b === undefined || !b ? '–' : `${(a / b).toFixed(2)}×`;
+      return ratio(province && figureOf(province, id, measure), l && figureOf(l, id, measure));
     };
     const title = loaded[0]?.scenarios.find((s) => s.id === id)?.title ?? id;
     lines.push(

@@ -133,8 +133,9 @@ export function summarize(scenario: ScenarioResult, target: TargetName, connecti
   };
 }
 
-const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
-const ratio = (a: number | undefined, b: number | undefined) =>
+export const fmt = (n: number | undefined, digits = 1) =>
+  n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits);
+export const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined || !b ? '–' : `${(a / b).toFixed(2)}×`;
 
 /**

@@ -8,6 +8,9 @@ import type { Executor } from './client.ts';
  * make them live in that migration; this module is how the code calls them.
  */
 
+/** The rows of `execute` (node-postgres and PGlite both answer `{ rows }`). */
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
+
 /** A partition's indexes are named after it, so a unique violation names the partition's index. */
 const REVISION_KEY = /^metric_observations(?:_y\d+|_default)?_revision_key$/;
 
@@ -21,14 +24,15 @@ export const isObservationRevisionKey = (constraint: string | undefined) =>
  * Run by every migrate and by the worker's daily `metric_partitions` job. Returns the partitions made.
  */
 export async function maintainMetricPartitions(db: Executor): Promise<string[]> {
-  const result = await db.execute(sql`select made from metric_observations_maintain() as made`);
-  return (result as unknown as { rows: { made: string }[] }).rows.map((row) => row.made);
+  const rows = rowsOf<{ made: string }>(await db.execute(sql`select made from metric_observations_maintain() as made`));
+  return rows.map((row) => row.made);
 }
 
 /** The partition of `year`, made if missing (for a loader about to write that year's rows). */
 export async function ensureMetricPartition(db: Executor, year: number): Promise<string> {
-  const result = await db.execute(sql`select metric_observations_partition(${year}::integer) as part`);
-  const [row] = (result as unknown as { rows: { part: string }[] }).rows;
+  const [row] = rowsOf<{ part: string }>(
+    await db.execute(sql`select metric_observations_partition(${year}::integer) as part`),
+  );
   if (!row) throw new Error(`no partition for ${year}`);
   return row.part;
 }

@@ -13,23 +13,10 @@ ALTER INDEX "metric_observations_revision_key" RENAME TO "metric_observations_un
 ALTER INDEX "metric_observations_period_idx" RENAME TO "metric_observations_unpartitioned_period_idx";--> statement-breakpoint
 ALTER INDEX "metric_observations_org_idx" RENAME TO "metric_observations_unpartitioned_org_idx";--> statement-breakpoint
 ALTER TABLE "metric_observations_unpartitioned" ALTER COLUMN "id" DROP IDENTITY;--> statement-breakpoint
-CREATE TABLE "metric_observations" (
-	"id" bigint GENERATED ALWAYS AS IDENTITY (sequence name "metric_observations_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1) NOT NULL,
-	"metric_id" integer NOT NULL,
-	"organization_id" integer NOT NULL,
-	"granularity" "granularity" NOT NULL,
-	"period_start" date NOT NULL,
-	"value" numeric NOT NULL,
-	"revision" integer NOT NULL,
-	"source" varchar(200) NOT NULL,
-	"batch_id" bigint,
-	"submitted_by_kind" "actor_kind" NOT NULL,
-	"submitted_by_id" varchar(64),
-	"recorded_at" timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-	CONSTRAINT "metric_observations_pkey" PRIMARY KEY("id","period_start"),
-	CONSTRAINT "metric_observations_aligned" CHECK ("period_start" = date_trunc(lower("granularity"::text), "period_start"::timestamp)::date),
-	CONSTRAINT "metric_observations_revision_positive" CHECK ("revision" >= 1)
-) PARTITION BY RANGE ("period_start");--> statement-breakpoint
+-- The same columns, defaults and checks (under their names) as the table it replaces.
+CREATE TABLE "metric_observations" (LIKE "metric_observations_unpartitioned" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY RANGE ("period_start");--> statement-breakpoint
+ALTER TABLE "metric_observations" ALTER COLUMN "id" ADD GENERATED ALWAYS AS IDENTITY (sequence name "metric_observations_id_seq");--> statement-breakpoint
+ALTER TABLE "metric_observations" ADD CONSTRAINT "metric_observations_pkey" PRIMARY KEY("id","period_start");--> statement-breakpoint
 CREATE UNIQUE INDEX "metric_observations_revision_key" ON "metric_observations" ("metric_id","organization_id","granularity","period_start","revision");--> statement-breakpoint
 CREATE INDEX "metric_observations_period_idx" ON "metric_observations" ("metric_id","granularity","period_start");--> statement-breakpoint
 CREATE INDEX "metric_observations_org_idx" ON "metric_observations" ("organization_id","metric_id");--> statement-breakpoint
