@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,9 +97,26 @@ describe('the API process', () => {
     expect(data.organization?.name).toBe('经济开发区');
     expect(data.organization?.children.map((child) => child.code)).toContain('PETITION_OFFICE');
     expect((await fetch(second.url.replace('/graphql', '/ready'))).status).toBe(200);
+    // The PDF comes from the rendering process beside the bundle (render-worker.mjs).
+    const pdf = await client.downloadReport('/reports/SIX_TYPE_2012/ZONE/2012-Q1.pdf');
+    expect(new TextDecoder().decode(pdf.subarray(0, 5))).toBe('%PDF-');
 
     second.child.kill('SIGTERM');
     expect(await exitOf(second.child)).toBe(0);
     // Two cold starts of a process that migrates and loads an embedded database.
   }, 120_000);
+
+  it('never loads Vega or pdfkit: the report renders in a process of its own', () => {
+    const imports = (file: string) =>
+      [...readFileSync(join(apiFolder, 'dist', file), 'utf8').matchAll(/^import .* from "([^"]+)";$/gm)].map(
+        (match) => match[1],
+      );
+    const drawing = ['vega', 'vega-lite', 'pdfkit', 'svg-to-pdfkit'];
+    expect(imports('main.mjs').filter((name) => drawing.includes(name as string))).toEqual([]);
+    expect(
+      imports('render-worker.mjs')
+        .filter((name) => drawing.includes(name as string))
+        .sort(),
+    ).toEqual([...drawing].sort());
+  });
 });

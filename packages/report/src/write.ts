@@ -1,13 +1,11 @@
 import { type GraphQLContext, type ReportScope, type ReportWriter, reportDownloadPath } from '@sixtype/graphql';
-import { renderChartSvg } from './charts.ts';
 import { composeReport } from './compose.ts';
 import { gatherReportData } from './data.ts';
-import type { RenderedCharts, ReportDocument } from './document.ts';
-import { renderHtml } from './html.ts';
+import { openRenderer } from './isolated.ts';
 import { renderMarkdown } from './markdown.ts';
-import { renderPdf } from './pdf.ts';
+import type { ReportFileFormat } from './render.ts';
 
-export type ReportFileFormat = 'md' | 'html' | 'pdf';
+export type { ReportFileFormat } from './render.ts';
 
 export const REPORT_CONTENT_TYPES: Record<ReportFileFormat, string> = {
   md: 'text/markdown; charset=utf-8',
@@ -18,12 +16,6 @@ export const REPORT_CONTENT_TYPES: Record<ReportFileFormat, string> = {
 /** The steps a report goes through, for the CLI's progress bar. */
 export const REPORT_STEPS = ['campaign', 'metrics', 'rankings', 'charts', 'render'] as const;
 export type ReportStep = (typeof REPORT_STEPS)[number];
-
-async function renderCharts(document: ReportDocument): Promise<RenderedCharts> {
-  const blocks = document.blocks.filter((block) => block.kind === 'chart');
-  const svgs = await Promise.all(blocks.map((block) => renderChartSvg(block.spec)));
-  return new Map(blocks.map((block, i) => [block.id, svgs[i] as string]));
-}
 
 /**
  * Writes the report of `scope` (already checked by resolveReportScope) in one format, from figures
@@ -50,18 +42,15 @@ export async function writeReportFiles(
   formats: readonly ReportFileFormat[],
   onStep: (step: ReportStep) => void = () => {},
 ): Promise<Map<ReportFileFormat, string | Buffer>> {
-  const data = await gatherReportData(scope, context, (step) => onStep(step as ReportStep));
-  const document = composeReport(data, reportDownloadPath(scope, 'html'));
-  onStep('charts');
-  const charts = await renderCharts(document);
-  onStep('render');
-  const files = new Map<ReportFileFormat, string | Buffer>();
-  for (const format of formats) {
-    if (format === 'md') files.set(format, renderMarkdown(document, charts));
-    else if (format === 'html') files.set(format, renderHtml(document, charts));
-    else files.set(format, await renderPdf(document, charts));
+  const renderer = openRenderer();
+  try {
+    const data = await gatherReportData(scope, context, (step) => onStep(step as ReportStep));
+    const document = composeReport(data, reportDownloadPath(scope, 'html'));
+    onStep('charts');
+    return await renderer.render(document, formats, () => onStep('render'));
+  } finally {
+    renderer.close();
   }
-  return files;
 }
 
 /** What the schema's `campaignReport.markdown` calls: charts linked to the HTML download, not rendered. */

@@ -6,12 +6,24 @@
 // A bundle is written at the depth of the source it replaces (services/api/dist beside src), so the
 // paths a module finds relative to itself (the repository root in env.ts, the SDK's manifest in
 // persisted-operations.ts) stay right; packages/db finds its migrations through its package.
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-/** Bundles `entries` (`in`: a TypeScript file, `out`: the .mjs file to write). */
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+
+// The report's rendering thread (packages/report/src/isolated.ts) runs render-worker.mjs from the
+// folder of the bundle that starts it.
+const renderWorker = here('../../../packages/report/src/render-worker.ts');
+
+/** Bundles `entries` (`in`: a TypeScript file, `out`: the .mjs file to write), each with the report's rendering thread beside it. */
 export async function bundle(entries) {
-  for (const entry of entries) {
+  const folders = new Set(entries.map((entry) => dirname(entry.out)));
+  const all = [
+    ...entries,
+    ...[...folders].map((folder) => ({ in: renderWorker, out: join(folder, 'render-worker.mjs') })),
+  ];
+  for (const entry of all) {
     await build({
       entryPoints: [entry.in],
       outfile: entry.out,
@@ -36,8 +48,6 @@ export async function bundle(entries) {
     });
   }
 }
-
-const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundle([
