@@ -42,6 +42,9 @@ export function openRenderer(): ReportRenderer {
   });
   const child = previous.then(() => startChild());
   previous = previous.then(() => turn);
+  const pid = child.then((started) => started.process.pid as number);
+  // Whoever renders sees a failed start; unread, it must not end the serving process.
+  pid.catch(() => {});
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -50,11 +53,12 @@ export function openRenderer(): ReportRenderer {
       .then((started) => {
         if (started.process.exitCode === null) started.process.kill();
       })
+      .catch(() => {})
       .finally(release);
   };
   return {
     close,
-    pid: child.then((started) => started.process.pid as number),
+    pid,
     render: (document, formats, onRendering = () => {}) =>
       child.then((started) => started.render(document, formats, onRendering)).finally(close),
   };

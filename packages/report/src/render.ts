@@ -12,7 +12,7 @@ async function renderCharts(document: ReportDocument): Promise<RenderedCharts> {
   return new Map(blocks.map((block, i) => [block.id, svgs[i] as string]));
 }
 
-/** A composed report's charts and files, in this thread (render-worker.ts runs it in a thread of its own). */
+/** A composed report's charts and files, in this process (render-worker.ts runs it in a process of its own). */
 export async function renderReportFiles(
   document: ReportDocument,
   formats: readonly ReportFileFormat[],

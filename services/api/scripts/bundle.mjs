@@ -12,11 +12,11 @@ import { build } from 'esbuild';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
-// The report's rendering thread (packages/report/src/isolated.ts) runs render-worker.mjs from the
+// The report's rendering process (packages/report/src/isolated.ts) runs render-worker.mjs from the
 // folder of the bundle that starts it.
 const renderWorker = here('../../../packages/report/src/render-worker.ts');
 
-/** Bundles `entries` (`in`: a TypeScript file, `out`: the .mjs file to write), each with the report's rendering thread beside it. */
+/** Bundles `entries` (`in`: a TypeScript file, `out`: the .mjs file to write), each with the report's rendering process's script beside it. */
 export async function bundle(entries) {
   const folders = new Set(entries.map((entry) => dirname(entry.out)));
   const all = [
