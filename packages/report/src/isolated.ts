@@ -70,31 +70,25 @@ function startChild() {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  let onMessage: (message: Message) => void = () => {};
-  let onEnd: (error: Error) => void = () => {};
-  child.on('message', (message: Message) => onMessage(message));
-  child.once('error', (error) => onEnd(error));
-  child.once('exit', (code) =>
-    onEnd(new Error(`the report's rendering process ended (exit code ${code}) without a report`)),
-  );
+  // A process that failed to start is found gone when the report is sent (below).
+  child.on('error', () => {});
   return {
     process: child,
     render: (document: ReportDocument, formats: readonly ReportFileFormat[], onRendering: () => void) =>
       new Promise<Map<ReportFileFormat, string | Buffer>>((resolve, reject) => {
-        onEnd = reject;
-        onMessage = (message) => {
-          if ('step' in message) return onRendering();
-          if ('error' in message) return reject(new Error(`rendering the report failed: ${message.error}`));
-          const out = new Map<ReportFileFormat, string | Buffer>();
-          for (const [format, file] of message.files)
-            out.set(
-              format,
-              typeof file === 'string' ? file : Buffer.from(file.buffer, file.byteOffset, file.byteLength),
-            );
-          resolve(out);
-        };
         if (child.exitCode !== null || !child.connected)
           return reject(new Error("the report's rendering process is gone"));
+        child.once('error', reject);
+        child.once('exit', (code) =>
+          reject(new Error(`the report's rendering process ended (exit code ${code}) without a report`)),
+        );
+        child.on('message', (message: Message) => {
+          if ('step' in message) return onRendering();
+          if ('error' in message) return reject(new Error(`rendering the report failed: ${message.error}`));
+          const asBuffer = (file: string | Uint8Array) =>
+            typeof file === 'string' ? file : Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+          resolve(new Map([...message.files].map(([format, file]) => [format, asBuffer(file)])));
+        });
         child.send({ document, formats });
       }),
   };
