@@ -24,14 +24,17 @@ for (const id of (values.scenarios ?? '').split(',')) {
   const scenario = scenarios.find((s) => s.id === id);
   if (!scenario) throw new Error(`no scenario ${id}`);
   if (scenario.upload) throw new Error(`${id} is an upload: measure it with npm run bench`);
-  const bodies = Array.from({ length: 16 }, (_, v) => JSON.stringify(scenario.body(targets, v)));
+  // A write scenario's batches carry a key of this run, so each request writes (not a replay).
+  const runId = scenario.rowsPerRequest ? `cpu-${Date.now()}` : undefined;
+  const bodies = Array.from({ length: 16 }, (_, v) => JSON.stringify(scenario.body(targets, v, runId)));
+  let sent = 0;
   const run = async (n: number) => {
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n; i++, sent++) {
       if (values['no-session-cache']) sessionCacheOf(api.database.db).clear();
       const response = await api.app.fetch('http://bench/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${api.token}` },
-        body: bodies[i % bodies.length] as string,
+        body: runId ? JSON.stringify(scenario.body(targets, sent, runId)) : (bodies[i % bodies.length] as string),
       });
       await response.text();
     }

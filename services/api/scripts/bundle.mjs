@@ -6,7 +6,8 @@
 // A bundle is written at the depth of the source it replaces (services/api/dist beside src), so the
 // paths a module finds relative to itself (the repository root in env.ts, the SDK's manifest in
 // persisted-operations.ts) stay right; packages/db finds its migrations through its package.
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -16,17 +17,28 @@ const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 // folder of the bundle that starts it.
 const renderWorker = here('../../../packages/report/src/render-worker.ts');
 
-/** Bundles `entries` (`in`: a TypeScript file, `out`: the .mjs file to write), each with the report's rendering process's script beside it. */
+/**
+ * Bundles `entries` (`in`: a TypeScript file, `out`: the .mjs file to write), each with the report's
+ * rendering process's script beside it. A folder's entries are built together and split: a module
+ * an entry imports dynamically (main.ts's serve.ts, loaded after NODE_ENV's default is set) is a
+ * chunk of its own, `chunk-<hash>.mjs` beside the entries, so its npm imports load only when
+ * it does (a single file would hoist them above the entry's first statement).
+ */
 export async function bundle(entries) {
-  const folders = new Set(entries.map((entry) => dirname(entry.out)));
-  const all = [
-    ...entries,
-    ...[...folders].map((folder) => ({ in: renderWorker, out: join(folder, 'render-worker.mjs') })),
-  ];
-  for (const entry of all) {
+  const folders = new Map();
+  for (const entry of entries) folders.set(dirname(entry.out), [...(folders.get(dirname(entry.out)) ?? []), entry]);
+  for (const [folder, inFolder] of folders) {
+    mkdirSync(folder, { recursive: true });
+    for (const file of readdirSync(folder)) if (file.startsWith('chunk-')) rmSync(join(folder, file));
     await build({
-      entryPoints: [entry.in],
-      outfile: entry.out,
+      entryPoints: [...inFolder, { in: renderWorker, out: join(folder, 'render-worker.mjs') }].map((entry) => ({
+        in: entry.in,
+        out: basename(entry.out, '.mjs'),
+      })),
+      outdir: folder,
+      outExtension: { '.js': '.mjs' },
+      splitting: true,
+      chunkNames: 'chunk-[hash]',
       bundle: true,
       platform: 'node',
       format: 'esm',

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_TIME_ZONE, isTimeZoneName } from '@sixtype/db';
 import { webhookEnvShape } from '@sixtype/graphql';
 import { z } from 'zod';
+import { DEFAULT_NODE_ENV } from './node-env.ts';
 import { DEFAULT_PERSISTED_OPERATIONS_FILE } from './persisted-operations.ts';
 import { DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limit.ts';
 
@@ -25,7 +26,7 @@ const envSchema = z.object({
   REDIS_URL: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Production unless asked: introspection for admins only and masked errors (`npm run dev` sets development).
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default(DEFAULT_NODE_ENV),
   /** The installation's one time zone: every "today" and every activity's day (see the db package's clock.ts). */
   TIME_ZONE: optionalString
     .transform((value) => value ?? DEFAULT_TIME_ZONE)
