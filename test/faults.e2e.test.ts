@@ -266,6 +266,31 @@ describe.runIf(process.env.TEST_DATABASE_URL)('faults', () => {
       expect(busy.headers.get('retry-after')).toBe('1');
       expect(busyBody.errors[0].extensions.code).toBe('DATABASE_BUSY');
       expect(JSON.stringify(busyBody)).not.toMatch(RAW_DRIVER_TEXT);
+      // The routes beside /graphql answer the same (before, an unexpected error: 500).
+      const beside = await Promise.all([
+        fetch(api.url.replace('/graphql', '/metrics/observations/bulk'), {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-ndjson',
+            authorization: `Bearer ${token}`,
+            'idempotency-key': 'faults-busy-upload',
+          },
+          body: '{"metricCode":"GDP","orgCode":"ZONE","periodStart":"2012-01-01","granularity":"MONTH","value":"1","source":"faults e2e"}\n',
+        }),
+        fetch(api.url.replace('/graphql', '/reports/SIX_TYPE_2012/ZONE/2012-Q1.md'), {
+          headers: { authorization: `Bearer ${token}` },
+        }),
+      ]);
+      for (const response of beside) {
+        const body = await response.json();
+        expect([response.status, response.headers.get('retry-after'), body.errors[0].extensions.code]).toEqual([
+          503,
+          '1',
+          'DATABASE_BUSY',
+        ]);
+        expect(JSON.stringify(body)).not.toMatch(RAW_DRIVER_TEXT);
+      }
+      expect(slowSettled).toBe(false);
 
       // The lock is still held: what ends the slow ones is statement_timeout.
       for (const response of await Promise.all(slow)) {

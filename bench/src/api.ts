@@ -3,6 +3,8 @@ import { createDb, type DatabaseHandle } from '@sixtype/db';
 import { createUser, loadTokenSecret, login, SYSTEM_ACCESS } from '@sixtype/graphql';
 import { pino } from 'pino';
 
+import { BENCH_API_LOG_LEVEL } from './env.ts';
+
 export { BENCH_ADMIN } from './sizes.ts';
 
 import { BENCH_ADMIN } from './sizes.ts';
@@ -40,7 +42,7 @@ export async function openBenchApi(databaseUrl: string, maxConnections = 10): Pr
   const { token } = await login(database.db, tokenSecret, BENCH_ADMIN);
   const app = createApp({
     database,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: BENCH_API_LOG_LEVEL }, pino.destination(2)),
     env: { NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: 100_000_000, RATE_LIMIT_ANONYMOUS_PER_MINUTE: 100_000_000 },
     tokenSecret,
   });

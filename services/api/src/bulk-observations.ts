@@ -15,6 +15,7 @@ import {
 import { parse } from 'csv-parse';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { databaseFaultAnswer } from './database.ts';
 import { httpStatusOf } from './errors.ts';
 import type { Logger } from './logger.ts';
 
@@ -160,15 +161,15 @@ export function useBulkObservations(options: {
   return {
     onRequest({ request, url, fetchAPI, endResponse }) {
       if (url.pathname !== BULK_OBSERVATIONS_PATH) return;
-      const json = (status: number, body: unknown) =>
+      const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
         endResponse(
           new fetchAPI.Response(JSON.stringify(body), {
             status,
-            headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+            headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
           }),
         );
-      const refuse = (status: number, code: string, message: string) =>
-        json(status, { errors: [{ message, extensions: { code } }] });
+      const refuse = (status: number, code: string, message: string, headers?: Record<string, string>) =>
+        json(status, { errors: [{ message, extensions: { code } }] }, headers);
       if (request.method !== 'POST') return refuse(405, 'BAD_USER_INPUT', 'Send observations with POST');
       const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
       const rowsOf =
@@ -213,6 +214,8 @@ export function useBulkObservations(options: {
           if (typeof code === 'string' && code.startsWith('CSV_')) {
             return refuse(400, 'BAD_USER_INPUT', (error as Error).message);
           }
+          const fault = databaseFaultAnswer(error, options.logger, url.pathname);
+          if (fault) return refuse(fault.status, fault.code, fault.message, fault.headers);
           options.logger.error({ err: error, path: url.pathname }, 'bulk upload failed');
           return refuse(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
         }

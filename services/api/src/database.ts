@@ -2,7 +2,7 @@ import { type DatabaseFault, type DatabaseHandle, databaseFaultOf, lsnValue, wit
 import type { GraphQLContext } from '@sixtype/graphql';
 import { GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { markLogged } from './errors.ts';
+import { httpStatusOf, markLogged } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { callerOf, latestAsOf, RecentWrites } from './read-your-writes.ts';
 
@@ -26,6 +26,30 @@ type MaskError = (error: unknown, message: string, isDev?: boolean) => Error;
 export function databaseErrorCode(error: unknown): string | undefined {
   const fault = databaseFaultOf(error);
   return fault === undefined ? undefined : faultAnswers[fault].code;
+}
+
+/** A database fault as the routes beside /graphql answer it: /graphql's code and message, the code's status. */
+export interface DatabaseFaultAnswer {
+  status: number;
+  code: string;
+  message: string;
+  /** Retry-After on a 503, as /graphql sends it. */
+  headers: Record<string, string>;
+}
+
+/**
+ * What the bulk upload and the report downloads answer for an error the database caused (logged
+ * here as /graphql logs it), or undefined for any other error: a pool with no free connection is
+ * DATABASE_BUSY (503, Retry-After), not an unexpected error.
+ */
+export function databaseFaultAnswer(error: unknown, logger: Logger, path: string): DatabaseFaultAnswer | undefined {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  const fault = databaseFaultOf(original);
+  if (fault === undefined) return undefined;
+  const { code, message } = faultAnswers[fault];
+  logger.warn({ err: original, path, code }, 'database fault');
+  const status = httpStatusOf(code);
+  return { status, code, message, headers: status === 503 ? { 'retry-after': '1' } : {} };
 }
 
 /**

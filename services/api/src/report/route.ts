@@ -3,6 +3,7 @@ import type { GraphQLContext } from '@sixtype/graphql';
 import type { ReportFileFormat } from '@sixtype/report';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { databaseFaultAnswer } from '../database.ts';
 import { httpStatusOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
@@ -27,11 +28,11 @@ export function useReportDownloads(options: {
   return {
     onRequest({ request, url, fetchAPI, endResponse }) {
       if (!url.pathname.startsWith('/reports/')) return;
-      const answer = (status: number, code: string, message: string) =>
+      const answer = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
         endResponse(
           new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
             status,
-            headers: { 'content-type': 'application/json; charset=utf-8' },
+            headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
           }),
         );
       const generated = GENERATED_ROUTE.exec(url.pathname);
@@ -96,6 +97,8 @@ export function useReportDownloads(options: {
           const code = error instanceof GraphQLError ? String(error.extensions.code ?? '') : '';
           const status = httpStatusOf(code);
           if (status < 500 && error instanceof GraphQLError) return answer(status, code, error.message);
+          const fault = databaseFaultAnswer(error, options.logger, url.pathname);
+          if (fault) return answer(fault.status, fault.code, fault.message, fault.headers);
           options.logger.error({ err: error, path: url.pathname }, 'report failed');
           answer(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
         }

@@ -48,11 +48,12 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
       })),
     );
 
-  const waiting = async (locktype: 'relation' | 'advisory') =>
+  const waiting = async (locktype: 'relation' | 'advisory' | 'transactionid') =>
     Number(
       rowsOf<{ n: number }>(
-        await gate.db.execute(sql`select count(*)::int as n from pg_locks
-          where not granted and locktype = ${locktype} and database = (select oid from pg_database where datname = current_database())`),
+        // By the waiting backend's database: a transaction id lock has none of its own.
+        await gate.db.execute(sql`select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
+          where not l.granted and l.locktype = ${locktype} and a.datname = current_database()`),
       )[0]?.n,
     );
 
@@ -149,6 +150,46 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
     expect(written.filter((row) => row.revision === 1)).toHaveLength(24);
     // The upload merged again is wholly revision 2: it read all of the winner's rows.
     expect(new Set(written.filter((row) => row.revision === 2).map((row) => row.value)).size).toBe(1);
+  });
+
+  it('merges an upload again when a writer it waited for at the revision key commits the same figures', async () => {
+    const source = 'bulk after an uncommitted writer';
+    // Revision 1 of every figure of the upload, written and not yet committed (as a batch in
+    // flight holds them): the upload computes revision 1 too, waits for this transaction at the
+    // revision key, and must merge again, from its savepoint, once it commits.
+    let commit!: () => void;
+    const committed = new Promise<void>((resolve) => {
+      commit = resolve;
+    });
+    let inserted!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      inserted = resolve;
+    });
+    const writer = gate.db.transaction(async (tx) => {
+      await tx.execute(sql`insert into metric_observations
+          (metric_id, organization_id, granularity, period_start, value, revision, source, submitted_by_kind)
+        select m.id, o.id, 'MONTH', p::date, 9.5, 1, ${source}, 'SYSTEM'
+        from metric_definitions m, organizations o,
+             generate_series('2013-01-01'::date, '2013-12-01'::date, interval '1 month') p
+        where m.code = ${METRIC} and o.code in ('FINANCE_BUREAU', 'CIVIL_AFFAIRS_BUREAU')`);
+      inserted();
+      await committed;
+    });
+    await holding;
+    const answer = submitObservationsBulk(second.db, SYSTEM_ACCESS, {
+      idempotencyKey: 'bulk-after-writer',
+      rows: (async function* () {
+        yield* rows('6.5', source);
+      })(),
+    });
+    await expect.poll(() => waiting('transactionid'), { timeout: 10_000 }).toBe(1);
+    commit();
+    await writer;
+    expect(await answer).toMatchObject({ accepted: 24, rejected: 0, replayed: false });
+    const written = await stored(source);
+    expect(written).toHaveLength(48);
+    expect(new Set(written.filter((row) => row.revision === 1).map((row) => row.value))).toEqual(new Set(['9.5']));
+    expect(new Set(written.filter((row) => row.revision === 2).map((row) => row.value))).toEqual(new Set(['6.5']));
   });
 
   it('writes a batch sent twice at once with one key once, and answers the second as a replay', async () => {
