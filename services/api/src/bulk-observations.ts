@@ -214,7 +214,7 @@ export function useBulkObservations(options: {
           if (typeof code === 'string' && code.startsWith('CSV_')) {
             return refuse(400, 'BAD_USER_INPUT', (error as Error).message);
           }
-          const fault = databaseFaultAnswer(error, options.logger, url.pathname);
+          const fault = databaseFaultAnswer(error, options.logger, { path: url.pathname });
           if (fault) return refuse(fault.status, fault.code, fault.message, fault.headers);
           options.logger.error({ err: error, path: url.pathname }, 'bulk upload failed');
           return refuse(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');

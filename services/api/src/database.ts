@@ -6,15 +6,11 @@ import { httpStatusOf, markLogged } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { callerOf, latestAsOf, RecentWrites } from './read-your-writes.ts';
 
-/** What a client is told when the database, not its request, is the problem. */
-const faultAnswers: Record<DatabaseFault, { code: string; message: string; status?: number }> = {
+/** What a client is told when the database, not its request, is the problem (the status: httpStatusOf). */
+const faultAnswers: Record<DatabaseFault, { code: string; message: string }> = {
   // 503: the SDK (and any gateway-aware client) retries queries and idempotent mutations.
-  UNAVAILABLE: {
-    code: 'DATABASE_UNAVAILABLE',
-    message: 'The database is unavailable; try again shortly.',
-    status: 503,
-  },
-  BUSY: { code: 'DATABASE_BUSY', message: 'The server is busy; try again shortly.', status: 503 },
+  UNAVAILABLE: { code: 'DATABASE_UNAVAILABLE', message: 'The database is unavailable; try again shortly.' },
+  BUSY: { code: 'DATABASE_BUSY', message: 'The server is busy; try again shortly.' },
   // Not 503: repeating a query that ran out of time would only spend another statement_timeout.
   TIMEOUT: { code: 'QUERY_TIMEOUT', message: 'The query took too long and was stopped.' },
   CANCELLED: { code: 'REQUEST_CANCELLED', message: 'The request was cancelled.' },
@@ -28,49 +24,53 @@ export function databaseErrorCode(error: unknown): string | undefined {
   return fault === undefined ? undefined : faultAnswers[fault].code;
 }
 
-/** A database fault as the routes beside /graphql answer it: /graphql's code and message, the code's status. */
+/** A database fault as the API answers it: the code, the message, the code's HTTP status. */
 export interface DatabaseFaultAnswer {
   status: number;
   code: string;
   message: string;
-  /** Retry-After on a 503, as /graphql sends it. */
+  /** Retry-After on a 503. */
   headers: Record<string, string>;
 }
 
 /**
- * What the bulk upload and the report downloads answer for an error the database caused (logged
- * here as /graphql logs it), or undefined for any other error: a pool with no free connection is
- * DATABASE_BUSY (503, Retry-After), not an unexpected error.
+ * What the API answers for an error the database caused (the error under a GraphQLError
+ * included; logged here, with `where` it happened: a response path, a route), or undefined for any
+ * other error. /graphql (withDatabaseErrors), the bulk upload and the report downloads all answer
+ * through it: a pool with no free connection is DATABASE_BUSY (503, Retry-After), not an
+ * unexpected error. The driver's own message never reaches the client.
  */
-export function databaseFaultAnswer(error: unknown, logger: Logger, path: string): DatabaseFaultAnswer | undefined {
+export function databaseFaultAnswer(
+  error: unknown,
+  logger: Logger,
+  where: { path: unknown },
+): DatabaseFaultAnswer | undefined {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   const fault = databaseFaultOf(original);
   if (fault === undefined) return undefined;
   const { code, message } = faultAnswers[fault];
-  logger.warn({ err: original, path, code }, 'database fault');
+  logger.warn({ err: original, ...where, code }, 'database fault');
   const status = httpStatusOf(code);
   return { status, code, message, headers: status === 503 ? { 'retry-after': '1' } : {} };
 }
 
 /**
  * Wraps the error masker: a database that is away, a pool with no free connection, a statement
- * stopped by statement_timeout or by a client that left each become a coded error (the driver's
- * own message never reaches the client; it is logged here). Everything else goes to `maskError`.
+ * stopped by statement_timeout or by a client that left each become a coded error
+ * (databaseFaultAnswer). Everything else goes to `maskError`.
  */
 export function withDatabaseErrors(maskError: MaskError, logger: Logger): MaskError {
   return (error, message, isDev) => {
-    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-    const fault = databaseFaultOf(original);
-    if (fault === undefined) return maskError(error, message, isDev);
-    const answer = faultAnswers[fault];
     const path = error instanceof GraphQLError ? error.path : undefined;
-    logger.warn({ err: original, path, code: answer.code }, 'database fault');
+    const answer = databaseFaultAnswer(error, logger, { path });
+    if (!answer) return maskError(error, message, isDev);
     markLogged(error);
     return new GraphQLError(answer.message, {
       path,
       extensions: {
         code: answer.code,
-        ...(answer.status ? { http: { status: answer.status, headers: { 'retry-after': '1' } } } : {}),
+        // Only a 503 sets the answer's status; a timeout stays an error in a GraphQL answer.
+        ...(answer.status === 503 ? { http: { status: answer.status, headers: answer.headers } } : {}),
       },
     });
   };

@@ -97,7 +97,7 @@ export function useReportDownloads(options: {
           const code = error instanceof GraphQLError ? String(error.extensions.code ?? '') : '';
           const status = httpStatusOf(code);
           if (status < 500 && error instanceof GraphQLError) return answer(status, code, error.message);
-          const fault = databaseFaultAnswer(error, options.logger, url.pathname);
+          const fault = databaseFaultAnswer(error, options.logger, { path: url.pathname });
           if (fault) return answer(fault.status, fault.code, fault.message, fault.headers);
           options.logger.error({ err: error, path: url.pathname }, 'report failed');
           answer(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');

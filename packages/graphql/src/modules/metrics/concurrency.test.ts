@@ -48,6 +48,15 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
       })),
     );
 
+  /** A promise and its resolve, to hand a moment from one transaction to another (Promise.withResolvers needs Node 22). */
+  const deferred = () => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((done) => {
+      resolve = done;
+    });
+    return { promise, resolve };
+  };
+
   const waiting = async (locktype: 'relation' | 'advisory' | 'transactionid') =>
     Number(
       rowsOf<{ n: number }>(
@@ -67,24 +76,18 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
     b: () => Promise<T>,
     expected: Record<'relation' | 'advisory', number>,
   ) {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let holding!: () => void;
-    const held = new Promise<void>((resolve) => {
-      holding = resolve;
-    });
+    const released = deferred();
+    const held = deferred();
     const locker = gate.db.transaction(async (tx) => {
       await tx.execute(sql`lock table metric_observations in exclusive mode`);
-      holding();
-      await released;
+      held.resolve();
+      await released.promise;
     });
-    await held;
+    await held.promise;
     const answers = Promise.allSettled([a(), b()]);
     await expect.poll(() => waiting('relation'), { timeout: 10_000 }).toBe(expected.relation);
     await expect.poll(() => waiting('advisory'), { timeout: 10_000 }).toBe(expected.advisory);
-    release();
+    released.resolve();
     await locker;
     return answers;
   }
@@ -157,14 +160,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
     // Revision 1 of every figure of the upload, written and not yet committed (as a batch in
     // flight holds them): the upload computes revision 1 too, waits for this transaction at the
     // revision key, and must merge again, from its savepoint, once it commits.
-    let commit!: () => void;
-    const committed = new Promise<void>((resolve) => {
-      commit = resolve;
-    });
-    let inserted!: () => void;
-    const holding = new Promise<void>((resolve) => {
-      inserted = resolve;
-    });
+    const committed = deferred();
+    const inserted = deferred();
     const writer = gate.db.transaction(async (tx) => {
       await tx.execute(sql`insert into metric_observations
           (metric_id, organization_id, granularity, period_start, value, revision, source, submitted_by_kind)
@@ -172,10 +169,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
         from metric_definitions m, organizations o,
              generate_series('2013-01-01'::date, '2013-12-01'::date, interval '1 month') p
         where m.code = ${METRIC} and o.code in ('FINANCE_BUREAU', 'CIVIL_AFFAIRS_BUREAU')`);
-      inserted();
-      await committed;
+      inserted.resolve();
+      await committed.promise;
     });
-    await holding;
+    await inserted.promise;
     const answer = submitObservationsBulk(second.db, SYSTEM_ACCESS, {
       idempotencyKey: 'bulk-after-writer',
       rows: (async function* () {
@@ -183,7 +180,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent batches on PostgreSQL'
       })(),
     });
     await expect.poll(() => waiting('transactionid'), { timeout: 10_000 }).toBe(1);
-    commit();
+    committed.resolve();
     await writer;
     expect(await answer).toMatchObject({ accepted: 24, rejected: 0, replayed: false });
     const written = await stored(source);
