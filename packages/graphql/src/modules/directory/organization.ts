@@ -35,9 +35,15 @@ export const Organization = builder.drizzleNode('organizations', {
   // The org chart is not personal data: metrics readers see the units their figures belong to.
   // Cadres under a unit keep their own rule (cadreVisible), so this opens no cadre.
   authScopes: { directoryRead: true, metricsRead: true },
+  // Only the columns a query asks for, but the code and the name on every row, read straight off
+  // it (as Cadre's number and name are, see there).
+  select: { columns: { code: true, name: true } },
   fields: (t) => ({
-    code: t.exposeString('code', { description: 'Stable natural key, used by other systems (ZONE, PETITION_OFFICE).' }),
-    name: t.exposeString('name'),
+    code: t.string({
+      description: 'Stable natural key, used by other systems (ZONE, PETITION_OFFICE).',
+      resolve: (org) => org.code,
+    }),
+    name: t.string({ resolve: (org) => org.name }),
     kind: t.expose('kind', { type: OrganizationKind }),
     sortOrder: t.exposeInt('sortOrder', { description: 'Position among its siblings.' }),
     depth: t.int({

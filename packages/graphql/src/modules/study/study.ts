@@ -97,8 +97,10 @@ export const StudyRecord = builder.drizzleNode('studyRecords', {
   name: 'StudyRecord',
   description: 'One sitting of study by one cadre, with the notes written.',
   id: { column: (record) => record.id },
+  // The day, method, hours and characters are on every row and read straight off it, as Cadre's
+  // number and name are (see there): every list of records asks for them.
   select: {
-    columns: { cadreId: true },
+    columns: { cadreId: true, studiedOn: true, method: true, hours: true, noteCharacters: true },
     extras: {
       cadrePath: (table) =>
         sql<string>`(select record_unit.path::text from cadres record_cadre join organizations record_unit on record_unit.id = record_cadre.organization_id where record_cadre.id = ${table.cadreId})`,
@@ -110,13 +112,14 @@ export const StudyRecord = builder.drizzleNode('studyRecords', {
   }),
   fields: (t) => ({
     cadre: t.relation('cadre'),
-    studiedOn: t.expose('studiedOn', { type: 'Date' }),
+    studiedOn: t.field({ type: 'Date', resolve: (record) => record.studiedOn }),
     material: t.relation('material', { nullable: true }),
-    method: t.expose('method', { type: StudyMethod }),
-    hours: t.expose('hours', { type: 'Decimal' }),
+    method: t.field({ type: StudyMethod, resolve: (record) => record.method }),
+    hours: t.field({ type: 'Decimal', resolve: (record) => record.hours }),
     note: t.exposeString('note'),
-    noteCharacters: t.exposeInt('noteCharacters', {
+    noteCharacters: t.int({
       description: 'Characters of the note as Unicode code points, counted by the database (学 is one).',
+      resolve: (record) => record.noteCharacters,
     }),
     activity: t.relation('activity', {
       nullable: true,
