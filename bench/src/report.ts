@@ -160,7 +160,10 @@ export function goalsMarkdown(results: BenchResults): string[] {
     return Math.max(...rates);
   };
   const rssPeak = Math.max(...results.scenarios.map((scenario) => top(scenario.id)?.peakRssMb ?? 0));
-  const soakPeak = results.soak ? Math.max(...results.soak.samples.map((sample) => sample.rssMb)) : undefined;
+  // A soak too short for one sample measured nothing (Math.max of none is -Infinity).
+  const soakPeak = results.soak?.samples.length
+    ? Math.max(...results.soak.samples.map((sample) => sample.rssMb))
+    : undefined;
   const drift = results.soak ? results.soak.rssAtEndMb / results.soak.rssAfter60sMb : undefined;
   type Row = [string, string, number | undefined, string, (value: number) => boolean, number?];
   const atMost = (goal: number) => (value: number) => value <= goal;

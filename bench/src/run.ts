@@ -472,9 +472,11 @@ try {
       log(`report ${path}: ${seconds.map((x) => x.toFixed(2)).join(', ')} s (${bytes} bytes)`);
     }
   }
-  if (values.soak) {
+  // `--soak 0` (or none) runs no soak: the RSS figures of the soak are then not measured.
+  const soakSeconds = Number(values.soak ?? 0);
+  if (soakSeconds > 0) {
     const scenario = scenarios.find((s) => s.id === values['soak-scenario']) as Scenario;
-    const seconds = Number(values.soak);
+    const seconds = soakSeconds;
     const api = servers.api as Started;
     const samples: { seconds: number; rssMb: number }[] = [];
     const started = performance.now();
