@@ -281,6 +281,77 @@ describe('POST /metrics/observations/bulk', () => {
     expect((await number.json()).errors[0].message).toContain('send decimals as strings');
   });
 
+  it('writes BULK_UPLOAD_CONCURRENCY uploads at once; one that waits past its turn is told to come back, unwritten', async () => {
+    const oneAtATime = createApp({
+      database,
+      logger: pino({ level: 'silent' }),
+      env: { NODE_ENV: 'production', BULK_UPLOAD_CONCURRENCY: 1, BULK_UPLOAD_QUEUE_TIMEOUT_MS: 500 },
+      tokenSecret: await loadTokenSecret(database.db),
+    });
+    const send = (body: string | ReadableStream<Uint8Array>, key: string) =>
+      oneAtATime.fetch('http://api.test/metrics/observations/bulk', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-ndjson',
+          authorization: `Bearer ${adminToken}`,
+          'idempotency-key': key,
+        },
+        body,
+        ...(typeof body === 'string' ? {} : { duplex: 'half' }),
+      } as RequestInit);
+    try {
+      // Signed in (an empty body is refused after the credential check), so the session is then
+      // answered from memory: the waiting upload needs no statement to be refused.
+      expect((await send('', 'turns-warm')).status).toBe(400);
+      // An upload whose body stops after its first row, until `finish`: it keeps its turn.
+      let reading = () => {};
+      const firstRowRead = new Promise<void>((resolve) => {
+        reading = resolve;
+      });
+      let finish = () => {};
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      let pulls = 0;
+      const held = new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            pulls += 1;
+            if (pulls === 1) {
+              controller.enqueue(
+                new TextEncoder().encode(`${JSON.stringify(row('2005-01-01', '1', { source: 'turn held' }))}\n`),
+              );
+              reading();
+              return;
+            }
+            await finished;
+            controller.close();
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      const first = send(held, 'turns-1');
+      await firstRowRead;
+      const waited = await send(ndjson([row('2005-04-01', '2', { source: 'turn waited' })]), 'turns-2');
+      expect(waited.status).toBe(503);
+      expect(waited.headers.get('retry-after')).toBe('1');
+      expect((await waited.json()).errors[0]).toEqual({
+        message: 'Too many bulk uploads at once: send it again in a moment',
+        extensions: { code: 'DATABASE_BUSY' },
+      });
+      finish();
+      expect((await first).status).toBe(200);
+      expect(await stored('turn held')).toEqual(['2005-01-01 1 r1']);
+      expect(await stored('turn waited')).toEqual([]);
+      // The turn is free again: the same upload sent again is written.
+      const again = await send(ndjson([row('2005-04-01', '2', { source: 'turn waited' })]), 'turns-2');
+      expect(again.status).toBe(200);
+      expect(await stored('turn waited')).toEqual(['2005-04-01 2 r1']);
+    } finally {
+      await oneAtATime.dispose();
+    }
+  });
+
   it.runIf(process.env.TEST_DATABASE_URL)(
     'takes 100,000 rows sent as a stream, through COPY, in one batch',
     async () => {

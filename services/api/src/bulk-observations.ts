@@ -18,6 +18,7 @@ import type { Plugin } from 'graphql-yoga';
 import { databaseFaultAnswer } from './database.ts';
 import { httpStatusOf } from './errors.ts';
 import type { Logger } from './logger.ts';
+import type { UploadSlots } from './upload-slots.ts';
 
 export const BULK_OBSERVATIONS_PATH = '/metrics/observations/bulk';
 /** The largest body a bulk upload may send (bytes, counted as they arrive). */
@@ -155,6 +156,8 @@ export function bulkAnswer(result: BatchResult) {
 export function useBulkObservations(options: {
   logger: Logger;
   createContext: (request: Request) => Promise<GraphQLContext>;
+  /** Uploads written at once; the rest wait their turn (upload-slots.ts). */
+  slots: UploadSlots;
   maxBodyBytes?: number;
 }): Plugin {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BULK_BODY_BYTES;
@@ -194,9 +197,23 @@ export function useBulkObservations(options: {
           const key = request.headers.get('idempotency-key');
           if (!key) return refuse(400, 'BAD_USER_INPUT', 'Send an Idempotency-Key header');
           if (!request.body) return refuse(400, 'BAD_USER_INPUT', 'Send the rows in the body');
-          const body = Readable.from(chunksOf(request.body), { objectMode: false }).pipe(byteLimit(maxBodyBytes));
-          const result = await submitObservationsBulk(context.db, access, { idempotencyKey: key, rows: rowsOf(body) });
-          return json(result.rejected > 0 ? 422 : 200, bulkAnswer(result));
+          // Its turn before its connection: the body waits unread (TCP holds the sender back).
+          const release = await options.slots.acquire(request.signal);
+          if (!release) {
+            return refuse(503, 'DATABASE_BUSY', 'Too many bulk uploads at once: send it again in a moment', {
+              'retry-after': '1',
+            });
+          }
+          try {
+            const body = Readable.from(chunksOf(request.body), { objectMode: false }).pipe(byteLimit(maxBodyBytes));
+            const result = await submitObservationsBulk(context.db, access, {
+              idempotencyKey: key,
+              rows: rowsOf(body),
+            });
+            return json(result.rejected > 0 ? 422 : 200, bulkAnswer(result));
+          } finally {
+            release();
+          }
         } catch (error) {
           if (error instanceof BodyTooLarge) return refuse(413, 'BAD_REQUEST', error.message);
           if (error instanceof UserError) {

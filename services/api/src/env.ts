@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_NODE_ENV } from './node-env.ts';
 import { DEFAULT_PERSISTED_OPERATIONS_FILE } from './persisted-operations.ts';
 import { DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limit.ts';
+import { DEFAULT_UPLOAD_QUEUE_TIMEOUT_MS } from './upload-slots.ts';
 
 /** The repository root, so the default data folder does not depend on where npm was started. */
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -39,6 +40,10 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
   /** How long a statement waits for a free connection before the request fails with DATABASE_BUSY. */
   DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  /** Bulk uploads written at once per process (each holds a connection); unset: half the pool, at least 1. */
+  BULK_UPLOAD_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  /** How long an upload waits for its turn before it is answered DATABASE_BUSY. */
+  BULK_UPLOAD_QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_UPLOAD_QUEUE_TIMEOUT_MS),
   /** Comma-separated postgres:// URLs of read replicas: queries read there, mutations use DATABASE_URL. */
   DATABASE_REPLICA_URLS: optionalString.pipe(
     z

@@ -42,6 +42,7 @@ import {
 } from './rate-limit.ts';
 import { useReportDownloads } from './report/route.ts';
 import { shareSessionRevocations } from './sessions.ts';
+import { createUploadSlots, DEFAULT_UPLOAD_QUEUE_TIMEOUT_MS, defaultUploadConcurrency } from './upload-slots.ts';
 
 // The default tab's text, kept under its old name for importers of @sixtype/api.
 
@@ -58,6 +59,8 @@ export interface AppDependencies {
         | 'RATE_LIMIT_ANONYMOUS_PER_MINUTE'
         | 'TRUST_PROXY'
         | 'PERSISTED_OPERATIONS_FILE'
+        | 'BULK_UPLOAD_CONCURRENCY'
+        | 'BULK_UPLOAD_QUEUE_TIMEOUT_MS'
       >
     >;
   /** Signs and checks session tokens (see loadTokenSecret). */
@@ -184,6 +187,10 @@ export function createApp({ database, logger, env, tokenSecret, rateLimiter, eve
       useBulkObservations({
         logger,
         createContext: (request) => createContext({ db: database.db, tokenSecret, events: eventBus }, request),
+        slots: createUploadSlots(
+          env.BULK_UPLOAD_CONCURRENCY ?? defaultUploadConcurrency(database),
+          env.BULK_UPLOAD_QUEUE_TIMEOUT_MS ?? DEFAULT_UPLOAD_QUEUE_TIMEOUT_MS,
+        ),
       }),
       ...useOperationPolicy({
         operations,
