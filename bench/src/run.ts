@@ -476,7 +476,6 @@ try {
   const soakSeconds = Number(values.soak ?? 0);
   if (soakSeconds > 0) {
     const scenario = scenarios.find((s) => s.id === values['soak-scenario']) as Scenario;
-    const seconds = soakSeconds;
     const api = servers.api as Started;
     const samples: { seconds: number; rssMb: number }[] = [];
     const started = performance.now();
@@ -485,21 +484,21 @@ try {
         samples.push({ seconds: Math.round((performance.now() - started) / 1000), rssMb: stats.rssMb }),
       );
     }, 5_000);
-    log(`soak: ${scenario.id} for ${seconds} s at 4 connections`);
+    log(`soak: ${scenario.id} for ${soakSeconds} s at 4 connections`);
     const run = await load.run({
       url: `${api.base}${scenario.upload?.path ?? '/graphql'}`,
       headers: { authorization: `Bearer ${api.token}` },
       bodies: bodiesFor(scenario, 'api'),
       ...(scenario.upload ? { contentType: scenario.upload.contentType, keyHeader: 'idempotency-key' } : {}),
       connections: 4,
-      durationSeconds: seconds,
+      durationSeconds: soakSeconds,
       keyPrefix: `soak-${runId}`,
     });
     clearInterval(sampler);
     const at = (t: number) => samples.filter((x) => x.seconds <= t).at(-1)?.rssMb ?? Number.NaN;
     results.soak = {
       scenario: scenario.id,
-      seconds,
+      seconds: soakSeconds,
       requests: run.requests,
       non2xx: run.non2xx,
       rssAfter60sMb: at(60),
