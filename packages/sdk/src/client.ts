@@ -8,6 +8,7 @@ import { createPersistedMode } from './persisted.ts';
 import { withRetries } from './retry.ts';
 import { subscribe } from './subscribe.ts';
 import { createTransport } from './transport.ts';
+import { type BulkUploadResult, type UploadOptions, type UploadRows, uploadObservations } from './upload.ts';
 
 export interface SixtypeClient {
   /**
@@ -45,10 +46,20 @@ export interface SixtypeClient {
    * (FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, BAD_USER_INPUT) throws {@link SixtypeError} with its code.
    */
   downloadReport(path: string, options?: Omit<RequestOptions, 'retry'>): Promise<Uint8Array>;
+  /**
+   * Uploads figures in bulk (`POST /metrics/observations/bulk`, NDJSON) with this client's
+   * credentials, all or nothing under `idempotencyKey`: an array is sent as one body, rows from a
+   * function are streamed (the function is called again for a retry). Transient failures, such as
+   * 503 `DATABASE_BUSY` while other uploads hold their turns, are retried under `retry`, which the
+   * key makes safe. Refused rows resolve as `rejected` and `errors` (nothing written); other
+   * refusals (UNAUTHENTICATED, FORBIDDEN, CONFLICT for a key used with other rows, …) throw
+   * {@link SixtypeError}.
+   */
+  uploadObservations(rows: UploadRows, options: UploadOptions): Promise<BulkUploadResult>;
 }
 
 // The client puts together HTTP and credentials (transport.ts), retries (retry.ts), paging
-// (paginate.ts), subscriptions (subscribe.ts) and persisted operations (persisted.ts).
+// (paginate.ts), subscriptions (subscribe.ts), persisted operations (persisted.ts) and bulk uploads (upload.ts).
 export function createClient(options: ClientOptions): SixtypeClient {
   const persisted = createPersistedMode(options.persisted);
   const transport = createTransport(options, persisted);
@@ -100,5 +111,7 @@ export function createClient(options: ClientOptions): SixtypeClient {
     },
 
     downloadReport: (path, requestOptions) => downloadReport(transport, path, requestOptions),
+
+    uploadObservations: (rows, uploadOptions) => uploadObservations(transport, rows, uploadOptions, options.retry),
   };
 }

@@ -15,5 +15,6 @@ export type { ConnectionPage } from './paginate.ts';
 export type { RetryEvent, RetryOptions } from './retry.ts';
 export type { DateString, DateTimeString, DecimalString, Id } from './scalars.ts';
 export { asId } from './scalars.ts';
+export type { BulkUploadResult, BulkUploadRowError, UploadOptions, UploadRows } from './upload.ts';
 export type { VerifyWebhookOptions, WebhookEvent, WebhookHeaders } from './webhooks.ts';
 export { verifyWebhook, WebhookVerificationError } from './webhooks.ts';

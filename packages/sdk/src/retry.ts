@@ -30,7 +30,7 @@ const DEFAULT_RETRY: Required<Omit<RetryOptions, 'onRetry'>> = { retries: 2, min
  * failures are retried, and only for operations that may run twice: queries, and mutations with an
  * idempotency key. The waits end early when `signal` aborts (rejecting with its reason).
  */
-export async function withRetries<T>(
+export function withRetries<T>(
   operation: PreparedOperation,
   variables: Variables | undefined,
   retry: RetryOptions | false,
@@ -38,14 +38,28 @@ export async function withRetries<T>(
   attempt: () => Promise<T>,
 ): Promise<T> {
   const mayRepeat = operation.operationType === 'query' || hasIdempotencyKey(variables);
-  const retries = retry === false || !mayRepeat ? 0 : (retry.retries ?? DEFAULT_RETRY.retries);
+  return retrying(operation.operationName, mayRepeat ? retry : false, signal, attempt);
+}
+
+/**
+ * The loop of {@link withRetries} for a request that may run twice (a query, or a write the server
+ * recognises when it comes again by its idempotency key): transient failures are retried with
+ * backoff until the retries are used up.
+ */
+export async function retrying<T>(
+  operationName: string | undefined,
+  retry: RetryOptions | false,
+  signal: AbortSignal | undefined,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  const retries = retry === false ? 0 : (retry.retries ?? DEFAULT_RETRY.retries);
   for (let failures = 0; ; failures++) {
     try {
       return await attempt();
     } catch (error) {
       if (retry === false || failures >= retries || !isTransientError(error)) throw error;
       const delayMs = backoff(retry, failures);
-      retry.onRetry?.({ operationName: operation.operationName, retry: failures + 1, delayMs, error });
+      retry.onRetry?.({ operationName, retry: failures + 1, delayMs, error });
       await sleep(delayMs, signal);
     }
   }
