@@ -59,7 +59,8 @@ export interface SixtypeClient {
 }
 
 // The client puts together HTTP and credentials (transport.ts), retries (retry.ts), paging
-// (paginate.ts), subscriptions (subscribe.ts), persisted operations (persisted.ts) and bulk uploads (upload.ts).
+// (paginate.ts), subscriptions (subscribe.ts), persisted operations (persisted.ts) and bulk
+// uploads (upload.ts).
 export function createClient(options: ClientOptions): SixtypeClient {
   const persisted = createPersistedMode(options.persisted);
   const transport = createTransport(options, persisted);
