@@ -1,7 +1,5 @@
-import { failureOf, linkSignal } from './deadline.ts';
-import { SixtypeError } from './errors.ts';
 import type { RequestOptions } from './options.ts';
-import { dataOf, parseGraphQLResponse } from './response.ts';
+import { fetchFromOrigin, refusalOf } from './origin.ts';
 import type { Transport } from './transport.ts';
 
 /**
@@ -16,23 +14,17 @@ export async function downloadReport(
   if (!path.startsWith('/reports/')) {
     throw new TypeError('A report path starts with /reports/ (campaignReport.downloadUrl)');
   }
-  const url = new URL(path, transport.url).toString();
-  const signal = requestOptions?.signal;
-  const deadline = linkSignal(signal, transport.timeoutFor(requestOptions));
-  let response: Response;
-  let body: ArrayBuffer;
-  try {
-    const headers = await transport.headersFor(requestOptions, '*/*');
-    headers.delete('content-type');
-    response = await transport.fetch(url, { method: 'GET', headers, signal: deadline.signal ?? null });
-    body = await response.arrayBuffer();
-  } catch (error) {
-    throw failureOf(error, signal, deadline, url);
-  } finally {
-    deadline.dispose();
-  }
+  const { url, response, body } = await fetchFromOrigin(
+    transport,
+    path,
+    requestOptions,
+    '*/*',
+    (headers) => {
+      headers.delete('content-type');
+      return { method: 'GET', headers };
+    },
+    (answer) => answer.arrayBuffer(),
+  );
   if (response.ok) return new Uint8Array(body);
-  // Refusals come as GraphQL errors: { errors: [{ message, extensions: { code } }] }.
-  dataOf(parseGraphQLResponse(new TextDecoder().decode(body)), response, url);
-  throw new SixtypeError('HTTP_ERROR', `HTTP ${response.status} from ${url}`, { status: response.status });
+  throw refusalOf(new TextDecoder().decode(body), response, url);
 }

@@ -1,8 +1,6 @@
-import { failureOf, linkSignal } from './deadline.ts';
-import { SixtypeError } from './errors.ts';
 import type { MetricObservationInput } from './generated/graphql.ts';
 import type { RequestOptions } from './options.ts';
-import { dataOf, parseGraphQLResponse } from './response.ts';
+import { fetchFromOrigin, refusalOf } from './origin.ts';
 import { retrying } from './retry.ts';
 import type { Transport } from './transport.ts';
 
@@ -69,43 +67,29 @@ export async function uploadObservations(
   if (!Array.isArray(rows) && typeof rows !== 'function') {
     throw new TypeError('rows are an array, or a function returning an (async) iterable of them');
   }
-  const url = new URL(BULK_OBSERVATIONS_PATH, transport.url).toString();
   const retry = options.retry ?? clientRetry ?? {};
-  return retrying('uploadObservations', retry, options.signal, () => attempt(transport, url, rows, options));
+  return retrying('uploadObservations', retry, options.signal, () => attempt(transport, rows, options));
 }
 
-async function attempt(
-  transport: Transport,
-  url: string,
-  rows: UploadRows,
-  options: UploadOptions,
-): Promise<BulkUploadResult> {
-  const signal = options.signal;
-  const deadline = linkSignal(signal, transport.timeoutFor(options));
-  let response: Response;
-  let text: string;
-  try {
-    const headers = await transport.headersFor(options, 'application/json');
-    headers.set('content-type', 'application/x-ndjson');
-    headers.set('idempotency-key', options.idempotencyKey);
-    const init: RequestInit & { duplex?: 'half' } =
-      typeof rows === 'function'
-        ? { method: 'POST', headers, body: ndjsonStream(rows()), duplex: 'half' }
-        : { method: 'POST', headers, body: (rows as readonly MetricObservationInput[]).map(ndjsonLine).join('') };
-    response = await transport.fetch(url, { ...init, signal: deadline.signal ?? null });
-    text = await response.text();
-  } catch (error) {
-    throw failureOf(error, signal, deadline, url);
-  } finally {
-    deadline.dispose();
-  }
-  if (response.status === 200 || response.status === 422) {
-    const result = resultOf(text);
-    if (result) return result;
-  }
-  // Refusals come as GraphQL errors: { errors: [{ message, extensions: { code } }] }.
-  dataOf(parseGraphQLResponse(text), response, url);
-  throw new SixtypeError('HTTP_ERROR', `HTTP ${response.status} from ${url}`, { status: response.status });
+async function attempt(transport: Transport, rows: UploadRows, options: UploadOptions): Promise<BulkUploadResult> {
+  const { url, response, body } = await fetchFromOrigin(
+    transport,
+    BULK_OBSERVATIONS_PATH,
+    options,
+    'application/json',
+    (headers) => {
+      headers.set('content-type', 'application/x-ndjson');
+      headers.set('idempotency-key', options.idempotencyKey);
+      // Each attempt asks a function for its rows again, so a retry sends them all.
+      return typeof rows === 'function'
+        ? ({ method: 'POST', headers, body: ndjsonStream(rows()), duplex: 'half' } as RequestInit)
+        : { method: 'POST', headers, body: rows.map(ndjsonLine).join('') };
+    },
+    (answer) => answer.text(),
+  );
+  const result = response.status === 200 || response.status === 422 ? resultOf(body) : undefined;
+  if (result) return result;
+  throw refusalOf(body, response, url);
 }
 
 /** One row as a line of NDJSON, with only the fields the API reads. */
