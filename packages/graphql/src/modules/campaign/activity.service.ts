@@ -21,6 +21,7 @@ import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { pathWithin, type WriteAccess } from '../../context.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
+import { unitScopeSql } from '../common/scope.ts';
 import { inTransaction } from '../common/transactions.ts';
 import { idOf, parseInput } from '../common/validation.ts';
 import {
@@ -245,13 +246,8 @@ export function activityScopeConditions(
 ): SQL[] {
   const conditions: SQL[] = [];
   if (q.campaignCode) conditions.push(sql`a.campaign_id = (select id from campaigns where code = ${q.campaignCode})`);
-  if (q.orgCode) {
-    conditions.push(
-      q.includeDescendants
-        ? sql`o.path <@ (select path from organizations where code = ${q.orgCode})`
-        : sql`o.code = ${q.orgCode}`,
-    );
-  }
+  const unit = unitScopeSql(sql`o.id`, q);
+  if (unit) conditions.push(unit);
   if (readable === undefined) conditions.push(sql`false`);
   else if (readable !== null) conditions.push(sql`o.path <@ ${readable}::ltree`);
   return conditions;

@@ -1,5 +1,6 @@
 import { today } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
+import { unitScopeSql } from '../common/scope.ts';
 
 export interface CadenceGapQuery {
   campaignCode: string;
@@ -24,9 +25,8 @@ export interface CadenceGapQuery {
  * has not begun is not a gap yet.
  */
 export function cadenceGapsSql(q: CadenceGapQuery): SQL {
-  const scope = q.includeDescendants
-    ? sql`o.path <@ (select path from organizations where code = ${q.orgCode})`
-    : sql`o.code = ${q.orgCode}`;
+  // An empty code names no unit (and no periods), as a code that matches none.
+  const scope = unitScopeSql(sql`o.id`, q) ?? sql`false`;
   return sql`
 with rules as (
   select s.activity_kind, s.period, s.campaign_id, c.starts_on, c.ends_on

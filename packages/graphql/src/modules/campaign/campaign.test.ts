@@ -165,6 +165,23 @@ describe('organizationsWithoutLeadingGroup', () => {
     expect(codes).not.toContain('SIX_TYPE_OFFICE');
     expect(codes).not.toContain('ZONE');
   });
+
+  it('narrows the list to a unit and the units below it, in one statement', async () => {
+    const within = async (orgCode: string) => {
+      const executed = await api.execute<{ organizationsWithoutLeadingGroup: { code: string }[] }>(
+        `query Within($orgCode: String) {
+           organizationsWithoutLeadingGroup(campaignCode: "SIX_TYPE_2012", orgCode: $orgCode) { code } }`,
+        { orgCode },
+      );
+      expect(executed.statements).toHaveLength(1);
+      return dataOf(executed).organizationsWithoutLeadingGroup.map((org) => org.code);
+    };
+    const zone = await within('ZONE');
+    expect(zone).toContain('FAMILY_PLANNING_OFFICE');
+    expect(zone).toContain('EAST_SUBDISTRICT_OFFICE');
+    expect(await within('EAST_SUBDISTRICT_OFFICE')).toEqual(['EAST_SUBDISTRICT_OFFICE']);
+    expect(await within('NO_SUCH_UNIT')).toEqual([]);
+  });
 });
 
 describe('cadenceGaps', () => {

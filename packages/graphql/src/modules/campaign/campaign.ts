@@ -8,6 +8,7 @@ import { mutationErrors } from '../common/errors.ts';
 import { databaseIdOf } from '../common/ids.ts';
 import { assertPageSize, extrasOf, loadRootPage, NODE_PATHS, totalCountField } from '../common/pagination.ts';
 import { rowsOf } from '../common/rows.ts';
+import { unitScopeSql } from '../common/scope.ts';
 import { assertOrganizationExists } from '../directory/directory.service.ts';
 import { ActivityKind } from './activity.ts';
 import { cadenceGapsSql } from './cadence.sql.ts';
@@ -251,9 +252,7 @@ builder.queryFields((t) => ({
       const readable = directorySubtree(ctx.viewer);
       const visible =
         readable === undefined ? sql`false` : readable === null ? sql`true` : sql`o.path <@ ${readable}::ltree`;
-      const within = args.orgCode
-        ? sql`o.path <@ (select scope_unit.path from organizations scope_unit where scope_unit.code = ${args.orgCode})`
-        : sql`true`;
+      const within = unitScopeSql(sql`o.id`, { orgCode: args.orgCode, includeDescendants: true }) ?? sql`true`;
       return rowsOf<MissingGroupRow>(
         await ctx.db.execute(organizationsWithoutLeadingGroupSql(args.campaignCode, sql`${visible} and ${within}`)),
       );

@@ -271,11 +271,7 @@ export interface ProblemCountsQuery extends OrgScope {
 export function problemCountsSql(q: ProblemCountsQuery, readable: string | null | undefined): SQL {
   const conditions = [
     q.campaignCode ? sql`p.campaign_id = (select id from campaigns where code = ${q.campaignCode})` : undefined,
-    q.orgCode
-      ? q.includeDescendants
-        ? sql`o.path <@ (select path from organizations where code = ${q.orgCode})`
-        : sql`o.code = ${q.orgCode}`
-      : undefined,
+    unitScopeSql(sql`o.id`, q),
     readable === undefined ? sql`false` : readable === null ? undefined : sql`o.path <@ ${readable}::ltree`,
   ].filter((c): c is SQL => c !== undefined);
   const where = conditions.length > 0 ? sql`where ${sql.join(conditions, sql` and `)}` : sql``;
