@@ -128,7 +128,7 @@ describe('the API process', () => {
       [...drawing].sort(),
     );
     // main.mjs's own imports load nothing from npm: graphql-js reads NODE_ENV as it loads
-    // (services/api/src/node-env.ts), so the server comes by import() after the default is set.
+    // (packages/db/src/node-env.ts), so the server comes by import() after the default is set.
     expect(packagesOf('main.mjs', false).filter((name) => !name.startsWith('node:'))).toEqual([]);
   });
 });

@@ -1,37 +1,6 @@
-import { pino } from 'pino';
-import { loadWorkerEnv } from './env.ts';
-import { startWorker } from './worker.ts';
+// The worker's entry: NODE_ENV's default goes into the environment before graphql-js loads (the
+// report and reminder tasks run the schema; packages/db/src/node-env.ts says why), then it starts.
+import { applyNodeEnvDefault } from '@sixtype/db/node-env';
 
-const env = loadWorkerEnv();
-const logger = pino({ level: env.LOG_LEVEL, base: { service: 'sixtype-worker' } });
-
-try {
-  const worker = await startWorker(env, logger);
-  logger.info({ port: worker.port, concurrency: env.WORKER_CONCURRENCY }, 'worker started');
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'draining: finishing the jobs in progress, taking no new one');
-    const timer = setTimeout(() => {
-      logger.error(`jobs still running after ${env.WORKER_SHUTDOWN_TIMEOUT_MS} ms; exiting (they will run again)`);
-      process.exit(1);
-    }, env.WORKER_SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-    worker.stop().then(
-      () => {
-        logger.info('stopped');
-        logger.flush(() => process.exit(0));
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'could not stop cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-} catch (error) {
-  logger.fatal({ err: error }, 'could not start');
-  process.exit(1);
-}
+applyNodeEnvDefault();
+await import('./serve.ts');

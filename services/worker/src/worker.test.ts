@@ -87,22 +87,24 @@ async function addLaggingCadre(employeeNumber: string) {
     .onConflictDoNothing();
 }
 
-function spawnWorker(extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; output: string[] }> {
+/** The worker's process; a variable given as undefined is left out of its environment. */
+function spawnWorker(
+  extraEnv: Record<string, string | undefined> = {},
+): Promise<{ child: ChildProcess; output: string[] }> {
   const output: string[] = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      WORKER_PORT: '0',
-      WORKER_HEARTBEAT_MS: '300',
-      WORKER_STALE_AFTER_MS: '1500',
-      // Only the jobs a test adds run; the cron is covered by reminderCrontab's test.
-      REMINDER_CRON: 'off',
-      REPORT_CRON: 'off',
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: url,
+    WORKER_PORT: '0',
+    WORKER_HEARTBEAT_MS: '300',
+    WORKER_STALE_AFTER_MS: '1500',
+    // Only the jobs a test adds run; the cron is covered by reminderCrontab's test.
+    REMINDER_CRON: 'off',
+    REPORT_CRON: 'off',
+    ...extraEnv,
+  };
+  for (const [name, value] of Object.entries(extraEnv)) if (value === undefined) delete env[name];
+  const child = spawn(process.execPath, ['--import', 'tsx', main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean)));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   return waitFor(
@@ -261,6 +263,17 @@ describe.skipIf(!postgres)('worker on PostgreSQL', () => {
       await exited(second.child);
     }
   }, 90_000);
+
+  it('runs under NODE_ENV=production when none is set, as the API does (graphql-js reads it as it loads)', async () => {
+    const started = (output: string[]) =>
+      JSON.parse(output.find((line) => line.includes('"worker started"')) as string) as { nodeEnv?: string };
+    const unset = await spawnWorker({ NODE_ENV: undefined });
+    const asked = await spawnWorker({ NODE_ENV: 'development' });
+    for (const { child } of [unset, asked]) child.kill('SIGTERM');
+    expect(await Promise.all([exited(unset.child), exited(asked.child)])).toEqual([0, 0]);
+    expect(started(unset.output).nodeEnv).toBe('production');
+    expect(started(asked.output).nodeEnv).toBe('development');
+  });
 
   it('on SIGTERM finishes the job in progress, takes no new one, and exits 0; one JSON line per job', async () => {
     const release = await blockReminderWrites();
