@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TIME_ZONE, isTimeZoneName } from '@sixtype/db';
+import { DEFAULT_NODE_ENV } from '@sixtype/db/node-env';
 import { webhookEnvShape } from '@sixtype/graphql';
 import { z } from 'zod';
-import { DEFAULT_NODE_ENV } from '@sixtype/db/node-env';
 import { DEFAULT_PERSISTED_OPERATIONS_FILE } from './persisted-operations.ts';
 import { DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limit.ts';
 import { DEFAULT_UPLOAD_QUEUE_TIMEOUT_MS } from './upload-slots.ts';

@@ -1,6 +1,6 @@
+import { applyNodeEnvDefault, DEFAULT_NODE_ENV } from '@sixtype/db/node-env';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from './env.ts';
-import { applyNodeEnvDefault, DEFAULT_NODE_ENV } from '@sixtype/db/node-env';
 
 describe('NODE_ENV in the environment', () => {
   it('is set to the default only when absent, and the default is the one loadEnv applies', () => {
