@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { openTestDatabase } from '@sixtype/db/testing';
 import { createUser, SYSTEM_ACCESS } from '@sixtype/graphql';
 import { createClient, LoginDocument, OrganizationByCodeDocument, SixtypeError } from '@sixtype/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
-import { apiEntryArgs } from './api-process.ts';
+import { type ApiProcess, startApiProcess } from './api-process.ts';
 
 const apiFolder = fileURLToPath(new URL('../services/api', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -16,41 +15,12 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** Starts the API the way `npm start` does and waits for the line that announces GraphiQL. */
-async function startProcess(
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, apiEntryArgs(), {
-    cwd: apiFolder,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cleanups.push(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /GraphiQL at (http:\/\/localhost:\d+\/graphql)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return { child, url, output: () => output };
+/** Starts the API the way `npm start` does (api-process.ts), killed at the end if it still runs. */
+async function startProcess(env: Record<string, string>): Promise<ApiProcess> {
+  const api = await startApiProcess(env);
+  cleanups.push(() => api.kill());
+  return api;
 }
-
-const exitOf = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
 
 describe('the API process', () => {
   it('starts on a new database, asks for an admin, serves the demo data to one, and exits cleanly on SIGTERM', async () => {
@@ -74,7 +44,7 @@ describe('the API process', () => {
     expect(refused).toBeInstanceOf(SixtypeError);
     expect(refused.code).toBe('UNAUTHENTICATED');
     first.child.kill('SIGTERM');
-    expect(await exitOf(first.child)).toBe(0);
+    expect(await first.exited()).toBe(0);
     expect(first.output()).toContain('stopped');
 
     // Between runs, an admin is created in the same database (what the CLI does).
@@ -102,7 +72,7 @@ describe('the API process', () => {
     expect(new TextDecoder().decode(pdf.subarray(0, 5))).toBe('%PDF-');
 
     second.child.kill('SIGTERM');
-    expect(await exitOf(second.child)).toBe(0);
+    expect(await second.exited()).toBe(0);
     // Two cold starts of a process that migrates and loads an embedded database.
   }, 120_000);
 
