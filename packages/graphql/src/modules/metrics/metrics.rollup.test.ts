@@ -4,6 +4,7 @@ import { SYSTEM_ACCESS } from '../../context.ts';
 import { dataOf, errorCodes, openTestApi, type TestApi } from '../../test-support.ts';
 import { rowsOf } from '../common/rows.ts';
 import { createMetricDefinition, type ObservationInput, submitObservations } from './metrics.service.ts';
+import { learnMetrics } from './series.ts';
 
 // The rules of README's "Rollup rules" table, one test each. Every figure here is checked by hand.
 
@@ -268,6 +269,69 @@ describe('across the subtree', () => {
       { orgCode: 'CIVIL_AFFAIRS_BUREAU', value: '6', rank: 2 },
     ]);
     for (const entry of ranked) expect(await quarterValue('R_STOCK', entry.orgCode, true)).toBe(entry.value);
+  });
+});
+
+describe('the steps a statement carries', () => {
+  const zoneQuarter = (metricCode: string) =>
+    api.execute<{ metricSeries: { points: Point[] }[] }>(SERIES, {
+      input: {
+        metricCodes: [metricCode],
+        orgCode: 'ZONE',
+        includeDescendants: true,
+        granularity: 'QUARTER',
+        from: '2025-01-01',
+        to: '2025-01-01',
+      },
+    });
+  const totalWindow = /array_agg\(r\.path\)/;
+
+  it('leaves the TOTAL window out once a metric is known to be reported as OWN, and keeps it for TOTAL', async () => {
+    await define('R_STEPS_OWN', 'FLOW', 'SUM');
+    await define('R_STEPS_TOTAL', 'FLOW', 'SUM', { reportedAs: 'TOTAL' });
+    for (const code of ['R_STEPS_OWN', 'R_STEPS_TOTAL']) {
+      await report(code, 'DISCIPLINE_WORKING_COMMITTEE', { '2025-01': '10' });
+      await report(code, 'SIX_TYPE_OFFICE', { '2025-01': '4' });
+    }
+    for (const [code, value] of [
+      ['R_STEPS_OWN', '14'],
+      ['R_STEPS_TOTAL', '10'],
+    ] as const) {
+      // Not known yet: every step; then only what the metric needs.
+      const first = await zoneQuarter(code);
+      const second = await zoneQuarter(code);
+      for (const executed of [first, second]) {
+        expect(executed.statements).toHaveLength(1);
+        expect(dataOf(executed).metricSeries[0]?.points[0]?.value).toBe(value);
+      }
+      expect(first.statements[0]).toMatch(totalWindow);
+      if (code === 'R_STEPS_OWN') expect(second.statements[0]).not.toMatch(totalWindow);
+      else expect(second.statements[0]).toMatch(totalWindow);
+    }
+  });
+
+  it('runs the statement again with every step when a metric was learned as something else', async () => {
+    // As if another database had a metric of this code reported as OWN (tests open many).
+    learnMetrics([
+      {
+        code: 'R_STEPS_STALE',
+        derivation: null,
+        reportedAs: 'OWN',
+        numeratorMetricCode: null,
+        denominatorMetricCode: null,
+      },
+    ]);
+    await define('R_STEPS_STALE', 'FLOW', 'SUM', { reportedAs: 'TOTAL' });
+    await report('R_STEPS_STALE', 'DISCIPLINE_WORKING_COMMITTEE', { '2025-01': '10' });
+    await report('R_STEPS_STALE', 'SIX_TYPE_OFFICE', { '2025-01': '4' });
+    const stale = await zoneQuarter('R_STEPS_STALE');
+    expect(stale.statements).toHaveLength(2);
+    expect(stale.statements[0]).not.toMatch(totalWindow);
+    expect(stale.statements[1]).toMatch(totalWindow);
+    expect(dataOf(stale).metricSeries[0]?.points[0]?.value).toBe('10');
+    const relearned = await zoneQuarter('R_STEPS_STALE');
+    expect(relearned.statements).toHaveLength(1);
+    expect(dataOf(relearned).metricSeries[0]?.points[0]?.value).toBe('10');
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Granularity } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
-import { definitionJson, rollupCtes } from './rollup.sql.ts';
+import { definitionJson, type RollupSteps, rollupCtes } from './rollup.sql.ts';
 import { periodEndOf } from './series.sql.ts';
 
 export interface RankingQuery {
@@ -12,7 +12,8 @@ export interface RankingQuery {
   asOf: string | null;
   /** Units whose figures the caller may read (an ltree path), or null for all. */
   readableSubtree: string | null;
-  derivations: readonly string[] | 'all';
+  /** The rollup's steps for the requested metrics (rollupStepsFor). */
+  steps: RollupSteps;
 }
 
 /**
@@ -36,7 +37,7 @@ export function metricRankingSql(q: RankingQuery): SQL {
     lastPeriod: q.periodStart,
     lastPeriodEnd: periodEndOf(q.granularity, q.periodStart),
     asOf: q.asOf,
-    derivations: q.derivations,
+    steps: q.steps,
   });
   return sql`
 with ${ctes},

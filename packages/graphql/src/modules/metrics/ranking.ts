@@ -6,14 +6,16 @@ import { isPerRootDerivation } from './derivations.ts';
 import { isAlignedPeriod } from './metrics.service.ts';
 import { GranularityEnum, MetricDefinition, type MetricDefinitionShape } from './metrics.ts';
 import { metricRankingSql } from './ranking.sql.ts';
+import { ALL_ROLLUP_STEPS, type RollupSteps } from './rollup.sql.ts';
 import { periodEndOf } from './series.sql.ts';
 import {
   assertAnswerable,
-  derivationsFor,
-  learnDerivations,
+  learnMetrics,
   Period,
   type PeriodShape,
   readableFigures,
+  rollupStepsFor,
+  stepsCovered,
 } from './series.ts';
 
 const RankingInput = builder.inputType('MetricRankingInput', {
@@ -79,21 +81,28 @@ builder.queryField('metricRanking', (t) =>
       }
       const readable = readableFigures(ctx.viewer);
       const parentOrgCode = input.parentOrgCode ?? 'ZONE';
-      const [row] = rowsOf<{ metric: MetricDefinitionShape; parentFound: boolean; entries: RankingEntryShape[] }>(
-        await ctx.db.execute(
-          metricRankingSql({
-            metricCode: input.metricCode,
-            parentOrgCode,
-            granularity: input.granularity,
-            periodStart: input.periodStart,
-            asOf: input.asOf ?? null,
-            readableSubtree: readable,
-            derivations: derivationsFor([input.metricCode]),
-          }),
-        ),
-      );
+      type RankingRow = { metric: MetricDefinitionShape; parentFound: boolean; entries: RankingEntryShape[] };
+      const read = async (steps: RollupSteps) => {
+        const [found] = rowsOf<RankingRow>(
+          await ctx.db.execute(
+            metricRankingSql({
+              metricCode: input.metricCode,
+              parentOrgCode,
+              granularity: input.granularity,
+              periodStart: input.periodStart,
+              asOf: input.asOf ?? null,
+              readableSubtree: readable,
+              steps,
+            }),
+          ),
+        );
+        return found;
+      };
+      const steps = rollupStepsFor([input.metricCode]);
+      let row = await read(steps);
+      if (row && !stepsCovered(steps, [row.metric])) row = await read(ALL_ROLLUP_STEPS);
       if (!row) throw graphQLError('NOT_FOUND', `No metric ${input.metricCode}`);
-      learnDerivations([row.metric]);
+      learnMetrics([row.metric]);
       if (!row.parentFound) throw graphQLError('NOT_FOUND', `Organization ${parentOrgCode} does not exist`);
       if (row.metric.derivation && isPerRootDerivation(row.metric.derivation)) {
         throw graphQLError(

@@ -19,6 +19,25 @@ const GRAIN_NAMES = sql.raw(`array[${granularities.map((grain) => `'${grain}'`).
 const GRAIN_MONTHS = sql.raw(`array[${granularities.map((grain) => MONTHS_IN[grain]).join(', ')}]`);
 
 /**
+ * The steps a rollup statement carries beyond the figures it always reads, from what is known of
+ * the metrics it reads. A metric's derivation, reporting rule and ratio parts are fixed when it is
+ * created (no mutation changes them), so what a statement's answer taught a process stays true;
+ * while a metric is not known yet, every step is carried (ALL_ROLLUP_STEPS).
+ */
+export interface RollupSteps {
+  /** Derivations to compute (by name); `all` when a metric is not known yet. */
+  derivations: readonly string[] | 'all';
+  /**
+   * Whether a metric read may be reported as TOTAL (a ratio's numerator and denominator may be):
+   * the window per group and point that counts only a subtree's topmost reporting units. Left out,
+   * every unit counts (NONE still only the group's root), as for reportedAs OWN.
+   */
+  totalRule: boolean;
+}
+
+export const ALL_ROLLUP_STEPS: RollupSteps = { derivations: 'all', totalRule: true };
+
+/**
  * The one question every figure of the platform answers: the value of metric M for a unit (alone,
  * or with its subtree) over a period, as of an instant. Series, rankings and derived figures all
  * ask it here; README's "Rollup rules" table states the rules and metrics.rollup.test.ts proves them.
@@ -56,8 +75,8 @@ export interface RollupQuery {
   lastPeriodEnd: string;
   /** Read the figures as they stood at this instant; null for now. */
   asOf: string | null;
-  /** Derivations to compute (by name); `all` when the catalogue has not been read yet. */
-  derivations: readonly string[] | 'all';
+  /** The steps the statement carries (ALL_ROLLUP_STEPS while its metrics are not known yet). */
+  steps: RollupSteps;
 }
 
 /**
@@ -93,7 +112,7 @@ export function rollupCtes(q: RollupQuery): SQL {
     to: readTo,
     units: sql`(select mb.organization_id from members mb)`,
     rootId: sql`(select g.root_id from groups g order by g.group_id limit 1)`,
-    names: q.derivations,
+    names: q.steps.derivations,
   });
   const monthIndex = (day: string) => `(date_part('year', ${day}) * 12 + date_part('month', ${day}))::int`;
   // How a unit's figures add up over a point, by kind; `filter` narrows them (the like-for-like ones).
@@ -151,11 +170,25 @@ export function rollupCtes(q: RollupQuery): SQL {
   // Whether a unit counts in its group at a point: NONE only the group's root; TOTAL only a unit
   // with no unit above it (inside the group) that has a row of the same kind at the same point:
   // none of those units' paths is an ancestor of (or equal to) the unit's parent.
-  const counts = (paths: string) => `case
+  const counts = (paths: string | null) => `case
       when c.aggregation = 'NONE' then c.organization_id = c.root_id
-      when c.reported_as = 'TOTAL' then not coalesce(c.${paths} @> subpath(c.path, 0, nlevel(c.path) - 1), false)
+      ${paths ? `when c.reported_as = 'TOTAL' then not coalesce(c.${paths} @> subpath(c.path, 0, nlevel(c.path) - 1), false)` : ''}
       else true
     end`;
+  // Without a TOTAL metric the window is left out: its sort of every unit's row was a tenth of S1.
+  const counted = q.steps.totalRule
+    ? sql.raw(`
+  select c.*, ${counts('own_paths')} as counts_own, ${counts('ytd_paths')} as counts_ytd
+  from (
+    select r.*,
+           array_agg(r.path) filter (where r.own and r.reported_as = 'TOTAL') over p as own_paths,
+           array_agg(r.path) filter (where r.year_to_date is not null and r.reported_as = 'TOTAL') over p as ytd_paths
+    from unit_rows r
+    window p as (partition by r.metric_id, r.group_id, r.point_start)
+  ) c`)
+    : sql.raw(`
+  select c.*, ${counts(null)} as counts_own, ${counts(null)} as counts_ytd
+  from unit_rows c`);
   return sql`
 params as (
   select ${q.granularity}::text as grain, ${months}::int as months, ${granularities.indexOf(q.granularity) + 1}::int as grain_rank,
@@ -248,16 +281,7 @@ unit_rows as (
   where r.point_start = r.point or r.year_to_date is not null
 ),
 -- The units of each group with a point (or a year to date) at a point, for the TOTAL rule.
-counted as (
-  select c.*, ${sql.raw(counts('own_paths'))} as counts_own, ${sql.raw(counts('ytd_paths'))} as counts_ytd
-  from (
-    select r.*,
-           array_agg(r.path) filter (where r.own and r.reported_as = 'TOTAL') over p as own_paths,
-           array_agg(r.path) filter (where r.year_to_date is not null and r.reported_as = 'TOTAL') over p as ytd_paths
-    from unit_rows r
-    window p as (partition by r.metric_id, r.group_id, r.point_start)
-  ) c
-),
+counted as (${counted}),
 group_points as (
   select c.metric_id, c.group_id, c.point_start,
          ${sql.raw(acrossUnits('value_all', countedOwn))} as value,

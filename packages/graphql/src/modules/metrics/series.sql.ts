@@ -1,6 +1,6 @@
 import type { Granularity } from '@sixtype/db';
 import { type SQL, sql } from 'drizzle-orm';
-import { definitionJson, MONTHS_IN, rollupCtes } from './rollup.sql.ts';
+import { definitionJson, MONTHS_IN, type RollupSteps, rollupCtes } from './rollup.sql.ts';
 
 export { MONTHS_IN };
 
@@ -15,8 +15,8 @@ export interface SeriesQuery {
   asOf: string | null;
   /** Units whose figures the caller may read (an ltree path), or null for all. */
   readableSubtree: string | null;
-  /** Derivations the requested metrics use, or `all` when that is not known yet. */
-  derivations: readonly string[] | 'all';
+  /** The rollup's steps for the requested metrics (rollupStepsFor). */
+  steps: RollupSteps;
 }
 
 /** The first day of the period of `granularity` holding `day` (YYYY-MM-DD). */
@@ -62,7 +62,7 @@ export function metricSeriesSql(q: SeriesQuery): SQL {
     lastPeriod,
     lastPeriodEnd,
     asOf: q.asOf,
-    derivations: q.derivations,
+    steps: q.steps,
   });
   return sql`
 with ${ctes}

@@ -9,7 +9,7 @@ import { Organization } from '../directory/organization.ts';
 import { derivationNameOf } from './derivations.ts';
 import { periodLabel } from './metrics.service.ts';
 import { GranularityEnum, MetricDefinition, type MetricDefinitionShape } from './metrics.ts';
-import { answerableBy, METRICS_PER_SERIES } from './rollup.sql.ts';
+import { ALL_ROLLUP_STEPS, answerableBy, METRICS_PER_SERIES, type RollupSteps } from './rollup.sql.ts';
 import { metricSeriesSql } from './series.sql.ts';
 
 export interface PeriodShape {
@@ -137,30 +137,56 @@ interface SeriesRow {
   points: (Omit<PointShape, 'period'> & { periodStart: string; periodEnd: string })[];
 }
 
-/**
- * Whether each metric code is a derived figure, learned from the statements' own answers. A
- * metric's derivation is fixed when it is created (no mutation changes or deletes it), so what was
- * learned stays true, and a series of submitted figures carries no derived branch in its SQL.
- */
-const knownDerivations = new Map<string, string | null>();
-const KNOWN_DERIVATIONS_MAX = 10_000;
+/** What a rollup statement needs to know of a metric it reads (RollupSteps). */
+type StepsOf = Pick<MetricDefinitionShape, 'code' | 'derivation' | 'reportedAs'> &
+  Pick<MetricDefinitionShape, 'numeratorMetricCode' | 'denominatorMetricCode'>;
 
-/** The derivations a request for these codes needs, or `all` while one of them is not known yet. */
-export function derivationsFor(codes: readonly string[]): readonly string[] | 'all' {
+/**
+ * Per metric code, its derivation and whether its rollup may need the TOTAL rule (reported as
+ * TOTAL, or a ratio whose parts may be), learned from the statements' own answers. These are fixed
+ * when a metric is created (no mutation changes or deletes them), so what was learned stays true,
+ * and a series of submitted figures carries no derived branch and no TOTAL window in its SQL.
+ */
+const knownMetrics = new Map<string, { derivation: string | null; totalRule: boolean }>();
+const KNOWN_METRICS_MAX = 10_000;
+const needsTotalRule = (metric: StepsOf) =>
+  metric.reportedAs === 'TOTAL' || Boolean(metric.numeratorMetricCode) || Boolean(metric.denominatorMetricCode);
+
+/** The steps a rollup of these codes needs: all of them while one of the metrics is not known yet. */
+export function rollupStepsFor(codes: readonly string[]): RollupSteps {
   const names = new Set<string>();
+  let totalRule = false;
   for (const code of codes) {
-    const derivation = knownDerivations.get(code);
-    if (derivation === undefined) return 'all';
-    if (derivation !== null) names.add(derivationNameOf(derivation));
+    const known = knownMetrics.get(code);
+    if (known === undefined) return ALL_ROLLUP_STEPS;
+    if (known.derivation !== null) names.add(derivationNameOf(known.derivation));
+    totalRule ||= known.totalRule;
   }
-  return [...names];
+  return { derivations: [...names], totalRule };
 }
 
-export function learnDerivations(metrics: readonly { code: string; derivation: string | null }[]) {
+export function learnMetrics(metrics: readonly StepsOf[]) {
   for (const metric of metrics) {
-    if (knownDerivations.size >= KNOWN_DERIVATIONS_MAX) return;
-    knownDerivations.set(metric.code, metric.derivation);
+    if (knownMetrics.size >= KNOWN_METRICS_MAX) return;
+    knownMetrics.set(metric.code, { derivation: metric.derivation, totalRule: needsTotalRule(metric) });
   }
+}
+
+/**
+ * Whether a statement with `steps` carried every step the metrics it answered need. Only a metric
+ * learned as something else (another database under the same code, as tests open) makes it false;
+ * the caller then forgets what it knew of them and runs the statement again with every step.
+ */
+export function stepsCovered(steps: RollupSteps, metrics: readonly StepsOf[]): boolean {
+  const covered = metrics.every(
+    (metric) =>
+      (steps.totalRule || !needsTotalRule(metric)) &&
+      (metric.derivation === null ||
+        steps.derivations === 'all' ||
+        steps.derivations.includes(derivationNameOf(metric.derivation))),
+  );
+  if (!covered) for (const metric of metrics) knownMetrics.delete(metric.code);
+  return covered;
 }
 
 /** The units a viewer may read figures of; no rule is a refusal, never "everything". */
@@ -210,31 +236,43 @@ builder.queryField('metricSeries', (t) =>
       }
       const readable = readableFigures(ctx.viewer);
       const codes = [...new Set(input.metricCodes)];
-      const seriesSql = metricSeriesSql({
-        metricCodes: codes,
-        orgCode: input.orgCode,
-        includeDescendants: input.includeDescendants ?? false,
-        from: input.from,
-        to: input.to,
-        granularity: input.granularity,
-        asOf: input.asOf ?? null,
-        readableSubtree: readable,
-        derivations: derivationsFor(codes),
-      });
       // The unit is read through the planner (so a selection under `organization` is part of it),
       // and every series rides along as one JSON column of the same row: one statement in all.
-      const unit = await ctx.db.query.organizations.findFirst(
-        t.drizzleQueryFromInfo('organizations', {
-          context: ctx,
-          info,
-          path: ['organization'],
-          where: { code: input.orgCode },
-          extras: {
-            seriesRows: () => sql`(select coalesce(json_agg(s), '[]'::json) from (${seriesSql}) s)`,
-          },
-        }),
-      );
-      const rows = (unit as { seriesRows?: SeriesRow[] } | undefined)?.seriesRows;
+      const read = (steps: RollupSteps) => {
+        const seriesSql = metricSeriesSql({
+          metricCodes: codes,
+          orgCode: input.orgCode,
+          includeDescendants: input.includeDescendants ?? false,
+          from: input.from,
+          to: input.to,
+          granularity: input.granularity,
+          asOf: input.asOf ?? null,
+          readableSubtree: readable,
+          steps,
+        });
+        return ctx.db.query.organizations.findFirst(
+          t.drizzleQueryFromInfo('organizations', {
+            context: ctx,
+            info,
+            path: ['organization'],
+            where: { code: input.orgCode },
+            extras: {
+              seriesRows: () => sql`(select coalesce(json_agg(s), '[]'::json) from (${seriesSql}) s)`,
+            },
+          }),
+        );
+      };
+      const steps = rollupStepsFor(codes);
+      let unit = await read(steps);
+      const rowsOf = (found: typeof unit) => (found as { seriesRows?: SeriesRow[] } | undefined)?.seriesRows;
+      if (
+        !stepsCovered(
+          steps,
+          (rowsOf(unit) ?? []).map((row) => row.metric),
+        )
+      )
+        unit = await read(ALL_ROLLUP_STEPS);
+      const rows = rowsOf(unit);
       if (
         !unit ||
         !rows ||
@@ -242,7 +280,7 @@ builder.queryField('metricSeries', (t) =>
       ) {
         throw graphQLError('NOT_FOUND', `Organization ${input.orgCode} does not exist`);
       }
-      learnDerivations(rows.map((row) => row.metric));
+      learnMetrics(rows.map((row) => row.metric));
       const missing = codes.filter((code) => !rows.some((row) => row.metric.code === code));
       if (missing.length > 0) throw graphQLError('NOT_FOUND', `No metric ${missing.join(', ')}`);
       assertAnswerable(
