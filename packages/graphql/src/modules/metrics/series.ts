@@ -138,8 +138,10 @@ interface SeriesRow {
 }
 
 /** What a rollup statement needs to know of a metric it reads (RollupSteps). */
-type StepsOf = Pick<MetricDefinitionShape, 'code' | 'derivation' | 'reportedAs'> &
-  Pick<MetricDefinitionShape, 'numeratorMetricCode' | 'denominatorMetricCode'>;
+type StepsOf = Pick<
+  MetricDefinitionShape,
+  'code' | 'derivation' | 'reportedAs' | 'numeratorMetricCode' | 'denominatorMetricCode'
+>;
 
 /**
  * Per metric code, its derivation and whether its rollup may need the TOTAL rule (reported as
@@ -262,17 +264,12 @@ builder.queryField('metricSeries', (t) =>
           }),
         );
       };
+      const seriesRowsOf = (found: unknown) => (found as { seriesRows?: SeriesRow[] } | undefined)?.seriesRows;
       const steps = rollupStepsFor(codes);
       let unit = await read(steps);
-      const rowsOf = (found: typeof unit) => (found as { seriesRows?: SeriesRow[] } | undefined)?.seriesRows;
-      if (
-        !stepsCovered(
-          steps,
-          (rowsOf(unit) ?? []).map((row) => row.metric),
-        )
-      )
-        unit = await read(ALL_ROLLUP_STEPS);
-      const rows = rowsOf(unit);
+      const answered = (seriesRowsOf(unit) ?? []).map((row) => row.metric);
+      if (!stepsCovered(steps, answered)) unit = await read(ALL_ROLLUP_STEPS);
+      const rows = seriesRowsOf(unit);
       if (
         !unit ||
         !rows ||
