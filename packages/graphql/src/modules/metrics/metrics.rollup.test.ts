@@ -273,8 +273,9 @@ describe('across the subtree', () => {
 });
 
 describe('the steps a statement carries', () => {
-  const zoneQuarter = (metricCode: string) =>
-    api.execute<{ metricSeries: { points: Point[] }[] }>(SERIES, {
+  // The zone's first quarter of 2025 with its subtree, by SERIES or another document.
+  const zoneQuarter = <T = { metricSeries: { points: Point[] }[] }>(metricCode: string, document = SERIES) =>
+    api.execute<T>(document, {
       input: {
         metricCodes: [metricCode],
         orgCode: 'ZONE',
@@ -285,14 +286,16 @@ describe('the steps a statement carries', () => {
       },
     });
   const totalWindow = /array_agg\(r\.path\)/;
+  /** The committee reports 10, which (reported as TOTAL) holds the office's 4 below it. */
+  const committeeOverOffice = async (code: string) => {
+    await report(code, 'DISCIPLINE_WORKING_COMMITTEE', { '2025-01': '10' });
+    await report(code, 'SIX_TYPE_OFFICE', { '2025-01': '4' });
+  };
 
   it('leaves the TOTAL window out once a metric is known to be reported as OWN, and keeps it for TOTAL', async () => {
     await define('R_STEPS_OWN', 'FLOW', 'SUM');
     await define('R_STEPS_TOTAL', 'FLOW', 'SUM', { reportedAs: 'TOTAL' });
-    for (const code of ['R_STEPS_OWN', 'R_STEPS_TOTAL']) {
-      await report(code, 'DISCIPLINE_WORKING_COMMITTEE', { '2025-01': '10' });
-      await report(code, 'SIX_TYPE_OFFICE', { '2025-01': '4' });
-    }
+    for (const code of ['R_STEPS_OWN', 'R_STEPS_TOTAL']) await committeeOverOffice(code);
     for (const [code, value] of [
       ['R_STEPS_OWN', '14'],
       ['R_STEPS_TOTAL', '10'],
@@ -322,21 +325,11 @@ describe('the steps a statement carries', () => {
       },
     ]);
     await define('R_STEPS_STALE', 'FLOW', 'SUM', { reportedAs: 'TOTAL' });
-    await report('R_STEPS_STALE', 'DISCIPLINE_WORKING_COMMITTEE', { '2025-01': '10' });
-    await report('R_STEPS_STALE', 'SIX_TYPE_OFFICE', { '2025-01': '4' });
+    await committeeOverOffice('R_STEPS_STALE');
     // With the unit selected too: the second statement plans it again.
-    const stale = await api.execute<{ metricSeries: { organization: { code: string }; points: Point[] }[] }>(
+    const stale = await zoneQuarter<{ metricSeries: { organization: { code: string }; points: Point[] }[] }>(
+      'R_STEPS_STALE',
       `query($input: MetricSeriesInput!) { metricSeries(input: $input) { organization { code } points { value } } }`,
-      {
-        input: {
-          metricCodes: ['R_STEPS_STALE'],
-          orgCode: 'ZONE',
-          includeDescendants: true,
-          granularity: 'QUARTER',
-          from: '2025-01-01',
-          to: '2025-01-01',
-        },
-      },
     );
     expect(stale.statements).toHaveLength(2);
     expect(stale.statements[0]).not.toMatch(totalWindow);

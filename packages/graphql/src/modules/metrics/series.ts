@@ -137,6 +137,9 @@ interface SeriesRow {
   points: (Omit<PointShape, 'period'> & { periodStart: string; periodEnd: string })[];
 }
 
+/** The series riding along on the unit's row (metricSeries reads them as its `seriesRows` extra). */
+const seriesRowsOf = (unit: unknown) => (unit as { seriesRows?: SeriesRow[] } | undefined)?.seriesRows;
+
 /** What a rollup statement needs to know of a metric it reads (RollupSteps). */
 type StepsOf = Pick<
   MetricDefinitionShape,
@@ -264,7 +267,6 @@ builder.queryField('metricSeries', (t) =>
           }),
         );
       };
-      const seriesRowsOf = (found: unknown) => (found as { seriesRows?: SeriesRow[] } | undefined)?.seriesRows;
       const steps = rollupStepsFor(codes);
       let unit = await read(steps);
       const answered = (seriesRowsOf(unit) ?? []).map((row) => row.metric);
